@@ -1,0 +1,3 @@
+from mint_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,289 @@
+"""Command line: argument parsing -> library calls. `mint-tui` with no command opens the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+
+from mint_tui import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called; exit status 2."""
+
+
+def _add_pair_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pair", metavar="NAME|FILE",
+                   help="installed pair name or a .mintpair file (default: the bundled demo pair)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mint-tui",
+        description="Membership Inference Test (MINT) for face-recognition models: was this face "
+                    "used to train this model? Run without a command to open the terminal app.",
+    )
+    parser.add_argument("--version", action="version", version=f"mint-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    tui = sub.add_parser("tui", help="open the terminal app (the default with no command)")
+    tui.add_argument("start", nargs="?", help="folder to start the file browser in")
+
+    audit = sub.add_parser("audit", help="audit face images with a pair",
+                           description="Detect, align and score every face image under PATH (files or folders, "
+                                       "recursive). Prints a table unless --json/--csv is given.")
+    audit.add_argument("paths", nargs="+", metavar="PATH")
+    _add_pair_option(audit)
+    audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
+    audit.add_argument("--faces", default="largest", choices=("largest", "all", "aligned"),
+                       help="largest face per image, every face, or images that are already aligned crops "
+                            "(no detection) (default: largest)")
+    audit.add_argument("--batch-size", type=int, default=32, metavar="N", help="faces per model batch (default: 32)")
+    audit.add_argument("--workers", type=int, default=2, metavar="N",
+                       help="threads for decoding and face detection (default: 2)")
+    audit.add_argument("--detector", default="short", choices=("short", "full"),
+                       help="BlazeFace short-range (close-up faces) or full-range (small/far faces) model")
+    audit.add_argument("--json", metavar="FILE|-", help="write results as JSON ('-' for standard output)")
+    audit.add_argument("--csv", metavar="FILE|-", help="write results as CSV ('-' for standard output)")
+
+    pairs = sub.add_parser("pairs", help="list, inspect, install, verify, export or remove pairs")
+    psub = pairs.add_subparsers(dest="pairs_command", metavar="ACTION", required=True)
+    pl = psub.add_parser("list", help="installed and bundled pairs")
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
+    pi = psub.add_parser("info", help="a pair's model card")
+    pi.add_argument("name")
+    pi.add_argument("--json", action="store_true", help="machine-readable output")
+    pin = psub.add_parser("install", help="install a .mintpair bundle into the store")
+    pin.add_argument("file")
+    pin.add_argument("--replace", action="store_true", help="replace an installed pair of the same name")
+    prm = psub.add_parser("remove", help="remove an installed pair")
+    prm.add_argument("name")
+    pv = psub.add_parser("verify", help="check a pair's bundle: structure, manifest, hashes, weight shapes")
+    pv.add_argument("name")
+    pe = psub.add_parser("export", help="copy a pair's bundle to a file")
+    pe.add_argument("name")
+    pe.add_argument("file")
+    return parser
+
+
+# ---------------------------------------------------------------- pairs
+def _store():
+    from mint_tui.pairs.store import PairStore
+
+    return PairStore()
+
+
+def resolve_pair_path(spec: str | None) -> Path:
+    """A pair name from the store or a path to a .mintpair file -> the bundle path."""
+    from mint_tui.pairs.store import PairNotFoundError
+
+    if spec and (spec.endswith(".mintpair") or "/" in spec) and Path(spec).is_file():
+        return Path(spec)
+    store = _store()
+    name = spec or store.default_pair_name()
+    if name is None:
+        raise UsageError("no pair is installed; install one with `mint-tui pairs install FILE`")
+    try:
+        entry = store.get(name)
+    except PairNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    if getattr(entry, "error", None):
+        raise UsageError(f"pair {name!r} is unusable: {entry.error}")
+    return entry.path
+
+
+def model_card(manifest, path: Path | None = None, builtin: bool = False) -> str:
+    """A human-readable model card of a manifest."""
+    m = manifest
+    lines = [f"{m.pair.title}  [{m.pair.name}]" + ("  (bundled)" if builtin else "")]
+    if m.pair.description:
+        lines += ["", m.pair.description.strip()]
+    a, k, c, p = m.audited, m.mint, m.calibration, m.provenance
+    lines += [
+        "",
+        f"Audited model   {a.arch} {json.dumps(a.config)}",
+        f"  input         {a.preprocess.size[0]}x{a.preprocess.size[1]} {a.preprocess.color}, "
+        f"mean {list(a.preprocess.mean)}, std {list(a.preprocess.std)}, template {a.preprocess.template}",
+        f"MINT model      {k.kind} over taps {', '.join(k.taps)}",
+        f"Calibration     threshold {c.threshold:.4f}, inconclusive band [{c.inconclusive[0]:.4f}, {c.inconclusive[1]:.4f}]",
+        f"                on {c.on}",
+        f"Training data   {p.training_data}",
+    ]
+    if m.metrics:
+        lines.append("Metrics")
+        for metric in m.metrics:
+            n = f" (n={metric.n})" if metric.n is not None else ""
+            lines.append(f"  {metric.name:<20} {metric.value:.4f}  on {metric.data}{n}")
+    lines.append(f"Created         {p.created} by mint-tui {p.tool_version}")
+    for key, value in (p.splits or {}).items():
+        lines.append(f"  split {key}: {value}")
+    if p.license:
+        lines.append(f"Licence         {p.license}")
+    if p.notes:
+        lines += ["", p.notes.strip()]
+    if path is not None:
+        lines += ["", f"Bundle          {path}"]
+    return "\n".join(lines)
+
+
+def cmd_pairs(args: argparse.Namespace) -> int:
+    from mint_tui.pairs.manifest import manifest_to_dict
+
+    store = _store()
+    action = args.pairs_command
+    if action == "list":
+        entries = store.list()
+        if args.json:
+            out = [{"name": e.name, "title": e.title, "path": str(e.path), "builtin": e.builtin,
+                    "error": e.error} for e in entries]
+            print(json.dumps(out, indent=2))
+            return EXIT_OK
+        if not entries:
+            print("no pairs installed")
+        for e in entries:
+            flag = "bundled " if e.builtin else "installed"
+            status = f"  UNUSABLE: {e.error}" if e.error else ""
+            print(f"{e.name:<28} {flag}  {e.title}{status}")
+        return EXIT_OK
+    if action == "info":
+        entry = store.get(args.name)
+        if entry.error:
+            raise UsageError(f"pair {args.name!r} is unusable: {entry.error}")
+        if args.json:
+            doc = manifest_to_dict(entry.manifest)
+            doc["bundle"] = {"path": str(entry.path), "builtin": entry.builtin}
+            print(json.dumps(doc, indent=2))
+        else:
+            print(model_card(entry.manifest, entry.path, entry.builtin))
+        return EXIT_OK
+    if action == "install":
+        entry = store.install(Path(args.file), replace=args.replace)
+        print(f"installed {entry.name} -> {entry.path}")
+        return EXIT_OK
+    if action == "remove":
+        store.remove(args.name)
+        print(f"removed {args.name}")
+        return EXIT_OK
+    if action == "verify":
+        manifest = store.verify(args.name)
+        print(f"{manifest.pair.name}: OK (manifest valid, sha256 of every weights file matches, weight shapes fit "
+              f"{manifest.audited.arch} + {manifest.mint.kind} MINT)")
+        return EXIT_OK
+    if action == "export":
+        dest = store.export(args.name, Path(args.file))
+        print(f"exported {args.name} -> {dest}")
+        return EXIT_OK
+    raise UsageError(f"unknown pairs action {action!r}")
+
+
+# ---------------------------------------------------------------- audit
+class _ProgressBar:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, p) -> None:
+        if not self.enabled or p.total == 0:
+            return
+        width = 30
+        filled = int(width * p.done / p.total)
+        eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} "
+                         f"{p.rate:5.1f} img/s  ETA {eta}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _table_line(row) -> str:
+    score = f"{row.score:.3f}" if row.score is not None else "  -  "
+    face = "-" if row.face is None else str(row.face)
+    note = f"  ({row.message})" if row.message else ""
+    return f"{row.verdict:<13} {score:>6} {face:>4}  {row.path}{note}"
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from mint_tui.audit import AuditOptions, resolve_device, run_audit
+    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.results import audit_header, results_csv, results_json, summarize, write_output
+
+    if args.json == "-" and args.csv == "-":
+        raise UsageError("only one of --json and --csv can write to standard output")
+    try:
+        options = AuditOptions(faces=args.faces, batch_size=args.batch_size, device=args.device,
+                               detector=args.detector, workers=args.workers)
+        device = resolve_device(options.device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    pair = load_pair(resolve_pair_path(args.pair), device=str(device))
+    header = audit_header(pair, str(device), options)
+    table = args.json is None and args.csv is None
+    if table:
+        print(f"pair {pair.manifest.pair.name}  device {device}  threshold {pair.manifest.calibration.threshold:.3f}")
+        print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
+    bar = _ProgressBar()
+    rows = []
+    cancel = threading.Event()
+    try:
+        for row in run_audit(args.paths, pair, options, progress=bar, cancel=cancel):
+            rows.append(row)
+            if table:
+                bar.close()
+                print(_table_line(row), flush=True)
+    except KeyboardInterrupt:
+        cancel.set()
+        bar.close()
+        print(f"interrupted: {len(rows)} results kept", file=sys.stderr)
+    bar.close()
+    if args.json:
+        write_output(args.json, results_json(header, rows))
+    if args.csv:
+        write_output(args.csv, results_csv(rows))
+    counts = summarize(rows)
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    print(f"{len(rows)} results: {summary or 'nothing audited'}", file=sys.stderr if not table else sys.stdout)
+    if not rows or all(r.verdict == "error" for r in rows):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- entry
+def cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        from mint_tui.tui.app import run_app
+    except ImportError as exc:
+        print(f"the terminal app is not available in this build ({exc}); see `mint-tui --help`", file=sys.stderr)
+        return EXIT_FAILED
+    return run_app(start=getattr(args, "start", None))
+
+
+COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "tui": cmd_tui}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = COMMANDS.get(args.command or "tui")
+    try:
+        return command(args)
+    except UsageError as exc:
+        print(f"mint-tui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, KeyError, OSError) as exc:
+        # Refused bundles, unknown pairs, unreadable files: a clear message, no traceback.
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"mint-tui: error: {message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

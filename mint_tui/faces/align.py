@@ -1,0 +1,72 @@
+"""Template alignment: a similarity transform from detected keypoints onto a reference template.
+
+BlazeFace gives eyes, nose tip, mouth centre and ear tragions; the ArcFace template has eyes,
+nose tip and two mouth corners. We fit eyes + nose + mouth centre (the midpoint of the
+template's mouth corners) by least squares (Umeyama, no reflection) and warp.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mint_tui.faces.image import cv2
+
+#: insightface's 5-point ArcFace template for 112x112 crops: eye, eye, nose, mouth corner x2
+#: (image left to right).
+ARCFACE_112_5PT = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
+)
+
+#: Templates by name: 4 points (eye left-of-image, eye right-of-image, nose tip, mouth centre)
+#: and the square size they are defined for.
+TEMPLATES: dict[str, tuple[np.ndarray, int]] = {
+    "arcface112": (
+        np.vstack([ARCFACE_112_5PT[:3], ARCFACE_112_5PT[3:].mean(axis=0, keepdims=True)]),
+        112,
+    ),
+}
+
+
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2x3 matrix of the similarity (rotation, uniform scale, translation) mapping src onto dst
+    in the least-squares sense (Umeyama 1991, reflection excluded)."""
+    src = np.asarray(src, dtype=np.float64)
+    dst = np.asarray(dst, dtype=np.float64)
+    mu_s, mu_d = src.mean(axis=0), dst.mean(axis=0)
+    s, d = src - mu_s, dst - mu_d
+    cov = d.T @ s / len(src)
+    u, sigma, vt = np.linalg.svd(cov)
+    sign = np.eye(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[1, 1] = -1
+    rot = u @ sign @ vt
+    var_s = (s**2).sum() / len(src)
+    scale = (sigma * np.diag(sign)).sum() / var_s if var_s > 0 else 1.0
+    matrix = np.zeros((2, 3))
+    matrix[:, :2] = scale * rot
+    matrix[:, 2] = mu_d - scale * rot @ mu_s
+    return matrix
+
+
+def template_points(template: str, size: tuple[int, int]) -> np.ndarray:
+    """The 4 template points scaled to an output of (height, width)."""
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown alignment template {template!r}; known: {sorted(TEMPLATES)}")
+    points, ref = TEMPLATES[template]
+    h, w = size
+    return points * np.array([w / ref, h / ref])
+
+
+def blazeface_to_4pt(keypoints: np.ndarray) -> np.ndarray:
+    """BlazeFace keypoints (6, 2) -> (eye left-of-image, eye right-of-image, nose, mouth)."""
+    eyes = keypoints[:2]
+    eyes = eyes[np.argsort(eyes[:, 0])]
+    return np.vstack([eyes, keypoints[2:4]])
+
+
+def align_face(image: np.ndarray, keypoints: np.ndarray, size: tuple[int, int] = (112, 112),
+               template: str = "arcface112") -> np.ndarray:
+    """Warp the face given by BlazeFace keypoints onto the template; returns an (H, W, 3) crop."""
+    matrix = similarity_transform(blazeface_to_4pt(keypoints), template_points(template, size))
+    h, w = size
+    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)

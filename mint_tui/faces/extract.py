@@ -1,0 +1,58 @@
+"""From a decoded image to aligned face crops, by a face policy.
+
+This is the one code path used both to audit and to train, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mint_tui.faces.align import align_face
+from mint_tui.faces.detect import FaceDetector
+from mint_tui.faces.image import cv2
+
+#: largest: the biggest detected face; all: every detected face; aligned: the image is
+#: already an aligned crop, skip detection and resize it.
+FACE_POLICIES = ("largest", "all", "aligned")
+
+
+@dataclass(frozen=True)
+class Face:
+    index: int
+    box: tuple[float, float, float, float] | None  # x, y, w, h in the source image
+    detection_score: float | None
+    crop: np.ndarray  # aligned BGR uint8, (H, W, 3)
+
+
+def extract_faces(image: np.ndarray, detector: FaceDetector | None, policy: str = "largest",
+                  size: tuple[int, int] = (112, 112), template: str = "arcface112") -> list[Face]:
+    """Aligned faces of one image; an empty list means no face was found."""
+    if policy not in FACE_POLICIES:
+        raise ValueError(f"unknown face policy {policy!r}; choose one of {', '.join(FACE_POLICIES)}")
+    if policy == "aligned":
+        h, w = size
+        crop = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        return [Face(0, None, None, crop)]
+    if detector is None:
+        raise ValueError("a face detector is needed unless the policy is 'aligned'")
+    detections = detector.detect(image)
+    if policy == "largest":
+        detections = detections[:1]
+    return [Face(i, d.box, d.score, align_face(image, d.keypoints, size, template)) for i, d in enumerate(detections)]
+
+
+def to_tensor_batch(crops: list[np.ndarray], color: str, mean: tuple[float, float, float],
+                    std: tuple[float, float, float]):
+    """Stack BGR uint8 crops into a float tensor (N, 3, H, W) with the model's colour order and
+    normalisation: ((pixel / 255) - mean) / std, per channel in the model's colour order."""
+    import torch
+
+    batch = np.stack(crops).astype(np.float32) / 255.0
+    if color == "RGB":
+        batch = batch[..., ::-1]
+    elif color != "BGR":
+        raise ValueError(f"unknown colour order {color!r}")
+    batch = (batch - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
+    return torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))

@@ -1,0 +1,153 @@
+"""Files -> aligned faces, in input order, with decoding and detection in a thread pool.
+
+The one path from an image file to the crops a model sees; the audit and MINT training both use
+it, so they cannot drift apart. An optional on-disk cache (keyed by the file's sha256 and the
+preparation settings) lets training reuse crops across runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mint_tui.faces.detect import DEFAULT_DETECTOR, FaceDetector
+from mint_tui.faces.extract import FACE_POLICIES, Face, extract_faces
+from mint_tui.faces.image import ImageError, decode_image, read_image_bytes
+
+
+@dataclass(frozen=True)
+class PrepareSettings:
+    policy: str = "largest"
+    detector: str = DEFAULT_DETECTOR
+    size: tuple[int, int] = (112, 112)
+    template: str = "arcface112"
+
+    def __post_init__(self) -> None:
+        if self.policy not in FACE_POLICIES:
+            raise ValueError(f"faces must be one of {', '.join(FACE_POLICIES)}, not {self.policy!r}")
+
+    @property
+    def key(self) -> str:
+        """Identifies the settings in cache paths."""
+        det = "none" if self.policy == "aligned" else self.detector
+        return f"{self.policy}-{det}-{self.size[0]}x{self.size[1]}-{self.template}"
+
+
+@dataclass
+class PreparedImage:
+    path: Path
+    sha256: str | None = None
+    faces: list[Face] = field(default_factory=list)
+    error: str | None = None
+
+
+class CropCache:
+    """Aligned faces of one image stored as ``<root>/<key>/<sha[:2]>/<sha>.npz`` (no face: n = 0)."""
+
+    def __init__(self, root: Path, settings: PrepareSettings) -> None:
+        self.dir = Path(root) / settings.key
+
+    def _path(self, sha: str) -> Path:
+        return self.dir / sha[:2] / f"{sha}.npz"
+
+    def get(self, sha: str) -> list[Face] | None:
+        path = self._path(sha)
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                crops, boxes, scores = z["crops"], z["boxes"], z["scores"]
+        except (OSError, ValueError, KeyError):
+            return None  # a damaged cache entry is recomputed
+        return [Face(i, tuple(float(v) for v in boxes[i]) if not np.isnan(boxes[i]).any() else None,
+                     None if np.isnan(scores[i]) else float(scores[i]), crops[i]) for i in range(len(crops))]
+
+    def put(self, sha: str, faces: list[Face]) -> None:
+        path = self._path(sha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        crops = np.stack([f.crop for f in faces]) if faces else np.zeros((0, 1, 1, 3), np.uint8)
+        boxes = np.array([f.box if f.box else (np.nan,) * 4 for f in faces], dtype=np.float64).reshape(-1, 4)
+        scores = np.array([np.nan if f.detection_score is None else f.detection_score for f in faces], np.float64)
+        tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, crops=crops, boxes=boxes, scores=scores)
+        tmp.replace(path)
+
+
+class ImagePreparer:
+    """Read + hash + decode + detect + align one file; one detector per calling thread."""
+
+    def __init__(self, settings: PrepareSettings, cache: CropCache | None = None) -> None:
+        self.settings, self.cache = settings, cache
+        self._local = threading.local()
+        self._detectors: list[FaceDetector] = []
+        self._lock = threading.Lock()
+
+    def _detector(self) -> FaceDetector | None:
+        if self.settings.policy == "aligned":
+            return None
+        det = getattr(self._local, "detector", None)
+        if det is None:
+            det = FaceDetector(self.settings.detector)
+            self._local.detector = det
+            with self._lock:
+                self._detectors.append(det)
+        return det
+
+    def __call__(self, path: Path) -> PreparedImage:
+        item = PreparedImage(Path(path))
+        try:
+            data = read_image_bytes(path)
+            item.sha256 = hashlib.sha256(data).hexdigest()
+            cached = self.cache.get(item.sha256) if self.cache else None
+            if cached is not None:
+                item.faces = cached
+                return item
+            image = decode_image(data)
+            del data
+            s = self.settings
+            item.faces = extract_faces(image, self._detector(), s.policy, s.size, s.template)
+            if self.cache:
+                self.cache.put(item.sha256, item.faces)
+        except ImageError as exc:
+            item.error = str(exc)
+        except Exception as exc:  # one bad file must never end a run
+            item.error = f"{type(exc).__name__}: {exc}"
+        return item
+
+    def close(self) -> None:
+        with self._lock:
+            for det in self._detectors:
+                det.close()
+            self._detectors.clear()
+
+
+def prepare_images(paths: Iterable[Path], settings: PrepareSettings, workers: int = 2, window: int = 64,
+                   cache: CropCache | None = None,
+                   cancel: threading.Event | None = None) -> Iterator[PreparedImage]:
+    """Prepare files in a thread pool, yielding results in input order; at most ``window``
+    files are in flight, so memory stays flat however many files there are."""
+    preparer = ImagePreparer(settings, cache)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mint-prepare")
+    queue: deque[Future[PreparedImage]] = deque()
+    it = iter(paths)
+    try:
+        while True:
+            while len(queue) < window and not (cancel and cancel.is_set()):
+                path = next(it, None)
+                if path is None:
+                    break
+                queue.append(pool.submit(preparer, path))
+            if not queue or (cancel and cancel.is_set()):
+                return
+            yield queue.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        preparer.close()
