@@ -1,0 +1,63 @@
+"""MINT pairs: manifest, ``.mintpair`` bundles and the local pair store."""
+
+from mint_tui.pairs.bundle import (
+    BundleError,
+    LoadedPair,
+    inspect_bundle,
+    load_pair,
+    make_random_pair,
+    read_manifest,
+    write_bundle,
+)
+from mint_tui.pairs.manifest import (
+    AuditedSpec,
+    Calibration,
+    Manifest,
+    ManifestError,
+    Metric,
+    MintSpec,
+    PairInfo,
+    Preprocess,
+    Provenance,
+    manifest_to_toml,
+    parse_manifest,
+    validate_manifest,
+    verdict,
+)
+from mint_tui.pairs.store import (
+    BuiltinPairError,
+    PairEntry,
+    PairExistsError,
+    PairNotFoundError,
+    PairStore,
+    StoreError,
+)
+
+__all__ = [
+    "AuditedSpec",
+    "BuiltinPairError",
+    "BundleError",
+    "Calibration",
+    "LoadedPair",
+    "Manifest",
+    "ManifestError",
+    "Metric",
+    "MintSpec",
+    "PairEntry",
+    "PairExistsError",
+    "PairInfo",
+    "PairNotFoundError",
+    "PairStore",
+    "Preprocess",
+    "Provenance",
+    "StoreError",
+    "inspect_bundle",
+    "load_pair",
+    "make_random_pair",
+    "manifest_to_toml",
+    "parse_manifest",
+    "read_manifest",
+    "validate_manifest",
+    "verdict",
+    "write_bundle",
+]

@@ -1,0 +1,286 @@
+"""The local store of installed MINT pairs.
+
+User pairs live in ``<root>/<name>.mintpair`` (``root`` defaults to
+:func:`mint_tui.paths.pairs_dir`); read-only built-in pairs ship with the app
+in ``assets/pairs``.  Installs and removals hold an exclusive lock and go
+through a temporary file plus ``os.replace``, so a failure or crash never
+leaves a half-written bundle under a pair name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from mint_tui import paths
+from mint_tui.pairs.bundle import (
+    BUNDLE_SUFFIX,
+    MAX_BUNDLE_BYTES,
+    BundleError,
+    inspect_bundle,
+    read_manifest,
+)
+from mint_tui.pairs.manifest import SLUG_RE, Manifest
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "PairEntry",
+    "PairStore",
+    "StoreError",
+    "PairNotFoundError",
+    "PairExistsError",
+    "BuiltinPairError",
+]
+
+LOCK_NAME = ".lock"
+_TMP_PREFIX = ".install-"
+_TMP_SUFFIX = ".tmp"
+
+
+class StoreError(Exception):
+    """A pair store operation failed."""
+
+
+class PairNotFoundError(StoreError, KeyError):
+    def __init__(self, name: str, known: list[str]):
+        self.name = name
+        self.known = list(known)
+        listing = ", ".join(self.known) if self.known else "none installed"
+        super().__init__(f"no pair named {name!r} (known pairs: {listing})")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class PairExistsError(StoreError):
+    pass
+
+
+class BuiltinPairError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class PairEntry:
+    name: str
+    title: str
+    path: Path
+    builtin: bool
+    manifest: Manifest | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _entry_for(path: Path, builtin: bool) -> PairEntry:
+    stem = path.name[: -len(BUNDLE_SUFFIX)]
+    try:
+        manifest = read_manifest(path)
+    except BundleError as exc:
+        return PairEntry(name=stem, title=stem, path=path, builtin=builtin, manifest=None, error=str(exc))
+    except OSError as exc:
+        return PairEntry(name=stem, title=stem, path=path, builtin=builtin, manifest=None, error=f"{path}: {exc}")
+    if manifest.pair.name != stem:
+        return PairEntry(
+            name=stem,
+            title=manifest.pair.title,
+            path=path,
+            builtin=builtin,
+            manifest=manifest,
+            error=f"{path}: file name does not match the pair name {manifest.pair.name!r}",
+        )
+    return PairEntry(name=stem, title=manifest.pair.title, path=path, builtin=builtin, manifest=manifest)
+
+
+def _bundles_in(directory: Path) -> list[Path]:
+    try:
+        children = list(directory.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    out = [
+        p
+        for p in children
+        if p.name.endswith(BUNDLE_SUFFIX) and not p.name.startswith(".") and p.is_file()
+    ]
+    return sorted(out, key=lambda p: p.name)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _copy_to_temp(src: Path, directory: Path, prefix: str) -> Path:
+    """Copy ``src`` to a fresh temp file in ``directory`` (fsynced)."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=_TMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+class PairStore:
+    def __init__(self, root: Path | None = None, builtin_dir: Path | None = None):
+        self.root = Path(root) if root is not None else paths.pairs_dir()
+        self.builtin_dir = Path(builtin_dir) if builtin_dir is not None else paths.assets_dir() / "pairs"
+
+    # ------------------------------------------------------------ listing
+    def _builtins(self) -> list[PairEntry]:
+        return [_entry_for(p, builtin=True) for p in _bundles_in(self.builtin_dir)]
+
+    def _user(self) -> list[PairEntry]:
+        return [_entry_for(p, builtin=False) for p in _bundles_in(self.root)]
+
+    def list(self) -> list[PairEntry]:
+        """Built-in pairs first, then user pairs, each sorted by name.
+
+        Files that cannot be read appear with ``error`` set.
+        """
+        builtins = self._builtins()
+        builtin_names = {e.name for e in builtins}
+        user = []
+        for e in self._user():
+            if e.name in builtin_names and e.error is None:
+                e = PairEntry(
+                    name=e.name,
+                    title=e.title,
+                    path=e.path,
+                    builtin=False,
+                    manifest=e.manifest,
+                    error=f"{e.path}: shadowed by the built-in pair of the same name; remove it",
+                )
+            user.append(e)
+        return builtins + user
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.list()]
+
+    def get(self, name: str) -> PairEntry:
+        """The entry called ``name`` (a built-in wins over a user pair)."""
+        entries = self.list()
+        for e in entries:
+            if e.name == name:
+                return e
+        raise PairNotFoundError(name, [e.name for e in entries])
+
+    def default_pair_name(self) -> str | None:
+        entries = self.list()
+        for e in entries:
+            if e.builtin and e.error is None and e.name.startswith("demo"):
+                return e.name
+        return entries[0].name if entries else None
+
+    def verify(self, name: str) -> Manifest:
+        """Full inspection of an installed pair (raises :class:`BundleError`)."""
+        return inspect_bundle(self.get(name).path)
+
+    # ------------------------------------------------------------ changes
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _builtin_names(self) -> set[str]:
+        return {p.name[: -len(BUNDLE_SUFFIX)] for p in _bundles_in(self.builtin_dir)}
+
+    def install(self, bundle_path: str | os.PathLike[str], replace: bool = False) -> PairEntry:
+        """Verify and install a bundle as ``<root>/<name>.mintpair``.
+
+        The bytes are copied to a temporary file in the store first and that
+        copy is what gets inspected and then atomically renamed into place.
+        """
+        src = Path(bundle_path)
+        try:
+            size = src.stat().st_size
+        except FileNotFoundError:
+            raise BundleError(f"{src}: no such file") from None
+        if size > MAX_BUNDLE_BYTES:
+            raise BundleError(f"{src}: {size} bytes is larger than the {MAX_BUNDLE_BYTES}-byte limit")
+        # Cheap structural + manifest check so obvious junk is never copied
+        # into the store; the full inspection runs on the copy below.
+        read_manifest(src)
+        with self._locked():
+            tmp = _copy_to_temp(src, self.root, _TMP_PREFIX)
+            try:
+                manifest = inspect_bundle(tmp)  # what we install is what we checked
+                name = manifest.pair.name
+                if name in self._builtin_names():
+                    raise BuiltinPairError(f"{name!r} is a built-in pair and cannot be replaced")
+                dest = self.root / f"{name}{BUNDLE_SUFFIX}"
+                if dest.exists() and not replace:
+                    raise PairExistsError(
+                        f"a pair named {name!r} is already installed (use replace to overwrite it)"
+                    )
+                os.replace(tmp, dest)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            _fsync_dir(self.root)
+        return PairEntry(name=name, title=manifest.pair.title, path=dest, builtin=False, manifest=manifest)
+
+    def remove(self, name: str) -> None:
+        if not SLUG_RE.fullmatch(name or ""):
+            raise PairNotFoundError(name, self.names())
+        if name in self._builtin_names():
+            raise BuiltinPairError(f"{name!r} is a built-in pair and cannot be removed")
+        with self._locked():
+            dest = self.root / f"{name}{BUNDLE_SUFFIX}"
+            try:
+                dest.unlink()
+            except FileNotFoundError:
+                raise PairNotFoundError(name, self.names()) from None
+            _fsync_dir(self.root)
+
+    def export(self, name: str, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Copy an installed pair to ``dest`` (a file, or a directory to put
+        ``<name>.mintpair`` in) atomically; the copy is verified first."""
+        entry = self.get(name)
+        dest = Path(dest)
+        if dest.is_dir():
+            dest = dest / f"{entry.name}{BUNDLE_SUFFIX}"
+        if dest.exists() and not overwrite:
+            raise FileExistsError(f"{dest} already exists")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _copy_to_temp(entry.path, dest.parent, f".{dest.name}.")
+        try:
+            inspect_bundle(tmp)
+            os.replace(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return dest

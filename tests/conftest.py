@@ -1,0 +1,28 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+# Bytes of the tiny random pair, built once per test session and copied into
+# each test's tmp_path (building it costs a model construction + forward).
+_TINY_PAIR_CACHE: dict[str, bytes] = {}
+
+# A narrow MobileFaceNet with a small embedding keeps every test cheap.
+TINY_AUDITED_CONFIG = {"width": 0.25, "embedding_size": 32}
+
+
+@pytest.fixture
+def tiny_pair_bundle(tmp_path: Path) -> Path:
+    """Path to a ``.mintpair`` with RANDOM weights (``tiny-test``; tests only)."""
+    from mint_tui.pairs.bundle import make_random_pair
+
+    dest = tmp_path / "tiny-test.mintpair"
+    if "tiny" not in _TINY_PAIR_CACHE:
+        make_random_pair(dest, audited_config=TINY_AUDITED_CONFIG)
+        _TINY_PAIR_CACHE["tiny"] = dest.read_bytes()
+    else:
+        dest.write_bytes(_TINY_PAIR_CACHE["tiny"])
+    return dest
