@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 import pickle
 import stat
 import sys
@@ -29,6 +30,7 @@ from mint_tui.pairs import (
     inspect_bundle,
     load_pair,
     make_random_pair,
+    manifest_to_dict,
     manifest_to_toml,
     parse_manifest,
     read_manifest,
@@ -156,6 +158,9 @@ def test_manifest_round_trip():
     assert m.provenance.splits == {"members": "ids 0-99", "non_members": "ids 100-199"}
     again = parse_manifest(manifest_to_toml(m))
     assert again == m
+    doc = manifest_to_dict(m)
+    assert json.loads(json.dumps(doc)) == doc
+    assert parse_manifest(tomli_w.dumps(doc)) == m
 
 
 def test_manifest_optional_parts_default():

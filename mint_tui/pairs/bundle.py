@@ -701,6 +701,6 @@ def _tool_version() -> str:
     try:
         from mint_tui import __version__
 
-        return f"mint-tui {__version__}"
+        return str(__version__)
     except Exception:  # pragma: no cover
-        return "mint-tui"
+        return "unknown"

@@ -38,6 +38,7 @@ __all__ = [
     "Manifest",
     "parse_manifest",
     "manifest_to_toml",
+    "manifest_to_dict",
     "validate_manifest",
     "verdict",
     "Verdict",
@@ -737,6 +738,11 @@ def _manifest_to_doc(m: Manifest) -> dict[str, Any]:
         prov["splits"] = dict(m.provenance.splits)
     doc["provenance"] = prov
     return doc
+
+
+def manifest_to_dict(m: Manifest) -> dict[str, Any]:
+    """The manifest as plain dicts/lists (the ``pair.toml`` document; JSON-friendly)."""
+    return _manifest_to_doc(m)
 
 
 def manifest_to_toml(m: Manifest) -> str:
