@@ -51,6 +51,55 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", metavar="FILE|-", help="write results as JSON ('-' for standard output)")
     audit.add_argument("--csv", metavar="FILE|-", help="write results as CSV ('-' for standard output)")
 
+    train = sub.add_parser(
+        "train", help="train and calibrate a MINT model: build a .mintpair",
+        description="Train a MINT model on the audited model's activations of member images (its training "
+                    "data) vs external images, calibrate its threshold on held-out data, and write a "
+                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits.")
+    src = train.add_mutually_exclusive_group(required=True)
+    src.add_argument("--audited-from", metavar="PAIR", help="use the audited model of an installed pair (or file)")
+    src.add_argument("--arch", help="zoo architecture of the audited model (with --weights)")
+    train.add_argument("--weights", metavar="FILE",
+                       help="audited weights: .safetensors, or a third-party state_dict checkpoint (.pth/.pt)")
+    train.add_argument("--arch-config", metavar="JSON", default="{}",
+                       help='architecture options as JSON, e.g. \'{"embedding_size": 256, "width": 0.5}\'')
+    train.add_argument("--members", required=True, metavar="LIST|DIR", help="images the audited model was trained on")
+    train.add_argument("--external", required=True, metavar="LIST|DIR", help="images it never saw")
+    train.add_argument("--root", metavar="DIR", help="folder that relative paths in list files are relative to "
+                                                    "(default: the list file's folder)")
+    train.add_argument("--kind", choices=("cnn", "mlp"), default="cnn", help="CNN MINT or Vanilla (MLP) MINT")
+    train.add_argument("--taps", default="layer1,layer2,layer3,layer4,embedding",
+                       help="comma-separated taps (default: layer1,layer2,layer3,layer4,embedding)")
+    train.add_argument("--mint-config", metavar="JSON", default="{}", help="MINT model options as JSON")
+    train.add_argument("--epochs", type=int, default=40)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--patience", type=int, default=6, help="early-stopping patience in epochs")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--name", required=True, help="pair name (lower-case slug)")
+    train.add_argument("--title", default="")
+    train.add_argument("--description", default="")
+    train.add_argument("--training-data", default="", help="description of the audited model's training data")
+    train.add_argument("--eval-members", metavar="LIST|DIR", help="test members: measure and record metrics")
+    train.add_argument("--eval-external", metavar="LIST|DIR", help="test external images")
+    train.add_argument("--out", required=True, metavar="FILE", help="where to write the .mintpair")
+    train.add_argument("--install", action="store_true", help="also install the bundle into the store")
+    train.add_argument("--report", metavar="FILE", help="write the training report (JSON)")
+
+    ev = sub.add_parser("eval", help="measure a pair on labelled member and external images",
+                        description="Accuracy at the pair's threshold, balanced accuracy, ROC AUC, TPR at 1%% "
+                                    "and 0.1%% FPR, and training-free baselines on the same images.")
+    _add_pair_option(ev)
+    ev.add_argument("--members", required=True, metavar="LIST|DIR")
+    ev.add_argument("--external", required=True, metavar="LIST|DIR")
+    ev.add_argument("--root", metavar="DIR", help="folder that relative paths in list files are relative to")
+    ev.add_argument("--reference-members", metavar="LIST|DIR",
+                    help="known training images (e.g. the MINT training members) for the "
+                         "max-cosine-to-member-centres baseline")
+    ev.add_argument("--json", metavar="FILE|-", help="write the metrics as JSON")
+    ev.add_argument("--plot", metavar="FILE", help="write ROC curves and score histograms as PNG")
+    ev.add_argument("--device", default="auto")
+
     pairs = sub.add_parser("pairs", help="list, inspect, install, verify, export or remove pairs")
     psub = pairs.add_subparsers(dest="pairs_command", metavar="ACTION", required=True)
     pl = psub.add_parser("list", help="installed and bundled pairs")
@@ -256,6 +305,109 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- train / eval
+def _json_arg(text: str, what: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{what} must be a JSON object")
+    return value
+
+
+def _image_list(spec: str, root: str | None) -> list[Path]:
+    from mint_tui.train.data import read_image_list
+
+    try:
+        return read_image_list(spec, root)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from mint_tui.models.audited import import_checkpoint
+    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.manifest import Preprocess
+    from mint_tui.train.build import PairRequest, build_pair
+    from mint_tui.train.fit import MintFitConfig
+
+    if args.audited_from:
+        source = load_pair(resolve_pair_path(args.audited_from))
+        arch, arch_config = source.manifest.audited.arch, dict(source.manifest.audited.config)
+        state = {k: v.detach().clone() for k, v in source.audited.state_dict().items()}
+        preprocess = source.manifest.audited.preprocess
+    else:
+        if not args.weights:
+            raise UsageError("--arch needs --weights")
+        arch, arch_config = args.arch, _json_arg(args.arch_config, "--arch-config")
+        state = import_checkpoint(args.weights, arch, arch_config)
+        preprocess = Preprocess()
+    taps = tuple(t.strip() for t in args.taps.split(",") if t.strip())
+    if (args.eval_members is None) != (args.eval_external is None):
+        raise UsageError("--eval-members and --eval-external go together")
+    torch.manual_seed(args.seed)
+    req = PairRequest(
+        name=args.name, arch=arch, arch_config=arch_config, audited_state=state,
+        members=_image_list(args.members, args.root), external=_image_list(args.external, args.root),
+        out=Path(args.out), preprocess=preprocess,
+        fit=MintFitConfig(kind=args.kind, taps=taps, mint_config=_json_arg(args.mint_config, "--mint-config"),
+                          epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
+                          seed=args.seed),
+        title=args.title, description=args.description, training_data=args.training_data,
+        splits={"members": args.members, "external": args.external,
+                **({"eval_members": args.eval_members, "eval_external": args.eval_external}
+                   if args.eval_members else {})},
+        eval_members=_image_list(args.eval_members, args.root) if args.eval_members else None,
+        eval_external=_image_list(args.eval_external, args.root) if args.eval_external else None,
+        eval_data=f"{args.eval_members} vs {args.eval_external}" if args.eval_members else "",
+    )
+    try:
+        path, report = build_pair(req, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print("interrupted: no bundle written", file=sys.stderr)
+        return 130
+    if args.report:
+        from mint_tui.results import atomic_write_text
+
+        atomic_write_text(args.report, json.dumps(report, indent=2) + "\n")
+    if args.install:
+        entry = _store().install(path, replace=True)
+        print(f"installed {entry.name}", file=sys.stderr)
+    print(path)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from mint_tui.audit import resolve_device
+    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.results import write_output
+    from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
+
+    pair = load_pair(resolve_pair_path(args.pair), device=str(resolve_device(args.device)))
+    ref = _image_list(args.reference_members, args.root) if args.reference_members else None
+    ev = evaluate_pair(pair, _image_list(args.members, args.root), _image_list(args.external, args.root),
+                       reference_members=ref)
+    doc = {"pair": pair.manifest.pair.name, "bundle_sha256": pair.bundle_sha256,
+           "threshold": pair.manifest.calibration.threshold, "members": args.members, "external": args.external,
+           "counts": ev.counts, "metrics": ev.metrics}
+    if args.json:
+        write_output(args.json, json.dumps(doc, indent=2) + "\n")
+    if args.json != "-":
+        c = ev.counts
+        print(f"{pair.manifest.pair.name}: {c['members_scored']} members, {c['external_scored']} external scored "
+              f"({c['no_face']} without a face, {c['errors']} unreadable)")
+        print(f"{'':34} {'acc':>7} {'bal.acc':>7} {'AUC':>7} {'TPR@1%':>7} {'TPR@.1%':>7}")
+        for name, m in ev.metrics.items():
+            print(f"{name:34} {m['accuracy']:7.4f} {m['balanced_accuracy']:7.4f} {m['roc_auc']:7.4f} "
+                  f"{m['tpr@1%fpr']:7.4f} {m['tpr@0.1%fpr']:7.4f}")
+    if args.plot:
+        plot_evaluation(ev, Path(args.plot), title=pair.manifest.pair.title)
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- entry
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
@@ -266,7 +418,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return run_app(start=getattr(args, "start", None))
 
 
-COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "tui": cmd_tui}
+COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "tui": cmd_tui}
 
 
 def main(argv: list[str] | None = None) -> int:

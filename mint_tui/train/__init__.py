@@ -1,0 +1,1 @@
+"""Building pairs: data lists, crop/activation caches, fitting, calibration, evaluation."""

@@ -1,0 +1,137 @@
+"""From an audited model and two image lists to a complete, installable ``.mintpair``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mint_tui import __version__
+from mint_tui.faces import PrepareSettings
+from mint_tui.models.audited import build_audited, load_state_dict_strict
+from mint_tui.models.taps import tap_shapes as compute_tap_shapes
+from mint_tui.pairs.bundle import load_pair, write_bundle
+from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
+                                     Provenance)
+from mint_tui.train.activations import extract_activations, state_digest
+from mint_tui.train.data import identity_of, load_faces
+from mint_tui.train.evaluate import evaluate_pair
+from mint_tui.train.fit import MintFitConfig, fit_mint, predict, split_three
+from mint_tui.train.metrics import best_threshold, binary_metrics, inconclusive_band
+
+
+@dataclass
+class PairRequest:
+    name: str
+    arch: str
+    arch_config: dict
+    audited_state: dict[str, torch.Tensor]
+    members: list[Path]
+    external: list[Path]
+    out: Path
+    preprocess: Preprocess = field(default_factory=Preprocess)
+    fit: MintFitConfig = field(default_factory=MintFitConfig)
+    title: str = ""
+    description: str = ""
+    training_data: str = ""
+    splits: dict[str, str] = field(default_factory=dict)
+    license: str | None = None
+    notes: str | None = None
+    detector: str = "short"
+    workers: int = 2
+    eval_members: list[Path] | None = None
+    eval_external: list[Path] | None = None
+    eval_data: str = ""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _metrics_of(values: dict, data: str, n: int, names=("accuracy", "balanced_accuracy", "roc_auc", "tpr@1%fpr",
+                                                       "tpr@0.1%fpr")) -> list[Metric]:
+    return [Metric(k, round(float(values[k]), 6), data, n) for k in names if np.isfinite(values[k])]
+
+
+def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Path, dict]:
+    """Train, calibrate and write the bundle (atomically); returns (path, report)."""
+    cfg = req.fit
+    audited = build_audited(req.arch, req.arch_config)
+    load_state_dict_strict(audited, req.audited_state)
+    audited.eval()
+    pre = req.preprocess
+    pre_dict = {"color": pre.color, "mean": list(pre.mean), "std": list(pre.std), "size": list(pre.size),
+                "template": pre.template}
+    settings = PrepareSettings("largest", req.detector, tuple(pre.size), pre.template)
+
+    log(f"faces: {len(req.members)} member and {len(req.external)} external images")
+    mem = load_faces(req.members, settings, req.workers)
+    ext = load_faces(req.external, settings, req.workers)
+    log(f"faces found: members {len(mem)} (no face {len(mem.no_face)}, errors {len(mem.errors)}), "
+        f"external {len(ext)} (no face {len(ext.no_face)}, errors {len(ext.errors)})")
+    if len(mem) < 4 or len(ext) < 4:
+        raise ValueError("too few faces to train a MINT model (need at least 4 members and 4 external)")
+
+    crops = np.concatenate([mem.crops, ext.crops])
+    shas = mem.shas + ext.shas
+    labels = np.r_[np.ones(len(mem)), np.zeros(len(ext))].astype(np.float32)
+    shapes = compute_tap_shapes(audited, list(cfg.taps), tuple(pre.size))
+    log(f"activations of taps {', '.join(cfg.taps)} for {len(crops)} faces (cached on disk)")
+    acts = extract_activations(audited, state_digest(req.audited_state), crops, shas, list(cfg.taps), pre_dict)
+
+    m_tr, m_va, m_ca = split_three(len(mem), None, cfg.val_fraction, cfg.cal_fraction, cfg.seed)
+    e_tr, e_va, e_ca = split_three(len(ext), [identity_of(p) for p in ext.paths], cfg.val_fraction,
+                                   cfg.cal_fraction, cfg.seed)
+    off = len(mem)
+    train_idx, val_idx, cal_idx = (np.r_[a, b + off] for a, b in ((m_tr, e_tr), (m_va, e_va), (m_ca, e_ca)))
+    log(f"split: train {len(train_idx)}, validation {len(val_idx)}, calibration {len(cal_idx)} "
+        f"(external split by identity)")
+
+    model, history = fit_mint(acts, shapes, labels, train_idx, val_idx, cfg, log)
+    cal_scores = predict(model, acts, cal_idx)
+    cal_labels = labels[np.sort(cal_idx)]
+    threshold = best_threshold(cal_labels, cal_scores)
+    low, high = inconclusive_band(cal_labels, cal_scores, threshold)
+    cal_metrics = binary_metrics(cal_labels, cal_scores, threshold)
+    log(f"calibration: threshold {threshold:.4f}, inconclusive [{low:.4f}, {high:.4f}), "
+        f"accuracy {cal_metrics['accuracy']:.4f}, AUC {cal_metrics['roc_auc']:.4f}")
+
+    cal_desc = (f"calibration part of the MINT training data ({int(cal_labels.sum())} members, "
+                f"{int((1 - cal_labels).sum())} external; external split by identity)")
+    mint_config = dict(cfg.mint_config)
+    manifest = Manifest(
+        pair=PairInfo(req.name, req.title or req.name, req.description),
+        audited=AuditedSpec(req.arch, dict(req.arch_config), "audited.safetensors", "0" * 64, pre),
+        mint=MintSpec(cfg.kind, tuple(cfg.taps), mint_config, "mint.safetensors", "0" * 64),
+        calibration=Calibration(round(threshold, 6), (round(low, 6), round(high, 6)), cal_desc),
+        provenance=Provenance(req.training_data or f"{len(mem)} member and {len(ext)} external images",
+                              _now(), __version__, req.notes, dict(req.splits), req.license),
+        metrics=tuple(_metrics_of(cal_metrics, "calibration split of the MINT training data", len(cal_idx))),
+    )
+    audited_state = {k: v.contiguous() for k, v in req.audited_state.items()}
+    mint_state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    report = {"history": history, "calibration": {"threshold": threshold, "inconclusive": [low, high],
+                                                  **cal_metrics},
+              "faces": {"members": len(mem), "external": len(ext), "no_face": len(mem.no_face) + len(ext.no_face)}}
+    if req.eval_members and req.eval_external:
+        tmp = req.out.with_name(f".{req.out.name}.eval.mintpair")
+        write_bundle(tmp, manifest, audited_state, mint_state)
+        try:
+            ev = evaluate_pair(load_pair(tmp), req.eval_members, req.eval_external, req.detector, req.workers)
+        finally:
+            tmp.unlink(missing_ok=True)
+        n = ev.counts["members_scored"] + ev.counts["external_scored"]
+        test_metrics = _metrics_of(ev.metrics["mint"], req.eval_data or "evaluation data", n)
+        manifest = dataclasses.replace(manifest, metrics=(*test_metrics, *manifest.metrics))
+        report["evaluation"] = {"metrics": ev.metrics, "counts": ev.counts}
+        log(f"evaluation: accuracy {ev.metrics['mint']['accuracy']:.4f}, AUC {ev.metrics['mint']['roc_auc']:.4f}, "
+            f"TPR@1%FPR {ev.metrics['mint']['tpr@1%fpr']:.4f}")
+    path = write_bundle(req.out, manifest, audited_state, mint_state)
+    log(f"wrote {path}")
+    return path, report
+

@@ -1,0 +1,78 @@
+"""Image lists for training and evaluation: a folder, or a list file of paths."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mint_tui.audit import collect_images
+from mint_tui.faces import CropCache, PrepareSettings, prepare_images
+from mint_tui.paths import user_cache_dir
+
+
+def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Path]:
+    """A folder (recursive, sorted) or a text file with one path per line ('#' comments).
+
+    Relative paths in a list file are resolved against ``root`` (default: the list file's folder).
+    """
+    spec = Path(spec)
+    if spec.is_dir():
+        files, errors = collect_images([spec])
+        return files
+    if not spec.is_file():
+        raise FileNotFoundError(f"no such folder or list file: {spec}")
+    base = Path(root) if root is not None else spec.parent
+    paths = []
+    for line in spec.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            p = Path(line)
+            paths.append(p if p.is_absolute() else base / p)
+    return paths
+
+
+def identity_of(path: Path) -> str:
+    """LFW-style identity: the name of the folder holding the photo."""
+    return Path(path).parent.name
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass
+class FaceSet:
+    """Aligned crops of a list of images (largest face each); images with no face are counted."""
+
+    paths: list[Path]  # images that gave a face, in list order
+    shas: list[str]
+    crops: np.ndarray  # (N, H, W, 3) uint8 BGR
+    no_face: list[Path]
+    errors: list[tuple[Path, str]]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def load_faces(paths: list[Path], settings: PrepareSettings, workers: int = 2, progress=None,
+               cache_root: Path | None = None) -> FaceSet:
+    """Detect + align (cached on disk by content hash and settings) through the audit's own code path."""
+    cache = CropCache(cache_root or user_cache_dir() / "crops", settings)
+    kept, shas, crops, no_face, errors = [], [], [], [], []
+    for i, item in enumerate(prepare_images(paths, settings, workers=workers, cache=cache)):
+        if item.error:
+            errors.append((item.path, item.error))
+        elif not item.faces:
+            no_face.append(item.path)
+        else:
+            kept.append(item.path)
+            shas.append(item.sha256)
+            crops.append(item.faces[0].crop)
+        if progress is not None:
+            progress(i + 1, len(paths))
+    h, w = settings.size
+    array = np.stack(crops) if crops else np.zeros((0, h, w, 3), np.uint8)
+    return FaceSet(kept, shas, array, no_face, errors)
