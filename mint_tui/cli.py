@@ -390,6 +390,8 @@ COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": 
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mint_tui.pairs.store import StoreError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     command = COMMANDS.get(args.command or "tui")
@@ -398,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"mint-tui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, KeyError, OSError) as exc:
+    except (ValueError, KeyError, OSError, StoreError) as exc:
         # Refused bundles, unknown pairs, unreadable files: a clear message, no traceback.
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"mint-tui: error: {message}", file=sys.stderr)

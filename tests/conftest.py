@@ -26,3 +26,23 @@ def tiny_pair_bundle(tmp_path: Path) -> Path:
     else:
         dest.write_bytes(_TINY_PAIR_CACHE["tiny"])
     return dest
+
+
+LFW = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lfw"
+
+
+@pytest.fixture(scope="session")
+def lfw() -> Path:
+    """The shared LFW folder (``../shared/data/lfw``); tests needing it skip where it is absent."""
+    if not (LFW / "images").is_dir():
+        pytest.skip(f"LFW test data not found at {LFW} (the shared data folder beside the project)")
+    return LFW
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own user data/config folders; the crop/activation cache is shared
+    across the session so LFW crops are detected once."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("MINT_TUI_HOME", str(home))
+    return home

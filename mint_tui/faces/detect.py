@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,6 +40,32 @@ class Detection:
         return self.box[2] * self.box[3]
 
 
+_STDERR_LOCK = threading.Lock()
+_first_detect_done = False
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence the native library's INFO lines (LiteRT logs straight to fd 2 and has no switch),
+    which would otherwise litter the CLI's output and garble the TUI."""
+    with _STDERR_LOCK:
+        try:
+            fd = sys.stderr.fileno()
+        except (AttributeError, OSError, ValueError):
+            yield
+            return
+        sys.stderr.flush()
+        saved = os.dup(fd)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        try:
+            yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+            os.close(devnull)
+
+
 @cache
 def detector_model_path(model: str = DEFAULT_DETECTOR) -> Path:
     """Path of a shipped detector model, checked against assets/detector/SHA256SUMS."""
@@ -67,14 +96,21 @@ class FaceDetector:
             min_detection_confidence=min_confidence,
         )
         self.model = model
-        self._detector = _MPFaceDetector.create_from_options(options)
+        with _quiet_native_stderr():
+            self._detector = _MPFaceDetector.create_from_options(options)
 
     def detect(self, bgr: np.ndarray) -> list[Detection]:
         """All faces in a BGR uint8 image, largest first."""
         import mediapipe as mp
 
-        rgb = np.ascontiguousarray(bgr[:, :, ::-1])
-        result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+        global _first_detect_done
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(bgr[:, :, ::-1]))
+        if _first_detect_done:
+            result = self._detector.detect(image)
+        else:  # the first inference in a process logs a memory-alignment warning to fd 2
+            with _quiet_native_stderr():
+                result = self._detector.detect(image)
+            _first_detect_done = True
         h, w = bgr.shape[:2]
         faces = []
         for det in result.detections:
@@ -89,7 +125,8 @@ class FaceDetector:
 
     def close(self) -> None:
         if self._detector is not None:
-            self._detector.close()
+            with _quiet_native_stderr():
+                self._detector.close()
             self._detector = None
 
     def __enter__(self) -> FaceDetector:

@@ -235,7 +235,10 @@ class PairStore:
         with self._locked():
             tmp = _copy_to_temp(src, self.root, _TMP_PREFIX)
             try:
-                manifest = inspect_bundle(tmp)  # what we install is what we checked
+                try:
+                    manifest = inspect_bundle(tmp)  # what we install is what we checked
+                except BundleError as exc:  # name the user's file, not our temporary copy
+                    raise BundleError(str(exc).replace(str(tmp), str(src))) from None
                 name = manifest.pair.name
                 if name in self._builtin_names():
                     raise BuiltinPairError(f"{name!r} is a built-in pair and cannot be replaced")
