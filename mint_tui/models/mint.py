@@ -1,0 +1,264 @@
+"""MINT models: classifiers that read an audited model's activations and output one
+logit, "was this sample used to train the audited model?" (DeAlcala et al., 2024,
+arXiv:2402.09225).
+
+Both models take the ``tap_shapes`` dict from :func:`mint_tui.models.taps.tap_shapes`
+(tap name -> per-sample shape) and in ``forward`` a dict of batched tensors with the same
+names (extra keys are ignored).  Taps are always consumed in the order of the
+``tap_shapes`` dict given at construction (the order is kept in ``self.tap_names``);
+store that dict with the weights to rebuild the model.  Inputs may be float16/bfloat16
+(cast to float32) and may come from ``torch.inference_mode()`` (cloned when needed).
+
+Shapes: a tap of shape ``(C,)`` is a vector (e.g. the embedding); a tap of shape
+``(C, H, W)`` (or any ``(C, ...)``) is a feature map with ``C`` channels.
+
+Submodule names (saved in the weights files):
+
+* ``VanillaMINT``: ``input_norm`` (BatchNorm1d), ``mlp`` (Sequential of
+  Linear/ReLU/Dropout), ``head`` (Linear -> 1).
+* ``CNNMINT``: ``branches`` (ModuleList, one per tap in tap order), ``mlp``, ``head``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "VanillaMINT",
+    "CNNMINT",
+    "MINT_KINDS",
+    "build_mint",
+    "mint_config_defaults",
+]
+
+
+def _normalise_shapes(tap_shapes: Mapping[str, Sequence[int]]) -> dict[str, tuple[int, ...]]:
+    if not tap_shapes:
+        raise ValueError("tap_shapes is empty: a MINT model needs at least one tap")
+    shapes = {}
+    for name, shape in tap_shapes.items():
+        shape = tuple(int(d) for d in shape)
+        if not shape or any(d < 1 for d in shape):
+            raise ValueError(f"tap {name!r}: invalid per-sample shape {list(shape)}")
+        shapes[str(name)] = shape
+    return shapes
+
+
+def _check_sizes(name: str, values: Sequence[int], allow_empty: bool) -> tuple[int, ...]:
+    values = tuple(values)
+    if (not allow_empty and not values) or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
+        raise ValueError(f"{name} must be a list of positive integers, got {list(values)}")
+    return values
+
+
+def _check_dropout(dropout: float) -> float:
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+    return float(dropout)
+
+
+def _mlp(in_features: int, hidden: Sequence[int], dropout: float) -> tuple[nn.Sequential, int]:
+    """Linear-ReLU-Dropout per entry of ``hidden``; returns the stack and its width."""
+    layers: list[nn.Module] = []
+    for width in hidden:
+        layers += [nn.Linear(in_features, width), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+        in_features = width
+    return nn.Sequential(*layers), in_features
+
+
+def _as_normal(x: torch.Tensor) -> torch.Tensor:
+    """Clone an inference-mode tensor so autograd may save it for backward.
+
+    Activations extracted under ``torch.inference_mode()`` can not be saved for
+    backward (BatchNorm and convolutions need their inputs), which would make training
+    on them fail; a clone made outside inference mode is an ordinary tensor.
+    """
+    if x.is_inference() and not torch.is_inference_mode_enabled():
+        return x.clone()
+    return x
+
+
+def _gather(tap_names: Sequence[str], feats: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+    missing = [t for t in tap_names if t not in feats]
+    if missing:
+        raise KeyError(f"missing tap(s) {', '.join(missing)}; got {', '.join(feats)}")
+    return [feats[t] for t in tap_names]
+
+
+class VanillaMINT(nn.Module):
+    """MLP MINT on pooled activations.
+
+    Each feature map is reduced to one number per channel by global average pooling,
+    vectors are used as they are; everything is concatenated (in tap order), normalised
+    by ``BatchNorm1d`` (activation scales differ a lot between layers) and fed to an MLP
+    with ``hidden`` widths ending in one logit.
+    """
+
+    def __init__(self, tap_shapes: Mapping[str, Sequence[int]],
+                 hidden: Sequence[int] = (256, 64), dropout: float = 0.2) -> None:
+        super().__init__()
+        self.tap_shapes = _normalise_shapes(tap_shapes)
+        self.tap_names = tuple(self.tap_shapes)
+        hidden = _check_sizes("hidden", hidden, allow_empty=True)
+        dropout = _check_dropout(dropout)
+        self.in_features = sum(shape[0] for shape in self.tap_shapes.values())
+        self.input_norm = nn.BatchNorm1d(self.in_features)
+        self.mlp, width = _mlp(self.in_features, hidden, dropout)
+        self.head = nn.Linear(width, 1)
+
+    def forward(self, feats: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        parts = []
+        for name, x in zip(self.tap_names, _gather(self.tap_names, feats)):
+            if x.dim() != len(self.tap_shapes[name]) + 1:
+                raise ValueError(f"tap {name!r}: expected a batch of shape "
+                                 f"(N, {', '.join(map(str, self.tap_shapes[name]))}), "
+                                 f"got {tuple(x.shape)}")
+            parts.append(x.flatten(2).mean(dim=2) if x.dim() > 2 else x)
+        z = torch.cat(parts, dim=1).float()
+        z = self.input_norm(z)
+        return self.head(self.mlp(z)).squeeze(1)
+
+
+# Feature maps larger than this (on their longer side) are average-pooled down first.
+MAX_MAP_SIZE = 28
+
+
+class _MapBranch(nn.Module):
+    """Feature map -> vector: average pooling down to at most ``MAX_MAP_SIZE`` pixels
+    a side (a 56x56 map becomes 28x28; keeps the CPU cost low), BN, 1x1 conv-BN-ReLU to
+    ``channels[0]``, then per entry of ``channels`` a 3x3 stride-2 conv-BN-ReLU, then
+    global average pooling."""
+
+    def __init__(self, in_channels: int, channels: Sequence[int],
+                 map_size: Sequence[int] = (MAX_MAP_SIZE, MAX_MAP_SIZE)) -> None:
+        super().__init__()
+        factor = math.ceil(max(map_size) / MAX_MAP_SIZE)
+        if factor > 1:
+            self.pool = nn.AvgPool2d(factor, stride=factor, ceil_mode=True)
+        else:
+            self.pool = nn.Identity()
+        self.input_norm = nn.BatchNorm2d(in_channels)
+        self.reduce = nn.Sequential(
+            nn.Conv2d(in_channels, channels[0], kernel_size=1, bias=False),
+            nn.BatchNorm2d(channels[0]),
+            nn.ReLU(inplace=True),
+        )
+        layers: list[nn.Module] = []
+        prev = channels[0]
+        for width in channels:
+            layers += [
+                nn.Conv2d(prev, width, kernel_size=3, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+            ]
+            prev = width
+        self.convs = nn.Sequential(*layers)
+        self.out_features = prev
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.convs(self.reduce(self.input_norm(self.pool(x))))
+        return x.mean(dim=(2, 3))
+
+
+class _VectorBranch(nn.Module):
+    """Vector -> vector: BN, Linear, ReLU."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.input_norm = nn.BatchNorm1d(in_features)
+        self.fc = nn.Linear(in_features, out_features)
+        self.act = nn.ReLU(inplace=True)
+        self.out_features = out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.fc(self.input_norm(x)))
+
+
+class CNNMINT(nn.Module):
+    """Convolutional MINT on the activation maps.
+
+    Every ``(C, H, W)`` tap goes through its own small CNN (see ``_MapBranch``: maps
+    larger than 28x28 are average-pooled to at most 28x28, then a 1x1 conv to
+    ``channels[0]``, then one 3x3 stride-2 conv-BN-ReLU per entry of
+    ``channels``, global average pooling); every ``(C,)`` tap through BN-Linear-ReLU to
+    ``channels[-1]`` features.  Branch outputs are concatenated in tap order and fed to
+    an MLP with ``hidden`` widths ending in one logit.
+    """
+
+    def __init__(self, tap_shapes: Mapping[str, Sequence[int]],
+                 channels: Sequence[int] = (32, 64), hidden: Sequence[int] = (128,),
+                 dropout: float = 0.2) -> None:
+        super().__init__()
+        self.tap_shapes = _normalise_shapes(tap_shapes)
+        self.tap_names = tuple(self.tap_shapes)
+        channels = _check_sizes("channels", channels, allow_empty=False)
+        hidden = _check_sizes("hidden", hidden, allow_empty=True)
+        dropout = _check_dropout(dropout)
+        branches: list[nn.Module] = []
+        for name, shape in self.tap_shapes.items():
+            if len(shape) == 1:
+                branches.append(_VectorBranch(shape[0], channels[-1]))
+            elif len(shape) == 3:
+                branches.append(_MapBranch(shape[0], channels, shape[1:]))
+            else:
+                raise ValueError(f"tap {name!r}: CNNMINT needs (C,) or (C, H, W) shapes, "
+                                 f"got {list(shape)}")
+        self.branches = nn.ModuleList(branches)
+        self.in_features = sum(b.out_features for b in branches)
+        self.mlp, width = _mlp(self.in_features, hidden, dropout)
+        self.head = nn.Linear(width, 1)
+
+    def forward(self, feats: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        parts = []
+        for name, branch, x in zip(self.tap_names, self.branches,
+                                   _gather(self.tap_names, feats)):
+            if x.dim() != len(self.tap_shapes[name]) + 1:
+                raise ValueError(f"tap {name!r}: expected a batch of shape "
+                                 f"(N, {', '.join(map(str, self.tap_shapes[name]))}), "
+                                 f"got {tuple(x.shape)}")
+            parts.append(branch(_as_normal(x).float()))
+        z = torch.cat(parts, dim=1)
+        return self.head(self.mlp(z)).squeeze(1)
+
+
+MINT_KINDS: dict[str, type[nn.Module]] = {"mlp": VanillaMINT, "cnn": CNNMINT}
+
+# Defaults as JSON/TOML-friendly values (lists, not tuples).
+_DEFAULTS: dict[str, dict[str, object]] = {
+    "mlp": {"hidden": [256, 64], "dropout": 0.2},
+    "cnn": {"channels": [32, 64], "hidden": [128], "dropout": 0.2},
+}
+
+
+def mint_config_defaults(kind: str) -> dict:
+    """Default config of a MINT kind (a fresh copy, JSON/TOML-serialisable)."""
+    if kind not in MINT_KINDS:
+        raise ValueError(f"unknown MINT kind {kind!r}; known: {', '.join(MINT_KINDS)}")
+    return {k: list(v) if isinstance(v, list) else v for k, v in _DEFAULTS[kind].items()}
+
+
+def build_mint(kind: str, tap_shapes: Mapping[str, Sequence[int]],
+               config: Mapping[str, object] | None = None) -> nn.Module:
+    """Build a MINT model of ``kind`` ("mlp" or "cnn") for ``tap_shapes``.
+
+    ``config`` overrides :func:`mint_config_defaults`; unknown keys raise ``ValueError``.
+    """
+    defaults = mint_config_defaults(kind)
+    config = dict(config or {})
+    unknown = sorted(set(config) - set(defaults))
+    if unknown:
+        raise ValueError(f"MINT kind {kind!r}: unknown config key(s) "
+                         f"{', '.join(map(repr, unknown))}; accepted: {', '.join(defaults)}")
+    full = {**defaults, **config}
+    for key in ("hidden", "channels"):
+        if key in full:
+            value = full[key]
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+                raise ValueError(f"{key} must be a list of positive integers, got {value!r}")
+            full[key] = tuple(value)
+    return MINT_KINDS[kind](tap_shapes, **full)
