@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--title", default="")
     train.add_argument("--description", default="")
     train.add_argument("--training-data", default="", help="description of the audited model's training data")
+    train.add_argument("--notes", help="free text for the model card (limits, credits)")
+    train.add_argument("--license", help="licence / terms of use of the pair")
     train.add_argument("--eval-members", metavar="LIST|DIR", help="test members: measure and record metrics")
     train.add_argument("--eval-external", metavar="LIST|DIR", help="test external images")
     train.add_argument("--out", required=True, metavar="FILE", help="where to write the .mintpair")
@@ -325,6 +327,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                           seed=args.seed),
         title=args.title, description=args.description, training_data=args.training_data,
+        notes=args.notes, license=args.license,
         splits={"members": args.members, "external": args.external,
                 **({"eval_members": args.eval_members, "eval_external": args.eval_external}
                    if args.eval_members else {})},
