@@ -123,3 +123,28 @@ def test_train_end_to_end_gives_an_installable_bundle(lfw, tmp_path, monkeypatch
     pair = load_pair(entry.path)
     assert pair.manifest.pair.name == "small"
     assert report["evaluation"]["counts"]["members_scored"] == 10
+
+
+def test_calibration_scores_round_trip(tiny_pair_bundle, tmp_path):
+    """Calibration scores stored in a bundle come back from load_pair, and tampering is caught."""
+    import zipfile
+
+    from mint_tui.pairs.bundle import BundleError, inspect_bundle, load_pair, write_bundle
+
+    pair = load_pair(tiny_pair_bundle)
+    scores = {"member": np.array([0.9, 0.8], np.float32), "member_identity": np.array([0, 1]),
+              "external": np.array([0.1, 0.2, 0.3], np.float32), "external_identity": np.array([2, 2, 3])}
+    out = write_bundle(tmp_path / "with-scores.mintpair", pair.manifest, pair.audited.state_dict(),
+                       pair.mint.state_dict(), calibration_scores=scores)
+    assert inspect_bundle(out).calibration.scores == "calibration.safetensors"
+    back = load_pair(out).calibration_scores
+    assert np.allclose(back["external"], scores["external"]) and back["external_identity"].tolist() == [2, 2, 3]
+    bad = tmp_path / "bad.mintpair"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = bytearray(src.read(info))
+            if info.filename == "calibration.safetensors":
+                data[-1] ^= 1
+            dst.writestr(info.filename, bytes(data))
+    with pytest.raises(BundleError, match="calibration scores"):
+        inspect_bundle(bad)

@@ -56,6 +56,9 @@ __all__ = [
 
 BUNDLE_SUFFIX = ".mintpair"
 MANIFEST_NAME = "pair.toml"
+CALIBRATION_SCORES_NAME = "calibration.safetensors"
+#: 1-D tensors of the calibration scores file: scores and identity-group ids of each class.
+CALIBRATION_SCORE_KEYS = ("member", "member_identity", "external", "external_identity")
 
 MAX_BUNDLE_BYTES = 2 * 1024**3  # on-disk size of a whole bundle
 MAX_TOTAL_UNCOMPRESSED = 2 * 1024**3  # sum of declared entry sizes
@@ -424,6 +427,13 @@ def _verify_zip(path: Path, zf: zipfile.ZipFile, bundle_sha: str, *, full: bool,
     wanted = {MANIFEST_NAME, manifest.audited.weights, manifest.mint.weights}
     if manifest.audited.weights == manifest.mint.weights:
         raise BundleError(f"{path}: audited.weights and mint.weights name the same file")
+    scores_name = manifest.calibration.scores
+    if scores_name is not None:
+        if scores_name in wanted:
+            raise BundleError(f"{path}: calibration.scores must name its own file")
+        if scores_name not in names:
+            raise BundleError(f"{path}: missing calibration scores file {scores_name!r} in bundle")
+        wanted.add(scores_name)
     unexpected = sorted(set(names) - wanted)
     if unexpected:
         raise BundleError(f"{path}: unexpected entries in bundle: {_fmt_keys(unexpected)}")
@@ -452,6 +462,22 @@ def _verify_zip(path: Path, zf: zipfile.ZipFile, bundle_sha: str, *, full: bool,
         )
         if keep_weights:
             weights[label] = b"".join(col.all)
+            col.all.clear()
+
+    if scores_name is not None:
+        col = _HeaderCollector()
+        col.keep_all = keep_weights
+        _read_capped(path, zf, names[scores_name], MAX_TOTAL_UNCOMPRESSED, sink=col)
+        if col.sha.hexdigest() != manifest.calibration.scores_sha256:
+            raise BundleError(f"{path}: SHA-256 mismatch for {scores_name!r} (calibration scores) -- the bundle "
+                              "is corrupt or was tampered with")
+        header = _parse_safetensors_header(f"{path}: {scores_name!r} (calibration scores)", bytes(col.head),
+                                           col.header_len, col.too_big, col.size)
+        for key in CALIBRATION_SCORE_KEYS:
+            if key not in header or len(header[key][1]) != 1:
+                raise BundleError(f"{path}: calibration scores lack a 1-D tensor {key!r}")
+        if keep_weights:
+            weights["calibration"] = b"".join(col.all)
             col.all.clear()
 
     audited_shapes, shapes, mint_shapes = _architecture_shapes(manifest)
@@ -523,6 +549,7 @@ def write_bundle(
     audited_state: dict[str, torch.Tensor],
     mint_state: dict[str, torch.Tensor],
     *,
+    calibration_scores: dict[str, Any] | None = None,
     verify: bool = True,
 ) -> Path:
     """Write a ``.mintpair`` bundle atomically and return its path.
@@ -541,6 +568,19 @@ def write_bundle(
         audited=dataclasses.replace(manifest.audited, sha256=hashlib.sha256(audited_bytes).hexdigest()),
         mint=dataclasses.replace(manifest.mint, sha256=hashlib.sha256(mint_bytes).hexdigest()),
     )
+    scores_bytes = None
+    if calibration_scores is not None:
+        missing = [k for k in CALIBRATION_SCORE_KEYS if k not in calibration_scores]
+        if missing:
+            raise ValueError(f"calibration scores lack {missing}")
+        scores_bytes = _to_safetensors_bytes({k: torch.as_tensor(np.asarray(calibration_scores[k])).reshape(-1)
+                                              for k in CALIBRATION_SCORE_KEYS})
+        manifest = dataclasses.replace(manifest, calibration=dataclasses.replace(
+            manifest.calibration, scores=CALIBRATION_SCORES_NAME,
+            scores_sha256=hashlib.sha256(scores_bytes).hexdigest()))
+    else:
+        manifest = dataclasses.replace(manifest, calibration=dataclasses.replace(
+            manifest.calibration, scores=None, scores_sha256=None))
     text = manifest_to_toml(manifest)
     manifest = parse_manifest(text)  # validates; raises ManifestError
     if manifest.audited.weights == manifest.mint.weights:
@@ -551,6 +591,8 @@ def write_bundle(
             _zip_entry(zf, MANIFEST_NAME, text.encode("utf-8"), zipfile.ZIP_DEFLATED)
             _zip_entry(zf, manifest.audited.weights, audited_bytes, zipfile.ZIP_STORED)
             _zip_entry(zf, manifest.mint.weights, mint_bytes, zipfile.ZIP_STORED)
+            if scores_bytes is not None:
+                _zip_entry(zf, CALIBRATION_SCORES_NAME, scores_bytes, zipfile.ZIP_STORED)
         if verify:
             fh.flush()
             inspect_bundle(tmp)
@@ -569,6 +611,8 @@ class LoadedPair:
     taps: tuple[str, ...]
     device: torch.device
     bundle_sha256: str
+    #: The calibration scores stored in the bundle (see CALIBRATION_SCORE_KEYS), if any.
+    calibration_scores: dict[str, np.ndarray] | None = None
     _extractor: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -620,6 +664,9 @@ def load_pair(path: str | os.PathLike[str], device: str | torch.device = "cpu") 
         load_state_dict_strict(mint, st_load(v.weights.pop("mint")))
     except CheckpointMismatchError as exc:
         raise BundleError(f"{path}: weights do not fit the declared models: {exc}") from None
+    scores = None
+    if "calibration" in v.weights:
+        scores = {k: t.numpy() for k, t in st_load(v.weights.pop("calibration")).items()}
     dev = torch.device(device)
     audited.eval().to(dev)
     mint.eval().to(dev)
@@ -632,6 +679,7 @@ def load_pair(path: str | os.PathLike[str], device: str | torch.device = "cpu") 
         taps=tuple(m.mint.taps),
         device=dev,
         bundle_sha256=v.bundle_sha256,
+        calibration_scores=scores,
     )
 
 

@@ -112,9 +112,15 @@ class MintSpec:
 
 @dataclass(frozen=True)
 class Calibration:
+    """Threshold and inconclusive band; optionally the calibration scores themselves
+    (``scores``: a safetensors file in the bundle with ``member``/``external`` score vectors and
+    ``member_identity``/``external_identity`` group ids), used by the identity-level test."""
+
     threshold: float
     inconclusive: tuple[float, float]
     on: str
+    scores: str | None = None
+    scores_sha256: str | None = None
 
     @property
     def low(self) -> float:
@@ -340,7 +346,7 @@ _PAIR_KEYS = ("name", "title", "description")
 _AUDITED_KEYS = ("arch", "config", "weights", "sha256", "preprocess")
 _PREPROCESS_KEYS = ("size", "color", "mean", "std", "template")
 _MINT_KEYS = ("kind", "taps", "config", "weights", "sha256")
-_CALIBRATION_KEYS = ("threshold", "inconclusive", "on")
+_CALIBRATION_KEYS = ("threshold", "inconclusive", "on", "scores", "scores_sha256")
 _METRIC_KEYS = ("name", "value", "data", "n")
 _PROVENANCE_KEYS = ("training_data", "created", "tool_version", "notes", "splits", "license")
 
@@ -550,9 +556,16 @@ def _check_calibration(c: _Checker, doc: dict) -> Calibration | None:
                 band = None
 
     on = c.string(t, "on", "calibration.on", nonempty=True)
+    scores = scores_sha = None
+    if "scores" in t or "scores_sha256" in t:
+        scores = c.weights_name(t, "scores", "calibration.scores")
+        scores_sha = c.sha256(t, "scores_sha256", "calibration.scores_sha256")
+        if scores is None or scores_sha is None:
+            return None
     if None in (threshold, band, on):
         return None
-    return Calibration(threshold=threshold, inconclusive=band, on=on)  # type: ignore[arg-type]
+    return Calibration(threshold=threshold, inconclusive=band, on=on, scores=scores,  # type: ignore[arg-type]
+                       scores_sha256=scores_sha)
 
 
 def _check_metrics(c: _Checker, doc: dict) -> tuple[Metric, ...] | None:
@@ -717,6 +730,9 @@ def _manifest_to_doc(m: Manifest) -> dict[str, Any]:
             "on": m.calibration.on,
         },
     }
+    if m.calibration.scores is not None:
+        doc["calibration"]["scores"] = m.calibration.scores
+        doc["calibration"]["scores_sha256"] = m.calibration.scores_sha256
     if m.metrics:
         metrics = []
         for met in m.metrics:

@@ -113,6 +113,15 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
                               _now(), __version__, req.notes, dict(req.splits), req.license),
         metrics=tuple(_metrics_of(cal_metrics, "calibration split of the MINT training data", len(cal_idx))),
     )
+    # Calibration scores by class, with identity-group ids, for the identity-level test.
+    cal_sorted = np.sort(cal_idx)
+    all_paths = mem.paths + ext.paths
+    ids = {name: i for i, name in enumerate(sorted({identity_of(p) for p in all_paths}))}
+    group = np.array([ids[identity_of(all_paths[i])] for i in cal_sorted], dtype=np.int64)
+    is_member = cal_labels.astype(bool)
+    calibration_scores = {"member": cal_scores[is_member].astype(np.float32), "member_identity": group[is_member],
+                          "external": cal_scores[~is_member].astype(np.float32),
+                          "external_identity": group[~is_member]}
     audited_state = {k: v.contiguous() for k, v in req.audited_state.items()}
     mint_state = {k: v.contiguous() for k, v in model.state_dict().items()}
     report = {"history": history, "calibration": {"threshold": threshold, "inconclusive": [low, high],
@@ -120,7 +129,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
               "faces": {"members": len(mem), "external": len(ext), "no_face": len(mem.no_face) + len(ext.no_face)}}
     if req.eval_members and req.eval_external:
         tmp = req.out.with_name(f".{req.out.name}.eval.mintpair")
-        write_bundle(tmp, manifest, audited_state, mint_state)
+        write_bundle(tmp, manifest, audited_state, mint_state, calibration_scores=calibration_scores)
         try:
             ev = evaluate_pair(load_pair(tmp), req.eval_members, req.eval_external, req.detector, req.workers)
         finally:
@@ -131,7 +140,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
         report["evaluation"] = {"metrics": ev.metrics, "counts": ev.counts}
         log(f"evaluation: accuracy {ev.metrics['mint']['accuracy']:.4f}, AUC {ev.metrics['mint']['roc_auc']:.4f}, "
             f"TPR@1%FPR {ev.metrics['mint']['tpr@1%fpr']:.4f}")
-    path = write_bundle(req.out, manifest, audited_state, mint_state)
+    path = write_bundle(req.out, manifest, audited_state, mint_state, calibration_scores=calibration_scores)
     log(f"wrote {path}")
     return path, report
 
