@@ -164,14 +164,92 @@ def stage_layers(lfw: Path, work: Path, seed: int, epochs: int = 20) -> None:
             out.write_text(json.dumps(rows, indent=2))
 
 
+def _fmt(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def stage_results(work: Path, out: Path) -> None:
+    """docs/RESULTS.md from the JSON files that the other stages wrote."""
+    info = json.loads((work / "audited.json").read_text())
+    lines = ["# Results", "",
+             "Every number here was measured by `scripts/build_demo.py` (the demo build), which writes the JSON",
+             "files this page is generated from (`python scripts/build_demo.py --stage results`). From a clean",
+             "clone, with the LFW data in `../shared/data/lfw`:", "",
+             "```sh", "make setup", ".venv/bin/python scripts/build_demo.py          # all stages, seeded", "```", "",
+             "Stages: `audited` (train the audited model), `mint` (train, calibrate and evaluate both pairs),",
+             "`install` (copy them to `assets/pairs/`), `layers` (the per-layer table), `results` (this page).",
+             "Data: Labeled Faces in the Wild (Huang, Ramesh, Berg, Learned-Miller, UMass Amherst, 2007), with the",
+             "fixed splits of `../shared/data/lfw/splits` (never re-drawn).", "",
+             "## Audited model", "",
+             f"`{info['arch']}` with `{json.dumps(info['config'])}`, trained from scratch with a "
+             f"{info['recognition']['head']} head (s={info['recognition']['scale']}, m={info['recognition']['margin']}) "
+             f"for {info['recognition']['epochs']} epochs on `fr_train.txt` only ({info['n']['fr_train']} photos of "
+             f"{len(info['classes'])} identities), aligned by the same MediaPipe pipeline as audits. Training took "
+             f"{info['train_minutes']:.1f} min on the 2-core CPU (shared with other jobs).", "",
+             "| identification top-1 (nearest class centre) | value |", "| --- | --- |",
+             f"| fr_train.txt (training photos) | {_fmt(info['identification_top1']['fr_train'])} |",
+             f"| fr_heldout.txt (unseen photos of the same 158 people) | {_fmt(info['identification_top1']['fr_heldout'])} |",
+             ""]
+    header = "| model | accuracy | balanced acc. | ROC AUC | TPR@1%FPR | TPR@0.1%FPR |"
+    sep = "| --- | --- | --- | --- | --- | --- |"
+
+    def row(name, m):
+        return (f"| {name} | {_fmt(m['accuracy'])} | {_fmt(m['balanced_accuracy'])} | {_fmt(m['roc_auc'])} | "
+                f"{_fmt(m['tpr@1%fpr'])} | {_fmt(m['tpr@0.1%fpr'])} |")
+
+    for name, title, note in (
+            ("test", "Test splits: `mint_test_members` vs `mint_test_external`",
+             "Members are training photos the MINT model never saw; external photos are of people in neither the "
+             "audited model's nor the MINT model's training data."),
+            ("heldout", "Harder case: `mint_test_members` vs `fr_heldout`",
+             "Non-members here are unseen photos of the same 158 people the audited model was trained on.")):
+        lines += [f"## {title}", "", note, "", header, sep]
+        baselines = {}
+        for kind in ("cnn", "mlp"):
+            path = work / f"eval-{kind}-{name}.json"
+            if not path.exists():
+                continue
+            ev = json.loads(path.read_text())
+            lines.append(row(f"{kind.upper()} MINT (demo-lfw-{kind}), at its calibrated threshold", ev["metrics"]["mint"]))
+            counts = ev["counts"]
+            for key, m in ev["metrics"].items():
+                if key.startswith("baseline:"):
+                    baselines[key] = m
+        for key, m in baselines.items():
+            lines.append(row(f"baseline `{key.split(':', 1)[1]}` (no MINT training; accuracy at its best "
+                             "threshold on this data, optimistic)", m))
+        lines += ["", f"Counts: {counts['members_scored']} members and {counts['external_scored']} non-members "
+                      f"scored, {counts['no_face']} without a face, {counts['errors']} unreadable.",
+                  f"Plots: `runs/demo/eval-cnn-{name}.png`, `runs/demo/eval-mlp-{name}.png` (ROC linear and log "
+                  "FPR, score histograms).", ""]
+    layers = work / "layers.json"
+    if layers.exists():
+        rows = json.loads(layers.read_text())
+        lines += ["## Per-layer table (test splits)", "",
+                  "Each tap alone, then all of them combined, for both MINT kinds; same data and seed, "
+                  "at most 20 epochs with early stopping (the shipped pairs use up to 40).", "",
+                  "| MINT | taps | accuracy | balanced acc. | ROC AUC | TPR@1%FPR |", "| --- | --- | --- | --- | --- | --- |"]
+        for r in rows:
+            lines.append(f"| {r['kind'].upper()} | {r['taps'].replace(',', ' + ')} | {_fmt(r['accuracy'])} | "
+                         f"{_fmt(r['balanced_accuracy'])} | {_fmt(r['roc_auc'])} | {_fmt(r['tpr@1%fpr'])} |")
+        lines.append("")
+    extra = work.parent.parent / "docs" / "RESULTS.extra.md"
+    if extra.exists():
+        lines += [extra.read_text().rstrip(), ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+    log(f"wrote {out}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw", type=Path, default=ROOT.parent / "shared" / "data" / "lfw")
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "demo")
-    ap.add_argument("--stage", choices=("all", "audited", "mint", "layers", "install"), default="all")
+    ap.add_argument("--stage", choices=("all", "audited", "mint", "install", "layers", "results"), default="all")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    started = time.perf_counter()
     if args.stage in ("all", "audited"):
         stage_audited(args.lfw, args.work, args.epochs, args.seed)
     if args.stage in ("all", "mint"):
@@ -185,6 +263,16 @@ def main() -> int:
             log(f"shipped {dest / src.name}")
     if args.stage in ("all", "layers"):
         stage_layers(args.lfw, args.work, args.seed)
+    if args.stage in ("all", "results"):
+        stage_results(args.work, ROOT / "docs" / "RESULTS.md")
+    import resource
+
+    timing = {"stage": args.stage, "wall_minutes": (time.perf_counter() - started) / 60,
+              "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    args.work.mkdir(parents=True, exist_ok=True)
+    (args.work / f"timing-{args.stage}.json").write_text(json.dumps(timing, indent=2))
+    log(f"stage {args.stage}: {timing['wall_minutes']:.1f} min, peak RSS {timing['peak_rss_mib']:.0f} MiB")
     return 0
 
 
