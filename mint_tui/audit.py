@@ -37,6 +37,7 @@ class AuditOptions:
     detector: str = DEFAULT_DETECTOR
     workers: int = 2
     keep_crops: bool = False  # attach the aligned crop to each row (the TUI shows it)
+    threads: int = 0  # CPU threads of the models (torch intra-op); 0: leave torch's setting alone
 
     def __post_init__(self) -> None:
         if self.faces not in FACE_POLICIES:
@@ -45,6 +46,8 @@ class AuditOptions:
             raise ValueError("batch size must be at least 1")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.threads < 0:
+            raise ValueError("threads must be at least 1 (or 0 for torch's default)")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
 
@@ -63,7 +66,7 @@ class ResultRow:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "path": self.path,
+            "path": printable(self.path),
             "sha256": self.sha256,
             "face": self.face,
             "box": [round(v, 2) for v in self.box] if self.box else None,
@@ -72,6 +75,16 @@ class ResultRow:
             "verdict": self.verdict,
             "message": self.message,
         }
+
+
+def printable(text: str) -> str:
+    """Text (a path) as valid UTF-8: bytes of a file name that are not UTF-8 (which Python keeps as
+    lone surrogates) become ``\\xNN`` escapes instead of breaking a JSON/CSV encoder or a terminal."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,11 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
         report()
 
     report()
+    import torch
+
+    saved_threads = torch.get_num_threads()
+    if options.threads and pair.device.type == "cpu":
+        torch.set_num_threads(options.threads)
     window = max(options.batch_size * 2, options.workers * 4)
     pending: list[PreparedImage] = []
     pending_faces = 0
@@ -212,3 +230,4 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
             yield from _flush()
     finally:
         prepared.close()
+        torch.set_num_threads(saved_threads)

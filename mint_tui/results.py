@@ -1,4 +1,4 @@
-"""Audit results on disk: one JSON document (header + rows) or CSV; both written atomically.
+"""Audit results on disk: one JSON document (header + rows), JSON Lines or CSV.
 
 JSON schema (``format = "mint-tui/audit"``, ``version = 1``)::
 
@@ -6,7 +6,18 @@ JSON schema (``format = "mint-tui/audit"``, ``version = 1``)::
      "pair": {"name", "title", "bundle_sha256", "threshold", "inconclusive"},
      "device": ..., "options": {...}, "summary": {verdict: count}, "results": [row, ...]}
 
+written atomically (temp file + rename) at the end of an audit; ``"interrupted": true`` marks an
+audit that was stopped early.
+
+JSON Lines (``.jsonl``): the same header object on the first line (``"layout": "jsonl"``), then one
+row object per line, then an end record ``{"end": true, "interrupted": bool, "summary": {...}}``.
 CSV has one header line with the row fields (``box`` as x;y;w;h) and the same rows.
+
+JSON Lines and CSV are *streamed*: each row is written and flushed as soon as it is computed,
+into ``FILE.partial``, which is renamed to ``FILE`` when the audit ends (completed or stopped by
+Ctrl-C / SIGTERM). A crash or ``kill -9`` leaves ``FILE.partial``: a valid file holding every row
+finished before it (a JSON Lines file without its end record). An existing ``FILE`` is only
+replaced when the new one is finished.
 """
 
 from __future__ import annotations
@@ -22,10 +33,10 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mint_tui import __version__
-from mint_tui.audit import VERDICTS, AuditOptions, ResultRow
+from mint_tui.audit import VERDICTS, AuditOptions, ResultRow, printable
 
 FORMAT = "mint-tui/audit"
 FORMAT_VERSION = 1
@@ -67,6 +78,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _file_mode())  # mkstemp makes 0600; a result file is an ordinary file
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
@@ -75,11 +87,21 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
     return path
 
 
-def results_json(header: dict[str, Any], rows: list[ResultRow]) -> str:
+def _file_mode() -> int:
+    """0666 less the process umask: the mode ``open()`` would give a new file."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def results_json(header: dict[str, Any], rows: list[ResultRow], interrupted: bool = False) -> str:
     doc = dict(header)
+    if interrupted:
+        doc["interrupted"] = True
     doc["summary"] = summarize(rows)
     doc["results"] = [r.to_dict() for r in rows]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -90,9 +112,7 @@ def results_csv(rows: list[ResultRow]) -> str:
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        d = row.to_dict()
-        d["box"] = ";".join(str(v) for v in d["box"]) if d["box"] else ""
-        writer.writerow({k: "" if d[k] is None else d[k] for k in CSV_FIELDS})
+        writer.writerow(_csv_record(row))
     return buf.getvalue()
 
 
@@ -106,10 +126,16 @@ def write_output(dest: str, text: str) -> None:
 
 
 def read_results(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[ResultRow]]:
-    """Reopen an exported JSON or CSV result file: (header, rows). Raises ValueError if malformed."""
+    """Reopen an exported JSON, JSON Lines or CSV result file (or its ``.partial``): (header, rows).
+    Raises ValueError if malformed."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".csv":
+    suffix = Path(path.name.removesuffix(PARTIAL_SUFFIX)).suffix.lower()
+    if suffix == ".jsonl" or (suffix != ".csv" and _first_line_is_jsonl_header(text)):
+        return _read_jsonl(path, text)
+    if suffix == ".csv":
+        if text and not text.endswith("\n"):  # a last line cut by a crash mid-write: not a finished row
+            text = text[: text.rfind("\n") + 1]
         rows = []
         for rec in csv.DictReader(io.StringIO(text)):
             if set(CSV_FIELDS) - set(rec):
@@ -139,3 +165,167 @@ def _row_from_dict(d: dict[str, Any]) -> ResultRow:
         raise ValueError(f"unknown verdict {verdict!r} in result file")
     return ResultRow(str(d["path"]), d.get("sha256"), num(d.get("face"), int), tuple(box) if box else None,
                      num(d.get("detection_score")), num(d.get("score")), verdict, d.get("message") or "")
+
+
+# ---------------------------------------------------------------- streamed outputs
+PARTIAL_SUFFIX = ".partial"
+
+
+def partial_path(dest: str | os.PathLike[str]) -> Path:
+    """Where a streamed output is written until the audit ends: ``FILE.partial``."""
+    dest = Path(dest)
+    return dest.with_name(dest.name + PARTIAL_SUFFIX)
+
+
+def _csv_record(row: ResultRow) -> dict[str, Any]:
+    d = row.to_dict()
+    d["box"] = ";".join(str(v) for v in d["box"]) if d["box"] else ""
+    return {k: "" if d[k] is None else d[k] for k in CSV_FIELDS}
+
+
+class RowStream:
+    """Rows written one by one, each flushed as it comes, into ``FILE.partial`` (renamed to ``FILE``
+    by :meth:`finish`) or standard output (``'-'``). Use :func:`open_stream`."""
+
+    def __init__(self, dest: str, header: dict[str, Any]) -> None:
+        self.dest = dest
+        self.header = header
+        self.counts: Counter[str] = Counter()
+        self.rows = 0
+        self.finished = False
+        if dest == "-":
+            self.path: Path | None = None
+            self.partial: Path | None = None
+            self._fh: IO[str] = sys.stdout
+        else:
+            self.path = Path(dest)
+            self.partial = partial_path(dest)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                raise FileExistsError(
+                    f"{self.partial} exists: it may hold the results of an interrupted audit; move or delete it "
+                    "first") from None
+            self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._begin()
+        self._fh.flush()
+
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _row(self, row: ResultRow) -> None:
+        raise NotImplementedError
+
+    def _end(self, interrupted: bool) -> None:
+        pass
+
+    def write(self, row: ResultRow) -> None:
+        self._row(row)
+        self._fh.flush()
+        self.rows += 1
+        self.counts[row.verdict] += 1
+
+    def finish(self, interrupted: bool = False) -> Path | None:
+        """Close the stream; a file is fsynced and renamed from ``FILE.partial`` to ``FILE``."""
+        if self.finished:
+            return self.path
+        self.finished = True
+        self._end(interrupted)
+        self._fh.flush()
+        if self.path is None:
+            return None
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self.partial, self.path)
+        _fsync_dir(self.path.parent)
+        return self.path
+
+    def abandon(self) -> None:
+        """Close without renaming: the ``.partial`` stays (what a crash would leave)."""
+        if not self.finished and self.path is not None:
+            self.finished = True
+            self._fh.close()
+
+    def summary(self) -> dict[str, int]:
+        return {v: self.counts.get(v, 0) for v in VERDICTS}
+
+
+class CsvStream(RowStream):
+    def _begin(self) -> None:
+        self._writer = csv.DictWriter(self._fh, fieldnames=CSV_FIELDS, lineterminator="\n")
+        self._writer.writeheader()
+
+    def _row(self, row: ResultRow) -> None:
+        self._writer.writerow(_csv_record(row))
+
+
+class JsonlStream(RowStream):
+    def _begin(self) -> None:
+        self._fh.write(json.dumps({**self.header, "layout": "jsonl"}, ensure_ascii=False) + "\n")
+
+    def _row(self, row: ResultRow) -> None:
+        self._fh.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
+
+    def _end(self, interrupted: bool) -> None:
+        self._fh.write(json.dumps({"end": True, "interrupted": interrupted, "rows": self.rows,
+                                   "summary": self.summary()}) + "\n")
+
+
+def open_stream(kind: str, dest: str, header: dict[str, Any]) -> RowStream:
+    """A streamed output: ``kind`` is ``"csv"`` or ``"jsonl"``."""
+    return {"csv": CsvStream, "jsonl": JsonlStream}[kind](dest, header)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _first_line_is_jsonl_header(text: str) -> bool:
+    if not text.startswith("{"):
+        return False
+    try:
+        first = json.loads(text.split("\n", 1)[0])
+    except json.JSONDecodeError:
+        return False
+    return isinstance(first, dict) and first.get("layout") == "jsonl"
+
+
+def _read_jsonl(path: Path, text: str) -> tuple[dict[str, Any], list[ResultRow]]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    elif lines:
+        lines.pop()  # a last line without its newline was cut by a crash mid-write: not a finished row
+    if not lines:
+        raise ValueError(f"{path}: empty JSON Lines result file")
+    try:
+        header = json.loads(lines[0])
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: line 1 is not valid JSON ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a mint-tui audit result file")
+    if header.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: unsupported result format version {header.get('version')!r}")
+    rows = []
+    for n, line in enumerate(lines[1:], start=2):
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: line {n} is not valid JSON ({exc})") from None
+        if not isinstance(rec, dict):
+            raise ValueError(f"{path}: line {n} is not a JSON object")
+        if rec.get("end"):
+            header["interrupted"] = bool(rec.get("interrupted"))
+            continue
+        rows.append(_row_from_dict(rec))
+    return {k: v for k, v in header.items() if k != "layout"}, rows
