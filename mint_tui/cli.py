@@ -34,9 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     tui = sub.add_parser("tui", help="open the terminal app (the default with no command)")
     tui.add_argument("start", nargs="?", help="folder to start the file browser in")
 
-    audit = sub.add_parser("audit", help="audit face images with a pair",
-                           description="Detect, align and score every face image under PATH (files or folders, "
-                                       "recursive). Prints a table unless --json/--csv is given.")
+    audit = sub.add_parser(
+        "audit", help="audit face images with a pair",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Detect, align and score every face image under PATH (files or folders, recursive). "
+                    "Prints a table unless --json/--jsonl/--csv is given.",
+        epilog="Results are never lost: --jsonl and --csv stream every row as soon as it is computed (flushed "
+               "per row) into FILE.partial,\nwhich is renamed to FILE when the audit ends, whether it completed "
+               "or was stopped with Ctrl-C or SIGTERM\n(exit status 130). After a crash or kill -9, FILE.partial "
+               "is left: a valid CSV / JSON Lines file with every row\nfinished before it (JSON Lines then lacks "
+               "its final {\"end\": true} record). An audit refuses to start while\nFILE.partial exists. --json "
+               "writes one document atomically (temp file + rename) at the end, also on Ctrl-C\n(with "
+               "\"interrupted\": true and every row computed so far).")
     audit.add_argument("paths", nargs="+", metavar="PATH")
     _add_pair_option(audit)
     audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
@@ -44,12 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="largest face per image, every face, or images that are already aligned crops "
                             "(no detection) (default: largest)")
     audit.add_argument("--batch-size", type=int, default=32, metavar="N", help="faces per model batch (default: 32)")
-    audit.add_argument("--workers", type=int, default=2, metavar="N",
-                       help="threads for decoding and face detection (default: 2)")
+    audit.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="threads for reading, decoding and face detection (default: auto)")
+    audit.add_argument("--threads", type=int, default=None, metavar="N",
+                       help="CPU threads of the models on --device cpu (default: torch's own, one per core)")
     audit.add_argument("--detector", default="short", choices=("short", "full"),
                        help="BlazeFace short-range (close-up faces) or full-range (small/far faces) model")
-    audit.add_argument("--json", metavar="FILE|-", help="write results as JSON ('-' for standard output)")
-    audit.add_argument("--csv", metavar="FILE|-", help="write results as CSV ('-' for standard output)")
+    audit.add_argument("--json", metavar="FILE|-", help="write results as one JSON document ('-' for standard output)")
+    audit.add_argument("--jsonl", metavar="FILE|-",
+                       help="stream results as JSON Lines: a header line, then one row per line ('-' for "
+                            "standard output)")
+    audit.add_argument("--csv", metavar="FILE|-", help="stream results as CSV ('-' for standard output)")
 
     train = sub.add_parser(
         "train", help="train and calibrate a MINT model: build a .mintpair",
@@ -231,46 +245,104 @@ def _table_line(row) -> str:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from mint_tui.audit import AuditOptions, resolve_device, run_audit
-    from mint_tui.pairs.bundle import load_pair
-    from mint_tui.results import audit_header, results_csv, results_json, summarize, write_output
+    import dataclasses
+    import signal
+    from collections import Counter
 
-    if args.json == "-" and args.csv == "-":
-        raise UsageError("only one of --json and --csv can write to standard output")
+    from mint_tui.audit import VERDICTS, AuditOptions, printable, resolve_device, run_audit
+    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.results import audit_header, atomic_write_text, open_stream, partial_path, results_json, write_output
+
+    outputs = {"json": args.json, "jsonl": args.jsonl, "csv": args.csv}
+    given = {kind: dest for kind, dest in outputs.items() if dest is not None}
+    if sum(dest == "-" for dest in given.values()) > 1:
+        raise UsageError("only one of --json, --jsonl and --csv can write to standard output")
+    files = [Path(dest).resolve() for dest in given.values() if dest != "-"]
+    if len(set(files)) != len(files):
+        raise UsageError("--json, --jsonl and --csv must name different files")
+    for kind in ("jsonl", "csv"):
+        if outputs[kind] not in (None, "-") and partial_path(outputs[kind]).exists():
+            raise UsageError(f"{partial_path(outputs[kind])} exists: it may hold the results of an interrupted "
+                             "audit; move or delete it first")
     try:
+        extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
         options = AuditOptions(faces=args.faces, batch_size=args.batch_size, device=args.device,
-                               detector=args.detector, workers=args.workers)
+                               detector=args.detector, **extra)
         device = resolve_device(options.device)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     pair = load_pair(resolve_pair_path(args.pair), device=str(device))
     header = audit_header(pair, str(device), options)
-    table = args.json is None and args.csv is None
+    table = not given
     if table:
         print(f"pair {pair.manifest.pair.name}  device {device}  threshold {pair.manifest.calibration.threshold:.3f}")
         print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
-    bar = _ProgressBar()
-    rows = []
-    cancel = threading.Event()
+    streams = []
     try:
-        for row in run_audit(args.paths, pair, options, progress=bar, cancel=cancel):
-            rows.append(row)
-            if table:
+        for kind in ("jsonl", "csv"):
+            if outputs[kind] is not None:
+                streams.append(open_stream(kind, outputs[kind], header))
+    except BaseException:
+        for stream in streams:
+            stream.abandon()
+            if stream.partial is not None:
+                stream.partial.unlink(missing_ok=True)  # nothing was audited yet
+        raise
+    rows = []  # kept only for --json, which is one document written at the end
+    counts: Counter[str] = Counter()
+    bar = _ProgressBar()
+    cancel = threading.Event()
+    interrupted = False
+
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt
+
+    in_main = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, on_sigterm) if in_main else None
+    results = run_audit(args.paths, pair, options, progress=bar, cancel=cancel)
+    try:
+        try:
+            for row in results:
+                counts[row.verdict] += 1
+                if args.json is not None:
+                    rows.append(row)
+                for stream in streams:
+                    stream.write(row)
+                if table:
+                    bar.close()
+                    print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel.set()
+        finally:
+            try:
+                results.close()
+            finally:
+                if in_main:
+                    signal.signal(signal.SIGTERM, old_term)
                 bar.close()
-                print(_table_line(row), flush=True)
-    except KeyboardInterrupt:
-        cancel.set()
-        bar.close()
-        print(f"interrupted: {len(rows)} results kept", file=sys.stderr)
-    bar.close()
-    if args.json:
-        write_output(args.json, results_json(header, rows))
-    if args.csv:
-        write_output(args.csv, results_csv(rows))
-    counts = summarize(rows)
-    summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-    print(f"{len(rows)} results: {summary or 'nothing audited'}", file=sys.stderr if not table else sys.stdout)
-    if not rows or all(r.verdict == "error" for r in rows):
+    except BaseException:
+        # A crash: keep every row computed so far where it cannot be mistaken for a finished audit.
+        for stream in streams:
+            stream.abandon()
+        if args.json not in (None, "-"):
+            atomic_write_text(partial_path(args.json), results_json(header, rows, interrupted=True))
+        raise
+    saved = [str(path) for path in (stream.finish(interrupted) for stream in streams) if path is not None]
+    if args.json is not None:
+        write_output(args.json, results_json(header, rows, interrupted))
+        if args.json != "-":
+            saved.append(args.json)
+    total = sum(counts.values())
+    summary = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+    out = sys.stdout if table else sys.stderr
+    if interrupted:
+        where = f" in {', '.join(saved)}" if saved else ""
+        print(f"interrupted: {total} results kept{where}", file=sys.stderr)
+    print(f"{total} results: {summary or 'nothing audited'}", file=out)
+    if interrupted:
+        return 130  # as a shell reports a process stopped by Ctrl-C
+    if not total or counts["error"] == total:
         return EXIT_FAILED
     return EXIT_OK
 
