@@ -1,0 +1,73 @@
+"""The identity-level test: validity (false-positive rate <= alpha) under correlated photos, power."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mint_tui.identity import IdentityTest, identity_test, null_statistics
+
+
+def _population(rng, n_ids, photos, shift=0.0, between=0.12, within=0.08):
+    """Scores of identities with a per-person effect (photos of one person are correlated)."""
+    ids, scores = [], []
+    for g in range(n_ids):
+        effect = rng.normal(0.3 + shift, between)
+        n = photos if np.isscalar(photos) else rng.integers(*photos)
+        scores += list(np.clip(effect + rng.normal(0, within, n), 0, 1))
+        ids += [g] * n
+    return np.array(scores), np.array(ids)
+
+
+def test_false_positive_rate_stays_under_alpha_with_correlated_photos():
+    rng = np.random.default_rng(0)
+    ext, ext_id = _population(rng, 300, (1, 12))
+    test = IdentityTest({"external": ext, "external_identity": ext_id}, alpha=0.05)
+    alpha = 0.05
+    for k in (1, 4, 8):
+        rejections = [test("x", _population(rng, 1, k)[0]).verdict == "member" for _ in range(600)]
+        assert np.mean(rejections) <= alpha + 0.025, k  # binomial slack for 600 draws
+
+
+def test_pooling_single_photos_would_be_too_optimistic():
+    """The reason for an identity-level null: a photo-level null rejects far too often."""
+    rng = np.random.default_rng(1)
+    ext, ext_id = _population(rng, 300, (4, 12))
+    photo_null = ext
+    fp = 0
+    for _ in range(400):
+        t = _population(rng, 1, 8)[0].mean()
+        # photo-level null for a mean of 8 iid photos: mean +- sd/sqrt(8)
+        z = (t - photo_null.mean()) / (photo_null.std() / np.sqrt(8))
+        fp += z > 1.645
+    assert fp / 400 > 0.15  # an iid null is badly miscalibrated here ...
+    test = IdentityTest({"external": ext, "external_identity": ext_id}, alpha=0.05)
+    ours = np.mean([test("x", _population(rng, 1, 8)[0]).verdict == "member" for _ in range(400)])
+    assert ours <= 0.075  # ... while the identity-level null is not
+
+
+def test_power_grows_with_more_photos():
+    rng = np.random.default_rng(2)
+    ext, ext_id = _population(rng, 300, (1, 12))
+    test = IdentityTest({"external": ext, "external_identity": ext_id})
+    tpr = {k: np.mean([test("m", _population(rng, 1, k, shift=0.3)[0]).verdict == "member"
+                       for _ in range(200)]) for k in (1, 8)}
+    assert tpr[8] > tpr[1] and tpr[8] > 0.8
+
+
+def test_null_statistics_uses_min_k_photos_per_identity():
+    ext = np.array([0.1, 0.2, 0.3, 0.9])
+    ids = np.array([0, 0, 0, 1])
+    t = null_statistics(ext, ids, k=2)
+    assert len(t) == 2 and t[1] == pytest.approx(0.9)
+    assert t[0] in (pytest.approx(0.15), pytest.approx(0.2), pytest.approx(0.25))
+
+
+def test_edge_cases():
+    cal = {"external": np.array([0.1, 0.2]), "external_identity": np.array([0, 1])}
+    r = identity_test("nobody", [], cal)
+    assert r.verdict == "no-faces"
+    r = identity_test("p", [0.99, 0.98], cal, alpha=0.05)
+    assert r.p_value == pytest.approx(1 / 3) and r.verdict == "not-shown" and "cannot go below" in r.explanation
+    with pytest.raises(ValueError, match="calibration scores"):
+        identity_test("p", [0.5], None)
