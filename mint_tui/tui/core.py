@@ -1,0 +1,236 @@
+"""The TUI's one door to the core library, for use from worker threads.
+
+Everything here that touches torch, MediaPipe or OpenCV (``mint_tui.audit``, ``mint_tui.results``,
+``mint_tui.pairs.*``, ``mint_tui.faces.*``) imports it inside the function, so importing this
+module costs nothing; the functions are meant to run in ``@work(thread=True)`` workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The verdicts of ``mint_tui.audit.VERDICTS`` (copied so that the UI can build its filter before
+#: torch is imported; ``tests/tui`` checks that the two never drift apart).
+VERDICTS = ("member", "non-member", "inconclusive", "no-face", "error")
+
+#: ``mint_tui.faces.image.IMAGE_SUFFIXES``, copied for the same reason (the file browser filters
+#: folders before OpenCV is loaded); checked equal by the tests.
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm", ".pnm", ".jp2",
+     ".heic", ".heif", ".avif"}
+)
+PAIR_SUFFIX = ".mintpair"
+RESULT_SUFFIXES = (".json", ".csv")
+
+
+def is_image_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+
+
+def warm_up() -> None:
+    """Import the heavy core modules (torch, MediaPipe, OpenCV) once, off the UI thread."""
+    import mint_tui.audit  # noqa: F401
+    import mint_tui.pairs.store  # noqa: F401
+    import mint_tui.results  # noqa: F401
+
+
+# ---------------------------------------------------------------- devices
+@dataclass(frozen=True)
+class DeviceInfo:
+    cuda: bool
+    names: tuple[str, ...] = ()
+    torch_version: str = ""
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.error:
+            return f"cannot query devices: {self.error}"
+        if self.cuda:
+            return f"found CUDA: {', '.join(self.names) or 'a GPU'}; auto uses it"
+        return "found CPU only (no CUDA device); auto uses the CPU"
+
+
+def detect_devices() -> DeviceInfo:
+    try:
+        import torch
+
+        cuda = bool(torch.cuda.is_available())
+        names = tuple(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())) if cuda else ()
+        return DeviceInfo(cuda, names, torch.__version__)
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        return DeviceInfo(False, error=str(exc))
+
+
+# ---------------------------------------------------------------- pairs
+def pair_store():
+    from mint_tui.pairs.store import PairStore
+
+    return PairStore()
+
+
+def list_pairs() -> tuple[list[Any], str | None]:
+    store = pair_store()
+    return store.list(), store.default_pair_name()
+
+
+def install_pair(path: str | os.PathLike[str], replace: bool = False):
+    return pair_store().install(Path(path), replace=replace)
+
+
+def remove_pair(name: str) -> None:
+    pair_store().remove(name)
+
+
+def verify_pair(name: str):
+    return pair_store().verify(name)
+
+
+def bundle_sha256(path: str | os.PathLike[str]) -> str:
+    from mint_tui.pairs.bundle import file_sha256
+
+    return file_sha256(path)
+
+
+class PairCache:
+    """Keeps the last loaded pair, so that a second run with the same pair and device is instant."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._pair: Any = None
+        self._lock = threading.Lock()
+
+    def load(self, path: Path, device: str):
+        from mint_tui.pairs.bundle import load_pair
+
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size, device)
+        with self._lock:
+            if self._key != key:
+                self._pair, self._key = None, None
+                self._pair = load_pair(path, device=device)
+                self._key = key
+            return self._pair
+
+
+# ---------------------------------------------------------------- audit
+@dataclass
+class RunRequest:
+    paths: list[str]
+    pair_path: Path
+    faces: str
+    batch_size: int
+    device: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+def audit_options(request: RunRequest):
+    from mint_tui.audit import AuditOptions
+
+    return AuditOptions(faces=request.faces, batch_size=request.batch_size, device=request.device, keep_crops=True)
+
+
+def resolve_device(name: str) -> str:
+    from mint_tui.audit import resolve_device as resolve
+
+    return str(resolve(name))
+
+
+def run_audit(request: RunRequest, pair: Any, options: Any, progress: Callable[[Any], None]) -> Iterator[Any]:
+    from mint_tui.audit import run_audit as run
+
+    with _real_stderr():
+        yield from run(request.paths, pair, options, progress=progress, cancel=request.cancel)
+
+
+@contextlib.contextmanager
+def _real_stderr() -> Iterator[None]:
+    """While Textual runs, ``sys.stderr`` is its print capture, whose ``fileno()`` is -1; the face
+    detector silences the native library by dup'ing ``sys.stderr.fileno()`` and fails with EBADF on
+    every image. Point ``sys.stderr`` at the process's real stderr for the audit (the detector then
+    silences fd 2, which also keeps native log lines off the screen)."""
+    current = sys.stderr
+    try:
+        valid = current is not None and current.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        valid = False
+    if valid or sys.__stderr__ is None:
+        yield
+        return
+    sys.stderr = sys.__stderr__
+    try:
+        yield
+    finally:
+        if sys.stderr is sys.__stderr__:
+            sys.stderr = current
+
+
+def audit_header(pair: Any, device: str, options: Any) -> dict[str, Any]:
+    from mint_tui.results import audit_header as header
+
+    return header(pair, device, options)
+
+
+# ---------------------------------------------------------------- result files
+def read_results(path: str | os.PathLike[str]):
+    from mint_tui.results import read_results as read
+
+    return read(path)
+
+
+def export_results(path: str | os.PathLike[str], fmt: str, header: dict[str, Any] | None, rows: list[Any]) -> Path:
+    from mint_tui.results import FORMAT, FORMAT_VERSION, atomic_write_text, results_csv, results_json
+
+    if fmt == "csv":
+        text = results_csv(rows)
+    else:
+        text = results_json(dict(header or {"format": FORMAT, "version": FORMAT_VERSION}), rows)
+    return atomic_write_text(path, text)
+
+
+# ---------------------------------------------------------------- images
+def load_preview(path: str | os.PathLike[str], max_side: int = 320):
+    """An image file as an RGB uint8 array no larger than ``max_side``; raises ImageError."""
+    import cv2
+
+    from mint_tui.faces.image import load_image
+
+    return shrink_bgr_to_rgb(load_image(path), max_side, cv2)
+
+
+def shrink_bgr_to_rgb(bgr, max_side: int = 320, cv2=None):
+    if cv2 is None:
+        import cv2
+    h, w = bgr.shape[:2]
+    scale = max_side / max(h, w)
+    if scale < 1:
+        bgr = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def count_images(paths: Iterable[Path], cancelled: Callable[[], bool] = lambda: False, limit: int = 1_000_000) -> int:
+    """How many image files the marked files and folders hold (folders recursively, like the audit)."""
+    n = 0
+    seen: set[str] = set()
+    for path in paths:
+        if cancelled():
+            return n
+        if not path.is_dir():
+            n += 1
+            continue
+        for root, dirs, files in os.walk(path, followlinks=True):
+            real = os.path.realpath(root)
+            if real in seen:
+                dirs[:] = []
+                continue
+            seen.add(real)
+            n += sum(1 for f in files if is_image_name(f))
+            if cancelled() or n >= limit:
+                return n
+    return n

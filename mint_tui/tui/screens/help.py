@@ -1,0 +1,80 @@
+"""Every key, by where it works."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+ABOUT = ("mint-tui answers one question: was this face image used to train this face-recognition model? "
+         "A pair (the audited model and its MINT classifier) scores each face; scores at or above the top "
+         "of the inconclusive band read 'member', below it 'non-member', inside it 'inconclusive'.")
+
+
+def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    """(section, [(keys, what)]) for every binding of the app's screens and widgets."""
+    from mint_tui.tui.app import MintApp
+    from mint_tui.tui.screens.main import MainScreen
+    from mint_tui.tui.widgets.files_pane import ImageTree
+    from mint_tui.tui.widgets.pairs_pane import PairList
+    from mint_tui.tui.widgets.results_pane import ResultsTable
+
+    def rows(bindings) -> list[tuple[str, str]]:
+        out = []
+        for b in bindings:
+            if isinstance(b, Binding):
+                out.append((keys_label(b.key), b.description or b.action))
+        return out
+
+    return [
+        ("Everywhere", rows(MainScreen.BINDINGS) + rows(MintApp.BINDINGS) + [
+            ("ctrl+p", "command palette: every action by name, and themes"),
+            ("tab / shift+tab", "next / previous field"),
+        ]),
+        ("Images (file browser)", rows(ImageTree.BINDINGS) + [
+            ("up / down", "move; the highlighted image is previewed"),
+            ("enter", "open or close a folder; mark or unmark an image"),
+        ]),
+        ("Pair", [("enter", "use the highlighted pair")] + rows(PairList.BINDINGS)),
+        ("Results", rows(ResultsTable.BINDINGS) + [
+            ("up / down / pgup / pgdn", "move; the highlighted row is explained on the right"),
+            ("click a column title", "sort by it (again: reverse)"),
+            ("escape", "from the search box back to the table"),
+        ]),
+        ("Dialogs", [("y / n", "answer a question"), ("escape", "close without doing anything"),
+                     ("enter", "open / save")]),
+    ]
+
+
+def keys_label(key: str) -> str:
+    names = {"question_mark": "?", "full_stop": ".", "slash": "/", "space": "space", "delete": "del"}
+    return " / ".join(names.get(k.strip(), k.strip()) for k in key.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="help-dialog"):
+            yield Static("Keys", classes="dialog-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(Text(ABOUT, style="italic"), id="help-about")
+                for section, rows in key_sections():
+                    table = Table(title=section, title_justify="left", title_style="bold", show_header=False,
+                                  box=None, padding=(0, 1), expand=True)
+                    table.add_column(style="bold #ffaf00", no_wrap=True, ratio=1)
+                    table.add_column(ratio=3)
+                    for keys, what in rows:
+                        table.add_row(keys, what)
+                    yield Static(table, classes="help-section")
+            yield Static("escape closes", classes="dialog-note")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,81 @@
+"""TUI settings kept between sessions: ``<user config dir>/tui.json``.
+
+A missing, unreadable or partly invalid file never stops the app: bad values fall back to the
+defaults one by one. Writes are atomic (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from mint_tui import paths
+
+SETTINGS_NAME = "tui.json"
+DEVICES = ("auto", "cpu", "cuda")
+FACE_CHOICES = ("largest", "all", "aligned")
+
+
+@dataclass
+class Settings:
+    last_folder: str | None = None
+    device: str = "auto"
+    faces: str = "largest"
+    batch_size: int = 32
+    theme: str = "textual-dark"
+    pair: str | None = None
+    last_export_folder: str | None = None
+
+    def validated(self) -> "Settings":
+        default = Settings()
+        if self.device not in DEVICES:
+            self.device = default.device
+        if self.faces not in FACE_CHOICES:
+            self.faces = default.faces
+        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or not 1 <= self.batch_size <= 4096:
+            self.batch_size = default.batch_size
+        for name in ("theme",):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                setattr(self, name, getattr(default, name))
+        for name in ("last_folder", "pair", "last_export_folder"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                setattr(self, name, None)
+        return self
+
+
+def settings_path() -> Path:
+    return paths.user_config_dir() / SETTINGS_NAME
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or settings_path()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Settings()
+    if not isinstance(doc, dict):
+        return Settings()
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in doc.items() if k in known}).validated()
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> bool:
+    """Write the settings; False (and nothing raised) when the folder is not writable."""
+    path = path or settings_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(asdict(settings), fh, indent=2)
+                fh.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,152 @@
+"""Fixtures for the terminal app's tests: an isolated home, generated images, tiny random pairs.
+
+Nothing here stubs the core library: the app lists real pair stores, loads real (tiny, random)
+pairs and runs the real audit pipeline on a handful of images.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from textual.worker import WorkerState
+
+REPO = Path(__file__).resolve().parents[2]
+LFW = REPO.parent / "shared" / "data" / "lfw" / "images"
+FIXED_CREATED = "2025-01-01T00:00:00Z"
+
+
+async def settle(pilot, timeout: float = 60.0) -> None:
+    """Wait until the app's workers are done (DirectoryTree's endless loader aside), then a frame."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [w for w in app.workers
+                if w.group != "_loader" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if not busy:
+            break
+        await pilot.pause(0.05)
+    else:  # pragma: no cover - a hang is a failure with the culprits named
+        raise AssertionError(f"workers still busy after {timeout}s: {busy}")
+    await pilot.pause(0.05)
+
+
+async def wait_run(pilot, timeout: float = 120.0) -> None:
+    """Wait for an audit started with `r` to finish."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while app.running and time.monotonic() < deadline:
+        await pilot.pause(0.1)
+    assert not app.running, "the audit did not finish in time"
+    await settle(pilot)
+
+
+def picture(size: int = 96, seed: int = 0):
+    """A drawn, deterministic RGB-ish picture (no face in it): gradient, disc and stripes."""
+    import numpy as np
+
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    img = np.zeros((size, size, 3), np.uint8)
+    img[..., 0] = (255 * x).astype(np.uint8)  # B
+    img[..., 1] = (255 * y).astype(np.uint8)  # G
+    img[..., 2] = (128 + 100 * np.sin(6 * (x + y) + seed)).astype(np.uint8)  # R
+    disc = (x - 0.5) ** 2 + (y - 0.45) ** 2 < 0.08
+    img[disc] = (40, 200, 240)
+    img[(np.arange(size) // 6 % 2 == 0)[:, None] & (x > 0.8)] = (20, 20, 20)
+    return img
+
+
+def write_png(path: Path, image) -> Path:
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), image)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated MINT_TUI_HOME (relative, so paths on screen are stable) in a fresh cwd."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MINT_TUI_HOME", "home")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def demo_folder(home: Path) -> Path:
+    """``audit-demo/``: two drawn pictures (no face), a broken file, a text file that must not show."""
+    folder = Path("audit-demo")
+    write_png(folder / "drawn-1.png", picture(96, 0))
+    write_png(folder / "drawn-2.png", picture(64, 2))
+    (folder / "broken.jpg").write_bytes(b"this is not a JPEG")
+    (folder / "notes.txt").write_text("not an image\n")
+    write_png(folder / "more" / "drawn-3.png", picture(80, 4))
+    return folder.resolve()
+
+
+@pytest.fixture
+def lfw_faces(demo_folder: Path) -> list[Path]:
+    """Two real face photos copied into the (temporary) demo folder; skipped without LFW."""
+    people = ["Aaron_Peirsol", "Alvaro_Uribe"]
+    sources = [LFW / p / f"{p}_0001.jpg" for p in people]
+    if not all(s.exists() for s in sources):
+        pytest.skip(f"LFW images not found under {LFW}")
+    out = []
+    for src in sources:
+        dest = demo_folder / "faces" / src.name
+        dest.parent.mkdir(exist_ok=True)
+        shutil.copyfile(src, dest)
+        out.append(dest)
+    return out
+
+
+def _fixed_bundle(src: Path, dest: Path, name: str) -> Path:
+    """Rewrite a random pair with a fixed name and creation date (for stable model cards)."""
+    from mint_tui.pairs.bundle import load_pair, read_manifest, write_bundle
+
+    m = read_manifest(src)
+    pair = load_pair(src)
+    m = dataclasses.replace(
+        m,
+        pair=dataclasses.replace(m.pair, name=name, title=f"{name} (random weights, for tests only)"),
+        provenance=dataclasses.replace(m.provenance, created=FIXED_CREATED, tool_version="test"),
+    )
+    return write_bundle(dest, m, pair.audited.state_dict(), pair.mint.state_dict())
+
+
+_BUNDLES: dict[str, bytes] = {}
+
+
+@pytest.fixture
+def pair_file(tiny_pair_bundle: Path, tmp_path: Path) -> Path:
+    """A ``tiny-test.mintpair`` file (random weights, fixed date) outside the store."""
+    dest = tmp_path / "bundles" / "tiny-test.mintpair"
+    dest.parent.mkdir(exist_ok=True)
+    if "tiny-test" not in _BUNDLES:
+        _fixed_bundle(tiny_pair_bundle, dest, "tiny-test")
+        _BUNDLES["tiny-test"] = dest.read_bytes()
+    else:
+        dest.write_bytes(_BUNDLES["tiny-test"])
+    return dest
+
+
+@pytest.fixture
+def installed_pair(home: Path, pair_file: Path) -> str:
+    from mint_tui.pairs.store import PairStore
+
+    return PairStore().install(pair_file).name
+
+
+@pytest.fixture
+def make_app(home: Path):
+    """MintApp factory: half-block images, settings in the isolated home."""
+    from mint_tui.tui.app import MintApp
+
+    def factory(start: str | os.PathLike[str] | None = "audit-demo", **kwargs):
+        return MintApp(start, image_mode="halfblock", **kwargs)
+
+    return factory
