@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
@@ -59,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CPU threads of the models on --device cpu (default: torch's own, one per core)")
     audit.add_argument("--detector", default="short", choices=("short", "full"),
                        help="BlazeFace short-range (close-up faces) or full-range (small/far faces) model")
+    ident = audit.add_mutually_exclusive_group()
+    ident.add_argument("--identity", metavar="NAME",
+                       help="all the given images show one person: also run the identity-level test on them")
+    ident.add_argument("--group-by", choices=("folder",),
+                       help="one person per sub-folder: run the identity-level test for each")
+    audit.add_argument("--alpha", type=float, default=0.05,
+                       help="significance level of the identity-level test (default: 0.05)")
     audit.add_argument("--json", metavar="FILE|-", help="write results as one JSON document ('-' for standard output)")
     audit.add_argument("--jsonl", metavar="FILE|-",
                        help="stream results as JSON Lines: a header line, then one row per line ('-' for "
@@ -244,6 +252,12 @@ def _table_line(row) -> str:
     return f"{row.verdict:<13} {score:>6} {face:>4}  {row.path}{note}"
 
 
+@dataclass
+class _Scored:
+    path: str
+    score: float | None
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     import dataclasses
     import signal
@@ -272,6 +286,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     pair = load_pair(resolve_pair_path(args.pair), device=str(device))
+    identity = None
+    if args.identity or args.group_by:
+        from mint_tui.identity import IdentityTest
+
+        try:
+            identity = IdentityTest(pair.calibration_scores, args.alpha)
+        except ValueError as exc:
+            raise UsageError(f"identity test: {exc}") from None
     header = audit_header(pair, str(device), options)
     table = not given
     if table:
@@ -289,6 +311,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 stream.partial.unlink(missing_ok=True)  # nothing was audited yet
         raise
     rows = []  # kept only for --json, which is one document written at the end
+    scored = []  # light (path, score) records for the identity test
     counts: Counter[str] = Counter()
     bar = _ProgressBar()
     cancel = threading.Event()
@@ -304,6 +327,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         try:
             for row in results:
                 counts[row.verdict] += 1
+                if identity is not None:
+                    scored.append(_Scored(row.path, row.score))
                 if args.json is not None:
                     rows.append(row)
                 for stream in streams:
@@ -328,9 +353,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.json not in (None, "-"):
             atomic_write_text(partial_path(args.json), results_json(header, rows, interrupted=True))
         raise
+    identities = None
+    if identity is not None:
+        from mint_tui.identity import group_rows
+
+        groups = group_rows(scored, name=args.identity)
+        identities = [identity(name, [r.score for r in members]) for name, members in groups.items()]
     saved = [str(path) for path in (stream.finish(interrupted) for stream in streams) if path is not None]
     if args.json is not None:
-        write_output(args.json, results_json(header, rows, interrupted))
+        write_output(args.json, results_json(header, rows, interrupted, identities))
         if args.json != "-":
             saved.append(args.json)
     total = sum(counts.values())
@@ -340,6 +371,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         where = f" in {', '.join(saved)}" if saved else ""
         print(f"interrupted: {total} results kept{where}", file=sys.stderr)
     print(f"{total} results: {summary or 'nothing audited'}", file=out)
+    for result in identities or ():
+        print(f"identity test  {result.explanation}", file=out)
     if interrupted:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not total or counts["error"] == total:

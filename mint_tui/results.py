@@ -98,11 +98,14 @@ def _file_mode() -> int:
     return 0o666 & ~mask
 
 
-def results_json(header: dict[str, Any], rows: list[ResultRow], interrupted: bool = False) -> str:
+def results_json(header: dict[str, Any], rows: list[ResultRow], interrupted: bool = False,
+                 identities: list | None = None) -> str:
     doc = dict(header)
     if interrupted:
         doc["interrupted"] = True
     doc["summary"] = summarize(rows)
+    if identities is not None:
+        doc["identities"] = [i.to_dict() for i in identities]
     doc["results"] = [r.to_dict() for r in rows]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

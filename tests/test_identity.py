@@ -71,3 +71,30 @@ def test_edge_cases():
     assert r.p_value == pytest.approx(1 / 3) and r.verdict == "not-shown" and "cannot go below" in r.explanation
     with pytest.raises(ValueError, match="calibration scores"):
         identity_test("p", [0.5], None)
+
+
+def test_cli_identity_flags(lfw, tiny_pair_bundle, tmp_path, capsys):
+    import json
+
+    from mint_tui.cli import main
+    from mint_tui.pairs.bundle import load_pair, write_bundle
+
+    photos = [str(lfw / "images" / f"Aaron_Peirsol/Aaron_Peirsol_000{i}.jpg") for i in (1, 2, 3)]
+    assert main(["audit", *photos, "--pair", str(tiny_pair_bundle), "--identity", "Aaron"]) == 2
+    assert "calibration scores" in capsys.readouterr().err
+    pair = load_pair(tiny_pair_bundle)
+    cal = {"member": np.array([0.9], np.float32), "member_identity": np.array([0]),
+           "external": np.linspace(0, 1, 40, dtype=np.float32), "external_identity": np.arange(40) // 2}
+    with_scores = write_bundle(tmp_path / "scored.mintpair", pair.manifest, pair.audited.state_dict(),
+                               pair.mint.state_dict(), calibration_scores=cal)
+    out = tmp_path / "r.json"
+    assert main(["audit", *photos, "--pair", str(with_scores), "--identity", "Aaron", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    (ident,) = doc["identities"]
+    assert ident["name"] == "Aaron" and ident["faces"] == 3 and ident["null_identities"] == 20
+    scores = [r["score"] for r in doc["results"]]
+    assert ident["statistic"] == pytest.approx(np.mean(scores))
+    assert main(["audit", str(lfw / "images" / "Aaron_Peirsol"), str(lfw / "images" / "AJ_Lamas"),
+                 "--pair", str(with_scores), "--group-by", "folder"]) == 0
+    text = capsys.readouterr().out
+    assert "identity test  Aaron_Peirsol:" in text and "identity test  AJ_Lamas:" in text
