@@ -22,7 +22,8 @@ from textual.screen import Screen
 
 from mint_tui.tui import core
 from mint_tui.tui.session import (AuditSession, DevicesFound, PairsLoaded, RowsArrived, RunFinished, RunPhase,
-                                  RunStarted, SelectionCounted, calibration_of, common_folder, display_path)
+                                  RunStarted, SelectionCounted, calibration_of, common_folder, display_path,
+                                  selection_root)
 from mint_tui.tui.settings import Settings, load_settings
 from mint_tui.tui.settings import save_settings as write_settings
 
@@ -36,7 +37,7 @@ class MintApp(App[int]):
     TITLE = "mint-tui"
     SUB_TITLE = "was this face used to train this model?"
     CSS_PATH = STYLES
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit, from anywhere")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     def __init__(self, start: str | os.PathLike[str] | None = None, *, image_mode: str = "halfblock",
@@ -140,7 +141,7 @@ class MintApp(App[int]):
             if self.request is not None and self.request.cancel.is_set():
                 text.append("cancelling after this batch… ", style="bold #d7af00")
             if self.last_progress is not None:
-                text.append(progress_text(self.last_progress))
+                text.append(progress_text(self.last_progress, faces=False))
             text.append("  x cancels", style="dim")
         else:
             text.append("pair ", style="dim")
@@ -410,7 +411,7 @@ class MintApp(App[int]):
         self.running = True
         self.last_progress = None
         self.session = AuditSession(origin="run", saved=False)
-        self.pane("results-pane").reset(common_folder(request.paths))
+        self.pane("results-pane").reset(selection_root(self.selection))
         run_pane = self.pane("run-pane")
         run_pane.set_running(True)
         run_pane.set_status("Starting…")
@@ -460,6 +461,10 @@ class MintApp(App[int]):
             self.pane("results-pane").append(start, message.rows)
         if self.running:
             self.update_status()
+            if self.last_progress is not None:
+                from mint_tui.tui.widgets.status_bar import progress_text
+
+                self.pane("run-pane").set_status(f"Auditing: {progress_text(self.last_progress)}")
 
     def on_run_finished(self, message: RunFinished) -> None:
         from mint_tui.tui.widgets.status_bar import clock

@@ -195,13 +195,20 @@ def export_results(path: str | os.PathLike[str], fmt: str, header: dict[str, Any
 
 
 # ---------------------------------------------------------------- images
-def load_preview(path: str | os.PathLike[str], max_side: int = 320):
-    """An image file as an RGB uint8 array no larger than ``max_side``; raises ImageError."""
+def load_preview(path: str | os.PathLike[str], max_side: int = 320,
+                 box: tuple[float, float, float, float] | None = None):
+    """An image file as an RGB uint8 array no larger than ``max_side``, with a face ``box``
+    (x, y, w, h in the file's pixels) outlined when given; raises ImageError."""
     import cv2
 
     from mint_tui.faces.image import load_image
 
-    return shrink_bgr_to_rgb(load_image(path), max_side, cv2)
+    image = load_image(path)
+    if box is not None:
+        x, y, w, h = (int(round(v)) for v in box)
+        thick = max(2, round(max(image.shape[:2]) / 80))
+        cv2.rectangle(image, (x, y), (x + w, y + h), (0, 215, 255), thick)
+    return shrink_bgr_to_rgb(image, max_side, cv2)
 
 
 def shrink_bgr_to_rgb(bgr, max_side: int = 320, cv2=None):

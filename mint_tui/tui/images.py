@@ -110,7 +110,7 @@ def halfblock_lines(rgb: "np.ndarray", cols: int, rows: int) -> list[list[Segmen
             if style is None:
                 style = cache[k] = Style(color=Color.from_rgb(*k[:3]), bgcolor=Color.from_rgb(*k[3:]))
             segments.append(Segment(HALF_BLOCK, style))
-        lines.append(Segment.simplify(segments) if len(segments) > 1 else segments)
+        lines.append(list(Segment.simplify(segments)))
     return lines
 
 

@@ -76,6 +76,18 @@ def common_folder(paths: list[str]) -> str:
         return ""
 
 
+def selection_root(selection: dict[Path, bool]) -> str:
+    """The folder that result paths are shown relative to: the marked folder itself when it is the
+    only thing marked, else the deepest folder holding every marked folder and file."""
+    folders = [str(p) if is_dir else str(p.parent) for p, is_dir in selection.items()]
+    if not folders:
+        return ""
+    try:
+        return os.path.commonpath(folders)
+    except ValueError:
+        return ""
+
+
 # ---------------------------------------------------------------- worker -> UI messages
 class PairsLoaded(Message):
     def __init__(self, entries: list[Any], default: str | None, error: str | None = None) -> None:

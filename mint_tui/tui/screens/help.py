@@ -27,7 +27,7 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         out = []
         for b in bindings:
             if isinstance(b, Binding):
-                out.append((keys_label(b.key), b.description or b.action))
+                out.append((keys_label(b.key), b.tooltip or b.description or b.action))
         return out
 
     return [
@@ -66,8 +66,8 @@ class HelpScreen(ModalScreen[None]):
                 for section, rows in key_sections():
                     table = Table(title=section, title_justify="left", title_style="bold", show_header=False,
                                   box=None, padding=(0, 1), expand=True)
-                    table.add_column(style="bold #ffaf00", no_wrap=True, ratio=1)
-                    table.add_column(ratio=3)
+                    table.add_column(style="bold #ffaf00", no_wrap=True, width=16)
+                    table.add_column()
                     for keys, what in rows:
                         table.add_row(keys, what)
                     yield Static(table, classes="help-section")

@@ -25,16 +25,16 @@ TABS = ("images", "pair", "run", "results")
 
 class MainScreen(Screen):
     BINDINGS = [
-        Binding("1", "tab('images')", "Images", show=False),
-        Binding("2", "tab('pair')", "Pair", show=False),
-        Binding("3", "tab('run')", "Run options", show=False),
-        Binding("4", "tab('results')", "Results", show=False),
-        Binding("r", "app.run_audit", "Run"),
-        Binding("x", "app.cancel_audit", "Cancel run"),
-        Binding("e", "app.export", "Export"),
-        Binding("o", "app.open_results", "Open"),
-        Binding("question_mark,f1", "app.help", "Help"),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("1", "tab('images')", "Images", show=False, tooltip="the Images tab: choose what to audit"),
+        Binding("2", "tab('pair')", "Pair", show=False, tooltip="the Pair tab: choose, install, verify pairs"),
+        Binding("3", "tab('run')", "Run options", show=False, tooltip="the Run tab: device, faces, batch size"),
+        Binding("4", "tab('results')", "Results", show=False, tooltip="the Results tab: browse the verdicts"),
+        Binding("r", "app.run_audit", "Run", tooltip="run the audit of the marked images with the chosen pair"),
+        Binding("x", "app.cancel_audit", "Cancel run", tooltip="cancel the running audit (rows so far are kept)"),
+        Binding("e", "app.export", "Export", tooltip="export the results as JSON or CSV"),
+        Binding("o", "app.open_results", "Open", tooltip="open an exported result file for browsing"),
+        Binding("question_mark,f1", "app.help", "Help", tooltip="this list of keys"),
+        Binding("q", "app.quit", "Quit", show=False, tooltip="quit (asks first if results were not exported)"),
     ]
 
     def __init__(self, start: Path, image_mode: str) -> None:

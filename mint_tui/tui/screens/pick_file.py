@@ -40,7 +40,6 @@ class PickFileScreen(ModalScreen[Path | None]):
     def __init__(self, title: str, suffixes: tuple[str, ...], start: Path) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text, self.suffixes, self.start = title, suffixes, start
-        self._last_selected: Path | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="pick-dialog"):
@@ -73,12 +72,7 @@ class PickFileScreen(ModalScreen[Path | None]):
     @on(DirectoryTree.FileSelected)
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        if self._last_selected == event.path:  # a second Enter (or click) on the same file opens it
-            self.dismiss(event.path)
-            return
-        self._last_selected = event.path
-        self.query_one("#pick-path", Input).value = str(event.path)
-        self.query_one("#pick-error", Static).update("Enter again (or Open) to open it.")
+        self.dismiss(event.path)
 
     @on(Input.Submitted, "#pick-path")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -33,13 +33,13 @@ class ImageTree(DirectoryTree):
     """A DirectoryTree that lists folders and image files only, and shows the marks."""
 
     BINDINGS = [
-        Binding("space", "mark", "Mark/unmark"),
-        Binding("backspace", "up", "Up a folder"),
-        Binding("full_stop", "into", "Into folder", show=False),
-        Binding("g", "go", "Go to folder…", show=False),
-        Binding("c", "clear_marks", "Clear marks"),
-        Binding("a", "mark_all", "Mark all here", show=False),
-        Binding("h", "toggle_hidden", "Hidden", show=False),
+        Binding("space", "mark", "Mark/unmark", tooltip="mark or unmark the highlighted image or whole folder"),
+        Binding("backspace", "up", "Up a folder", tooltip="browse the parent folder"),
+        Binding("full_stop", "into", "Into folder", show=False, tooltip="browse into the highlighted folder"),
+        Binding("g", "go", "Go to folder…", show=False, tooltip="type a folder to browse"),
+        Binding("c", "clear_marks", "Clear marks", tooltip="unmark everything"),
+        Binding("a", "mark_all", "Mark all here", show=False, tooltip="mark every image in the highlighted folder"),
+        Binding("h", "toggle_hidden", "Hidden", show=False, tooltip="show or hide hidden files and folders"),
     ]
 
     show_hidden = False
@@ -59,7 +59,7 @@ class ImageTree(DirectoryTree):
 
     def render_label(self, node: TreeNode[DirEntry], base_style: Style, style: Style) -> Text:
         label = super().render_label(node, base_style, style)
-        if node.data is None or node.is_root:
+        if node.data is None:
             return label
         state = self.mint.mark_state(node.data.path)
         if state == "marked":

@@ -87,9 +87,9 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
 
 class PairList(OptionList):
     BINDINGS = [
-        Binding("i", "app.install_pair", "Install…"),
-        Binding("v", "app.verify_pair", "Verify"),
-        Binding("d,delete", "app.remove_pair", "Remove"),
+        Binding("i", "app.install_pair", "Install…", tooltip="install a .mintpair file from disk"),
+        Binding("v", "app.verify_pair", "Verify", tooltip="check the pair's bundle: manifest, hashes, weight shapes"),
+        Binding("d,delete", "app.remove_pair", "Remove", tooltip="remove the highlighted installed pair (asks first)"),
     ]
 
 

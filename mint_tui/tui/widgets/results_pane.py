@@ -24,10 +24,11 @@ if TYPE_CHECKING:
     from mint_tui.tui.app import MintApp
 
 # verdict and score first: they stay in view on an 80-column screen whatever the file names
-COLUMNS = (("verdict", "verdict"), ("score", "score"), ("face", "face"), ("file", "file"), ("note", "note"))
+COLUMNS = (("verdict", "verdict"), ("score", "score"), ("face", "face"), ("file", "file"), ("folder", "folder"),
+           ("note", "note"))
 SORTS = ("order", "score", "file", "verdict")  # what "s" cycles through
 SORT_NAMES = {"order": "input order", "score": "score", "file": "file", "verdict": "verdict", "face": "face",
-              "note": "note"}
+              "note": "note", "folder": "folder"}
 VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 
 
@@ -35,6 +36,8 @@ def sort_key(name: str, row: Any) -> tuple:
     if name == "score":
         return (row.score is None, row.score if row.score is not None else 0.0)
     if name == "file":
+        return (os.path.basename(row.path), row.path, row.face if row.face is not None else -1)
+    if name == "folder":
         return (row.path, row.face if row.face is not None else -1)
     if name == "verdict":
         return (VERDICT_RANK.get(row.verdict, 99), -(row.score or 0.0))
@@ -47,9 +50,10 @@ def sort_key(name: str, row: Any) -> tuple:
 
 class ResultsTable(DataTable):
     BINDINGS = [
-        Binding("s", "app.cycle_sort", "Sort"),
-        Binding("f", "app.cycle_verdict_filter", "Verdict filter"),
-        Binding("slash", "app.focus_filter", "Search"),
+        Binding("s", "app.cycle_sort", "Sort",
+                tooltip="sort: input order, score high to low, low to high, file, verdict"),
+        Binding("f", "app.cycle_verdict_filter", "Verdict filter", tooltip="show one verdict at a time, then all"),
+        Binding("slash", "app.focus_filter", "Search", tooltip="search file names and notes"),
     ]
 
 
@@ -87,7 +91,7 @@ class ResultsPane(Vertical):
             yield table
             with VerticalScroll(id="detail"):
                 yield ImageView(self.image_mode, id="crop")
-                yield ScoreGauge(id="gauge")
+                yield ScoreGauge(id="gauge", classes="-hidden")
                 yield Static("", id="verdict-explain")
                 yield Static("", id="row-facts")
                 yield Static("", id="reliability")
@@ -103,12 +107,13 @@ class ResultsPane(Vertical):
 
     # -------------------------------------------------------------- rows
     def _cells(self, index: int, row: Any) -> tuple:
-        path = row.path
-        if self.root and path.startswith(self.root + os.sep):
-            path = path[len(self.root) + 1:]
+        folder, name = os.path.split(row.path)
+        if self.root and (folder == self.root or folder.startswith(self.root + os.sep)):
+            folder = folder[len(self.root) + 1:]
         face = Text("–" if row.face is None else str(row.face), justify="right")
         score = Text("–" if row.score is None else f"{row.score:.3f}", justify="right")
-        return (verdict_text(row.verdict), score, face, path, Text(row.message, style="italic"))
+        return (verdict_text(row.verdict), score, face, name, Text(folder, style="dim"),
+                Text(row.message, style="italic"))
 
     def _passes(self, row: Any) -> bool:
         if self.verdict_filter != "all" and row.verdict != self.verdict_filter:
@@ -124,7 +129,9 @@ class ResultsPane(Vertical):
         self._shown_for = None
         self.query_one(DataTable).clear()
         self.query_one("#crop", ImageView).show_message("Waiting for the first results…")
-        self.query_one("#gauge", ScoreGauge).show(None, None)
+        gauge = self.query_one("#gauge", ScoreGauge)
+        gauge.show(None, None)
+        gauge.add_class("-hidden")
         for name in ("#verdict-explain", "#row-facts", "#reliability"):
             self.query_one(name, Static).update("")
         self.update_summary()
@@ -248,11 +255,13 @@ class ResultsPane(Vertical):
         elif row.verdict in ("no-face", "error"):
             crop.show_message(f"{row.verdict}\n\n{row.message}", Path(row.path).name)
             if row.verdict == "no-face":
-                self.load_source(index, row.path, "no face found in this image")
+                self.load_source(index, row.path, None, "no face found in this image")
         else:
             crop.show_message("crop not kept in result files;\nlooking for the source image…", "")
-            self.load_source(index, row.path, "source image (crops are not kept in result files)")
-        self.query_one("#gauge", ScoreGauge).show(row.score, session.calibration)
+            self.load_source(index, row.path, row.box, "source image, face boxed")
+        gauge = self.query_one("#gauge", ScoreGauge)
+        gauge.show(row.score, session.calibration)
+        gauge.set_class(row.score is None, "-hidden")
         self.query_one("#verdict-explain", Static).update(explain(row, session.calibration))
         facts = Text()
         facts.append("file ", style="bold")
@@ -273,12 +282,12 @@ class ResultsPane(Vertical):
         self.query_one("#reliability", Static).update(reliability(session.manifest, session.manifest_note))
 
     @work(thread=True, exclusive=True, group="source-preview")
-    def load_source(self, index: int, path: str, caption: str) -> None:
+    def load_source(self, index: int, path: str, box: Any, caption: str) -> None:
         from mint_tui.tui import core
 
         worker = get_current_worker()
         try:
-            rgb = core.load_preview(path, 256)
+            rgb = core.load_preview(path, 256, box)
         except Exception:  # noqa: BLE001 - no preview is fine; the message stays
             rgb = None
         if not worker.is_cancelled:

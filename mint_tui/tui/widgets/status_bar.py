@@ -17,11 +17,12 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def progress_text(progress) -> str:
+def progress_text(progress, faces: bool = True) -> str:
     """"37/124 images · 52 faces · 4.1 img/s · ETA 0:21" from an AuditProgress."""
     rate = f"{progress.rate:.1f} img/s" if progress.rate else "– img/s"
-    return (f"{progress.done}/{progress.total} images · {progress.faces} faces · {rate} · "
-            f"ETA {clock(progress.eta) if progress.done < progress.total else '0:00'}")
+    eta = clock(progress.eta) if progress.done < progress.total else "0:00"
+    face_part = f" · {progress.faces} faces" if faces else ""
+    return f"{progress.done}/{progress.total} images{face_part} · {rate} · ETA {eta}"
 
 
 class StatusBar(Horizontal):

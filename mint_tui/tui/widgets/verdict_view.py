@@ -62,7 +62,9 @@ def reliability(manifest: Any, note: str = "") -> Text:
     if note:
         text.append(note + "\n", style="italic #d7af00")
     if manifest is None:
-        text.append("The pair's figures are not known here (pair not installed).", style="italic")
+        if not note:
+            text.append("The pair's measured figures are not known here.", style="italic")
+        text.rstrip()
         return text
     if not manifest.metrics:
         text.append("This pair records no measured accuracy: treat its verdicts as unmeasured.",
@@ -85,8 +87,8 @@ class ScoreGauge(Widget):
 
     Drawn line by line (three lines: the score marker, the coloured scale, its ends)."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self._score: float | None = None
         self._calibration: Calibration | None = None
 
