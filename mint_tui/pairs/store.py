@@ -213,6 +213,16 @@ class PairStore:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def _remove_stale_temps(self) -> None:
+        """Delete temporary copies left by installs that were killed (kill -9, power loss).
+
+        Only an install holding the lock writes such a file, and we hold it now: any that exists is
+        a leftover. (They never show as pairs: listings skip names starting with '.'.)
+        """
+        for leftover in self.root.glob(f"{_TMP_PREFIX}*{_TMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
     def _builtin_names(self) -> set[str]:
         return {p.name[: -len(BUNDLE_SUFFIX)] for p in _bundles_in(self.builtin_dir)}
 
@@ -233,6 +243,7 @@ class PairStore:
         # into the store; the full inspection runs on the copy below.
         read_manifest(src)
         with self._locked():
+            self._remove_stale_temps()
             tmp = _copy_to_temp(src, self.root, _TMP_PREFIX)
             try:
                 try:
