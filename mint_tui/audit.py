@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, PreparedImage, PrepareSettings, is_image_path,
+from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, Face, PreparedImage, PrepareSettings, is_image_path,
                             prepare_images, to_tensor_batch)
+from mint_tui.faces.prepare import StageTimes
 
 if TYPE_CHECKING:
     import torch
@@ -117,51 +119,68 @@ def collect_images(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
     """Expand files and folders (recursively, sorted) into image files.
 
     Files named explicitly are kept whatever their suffix (the decoder decides); inside folders
-    only image suffixes are taken. Symlinked folders are followed once (loops are cut).
-    Missing paths come back as error rows.
+    every entry with an image suffix that is not a folder is taken, including broken links, link
+    loops and special files, so that each gets an ``error`` row saying what it is. Symlinked
+    folders are followed once (loops are cut). Folders that cannot be listed come back as error
+    rows. The walk is iterative: no depth of nesting can exhaust the stack.
     """
     files: list[Path] = []
     errors: list[ResultRow] = []
-    seen_dirs: set[str] = set()
+    seen_dirs: set[tuple[int, int]] = set()  # (device, inode) of every folder listed
 
-    def walk(folder: Path) -> None:
-        real = os.path.realpath(folder)
-        if real in seen_dirs:
-            return
-        seen_dirs.add(real)
+    def listing(folder: Path, entry: os.DirEntry[str] | None = None) -> Iterator[os.DirEntry[str]] | None:
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            st = entry.stat() if entry is not None else os.stat(folder)
+            if (st.st_dev, st.st_ino) in seen_dirs:
+                return None
+            seen_dirs.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as it:
+                return iter(sorted(it, key=lambda e: e.name))
         except OSError as exc:
             errors.append(ResultRow(str(folder), message=f"cannot list folder: {exc.strerror or exc}"))
-            return
-        for entry in entries:
-            try:
-                if entry.is_dir():
-                    walk(Path(entry.path))
-                elif entry.is_file() and is_image_path(Path(entry.name)):
-                    files.append(Path(entry.path))
-            except OSError:
+            return None
+
+    def walk(top: Path) -> None:
+        first = listing(top)
+        stack = [first] if first is not None else []
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
                 continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:  # e.g. a symbolic link loop: not a folder
+                is_dir = False
+            if is_dir:
+                sub = listing(Path(entry.path), entry)
+                if sub is not None:
+                    stack.append(sub)
+            elif is_image_path(Path(entry.name)):
+                files.append(Path(entry.path))
 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             walk(path)
-        elif path.exists():
-            files.append(path)
         else:
-            errors.append(ResultRow(str(path), message="file not found"))
+            files.append(path)  # missing or unreadable: the reader gives the reason in its row
     return files, errors
 
 
 def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", options: AuditOptions | None = None,
               progress: Callable[[AuditProgress], None] | None = None,
-              cancel: threading.Event | None = None) -> Iterator[ResultRow]:
+              cancel: threading.Event | None = None, stats: StageTimes | None = None) -> Iterator[ResultRow]:
     """Audit images with a loaded pair; yields rows in input order as they are computed.
 
     ``cancel.set()`` (or closing the generator) stops the audit after the current batch; rows
-    already yielded stay valid.
+    already yielded stay valid. ``stats`` (optional) collects the time spent per stage.
+
+    Faces are scored in full batches of ``options.batch_size`` whatever the number of faces per
+    image; a partial batch is scored when ``window`` images are waiting on it, and at the end.
     """
+    import torch
+
     options = options or AuditOptions()
     files, early_errors = collect_images(paths)
     total = len(files) + len(early_errors)
@@ -179,55 +198,93 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
         if progress is not None:
             progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start))
 
-    def rows_for(items: list[PreparedImage]) -> list[ResultRow]:
-        crops = [face.crop for item in items for face in item.faces]
-        scores: list[float] = []
-        for i in range(0, len(crops), options.batch_size):
-            batch = to_tensor_batch(crops[i:i + options.batch_size], pre.color, tuple(pre.mean), tuple(pre.std))
-            scores.extend(float(s) for s in pair.score(batch))
-        rows, k = [], 0
-        for item in items:
-            if item.error is not None:
-                rows.append(ResultRow(str(item.path), item.sha256, verdict="error", message=item.error))
-            elif not item.faces:
-                rows.append(ResultRow(str(item.path), item.sha256, verdict="no-face", message="no face found"))
-            for face in item.faces:
-                score = scores[k]
-                k += 1
-                rows.append(ResultRow(str(item.path), item.sha256, face.index, face.box, face.detection_score,
-                                      score, verdict_of(score, calibration), "",
-                                      face.crop if options.keep_crops else None))
-        return rows
+    # Images waiting for their rows, in input order, and the scores of their faces so far.
+    pending: deque[tuple[PreparedImage, list[float]]] = deque()
+    unscored: deque[tuple[list[float], Face]] = deque()  # faces not yet scored, in order
 
-    def _flush() -> Iterator[ResultRow]:
-        nonlocal done, faces_scored, pending, pending_faces
-        items, pending, pending_faces = pending, [], 0
-        if not items:
+    def score_batch(n: int) -> None:
+        nonlocal faces_scored
+        chunk = [unscored.popleft() for _ in range(min(n, len(unscored)))]
+        if not chunk:
             return
-        for row in rows_for(items):
-            faces_scored += row.score is not None
-            yield row
-        done += len(items)
-        report()
+        t = time.perf_counter()
+        batch = to_tensor_batch([face.crop for _, face in chunk], pre.color, tuple(pre.mean), tuple(pre.std))
+        if stats is not None:
+            stats.add("batch", time.perf_counter() - t, len(chunk))
+        for (sink, _), score in zip(chunk, pair.score(batch)):
+            sink.append(float(score))
+        faces_scored += len(chunk)
+
+    def ready_rows() -> Iterator[ResultRow]:
+        nonlocal done
+        emitted = False
+        while pending and len(pending[0][1]) == len(pending[0][0].faces):
+            item, scores = pending.popleft()
+            if item.error is not None:
+                yield ResultRow(str(item.path), item.sha256, verdict="error", message=item.error)
+            elif not item.faces:
+                yield ResultRow(str(item.path), item.sha256, verdict="no-face", message="no face found")
+            for face, score in zip(item.faces, scores):
+                yield ResultRow(str(item.path), item.sha256, face.index, face.box, face.detection_score, score,
+                                verdict_of(score, calibration), "", face.crop if options.keep_crops else None)
+            done += 1
+            emitted = True
+        if emitted:
+            report()
 
     report()
-    import torch
-
     saved_threads = torch.get_num_threads()
     if options.threads and pair.device.type == "cpu":
         torch.set_num_threads(options.threads)
+    hooks = _time_mint(pair, stats) if stats is not None else []
     window = max(options.batch_size * 2, options.workers * 4)
-    pending: list[PreparedImage] = []
-    pending_faces = 0
-    prepared = prepare_images(files, settings, options.workers, window, cancel=cancel)
+    prepared = prepare_images(files, settings, options.workers, window, cancel=cancel, stats=stats)
     try:
         for item in prepared:
-            pending.append(item)
-            pending_faces += len(item.faces)
-            if pending_faces >= options.batch_size or len(pending) >= window:
-                yield from _flush()
+            scores: list[float] = []
+            pending.append((item, scores))
+            unscored.extend((scores, face) for face in item.faces)
+            while len(unscored) >= options.batch_size:
+                score_batch(options.batch_size)
+            if len(pending) >= window:
+                score_batch(len(unscored))
+            yield from ready_rows()
+            if cancel is not None and cancel.is_set():
+                return
+        while unscored and not (cancel and cancel.is_set()):
+            score_batch(options.batch_size)
         if not (cancel and cancel.is_set()):
-            yield from _flush()
+            yield from ready_rows()
     finally:
         prepared.close()
+        for hook in hooks:
+            hook.remove()
         torch.set_num_threads(saved_threads)
+
+
+def _time_mint(pair: "LoadedPair", stats: StageTimes) -> list[Any]:
+    """Hooks that time the MINT model inside ``pair.score``; the rest of it is the forward pass of
+    the audited model (taps included)."""
+    import torch
+
+    sync = pair.device.type == "cuda"
+    box: dict[str, float] = {}
+
+    def started(module: Any, args: Any) -> None:
+        if sync:
+            torch.cuda.synchronize(pair.device)
+        box["mint"] = time.perf_counter()
+        box["forward"] = box["mint"] - box.pop("call", box["mint"])
+
+    def finished(module: Any, args: Any, output: Any) -> None:
+        if sync:
+            torch.cuda.synchronize(pair.device)
+        n = int(output.shape[0]) if hasattr(output, "shape") and output.dim() else 1
+        stats.add("forward", box.pop("forward", 0.0), n)
+        stats.add("mint", time.perf_counter() - box.pop("mint"), n)
+
+    def called(module: Any, args: Any) -> None:
+        box["call"] = time.perf_counter()
+
+    return [pair.audited.register_forward_pre_hook(called), pair.mint.register_forward_pre_hook(started),
+            pair.mint.register_forward_hook(finished)]
