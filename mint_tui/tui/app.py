@@ -54,6 +54,7 @@ class MintApp(App[int]):
         self.pairs: list[Any] = []
         self.pairs_loaded = False
         self.pairs_error: str | None = None
+        self._run_when_loaded = False  # r was pressed before the pair store was open
         self.pair_name: str | None = None
         self.devices: core.DeviceInfo | None = None
         self.session = AuditSession()
@@ -127,8 +128,8 @@ class MintApp(App[int]):
     def pane(self, name: str) -> Any:
         return self.main_screen.query_one(f"#{name}")
 
-    def show_tab(self, name: str) -> None:
-        self.main_screen.show_tab(name)
+    def show_tab(self, name: str, focus: str | None = None) -> None:
+        self.main_screen.show_tab(name, focus)
 
     def update_status(self) -> None:
         from rich.text import Text
@@ -179,6 +180,9 @@ class MintApp(App[int]):
         self.pane("pairs-pane").refresh_list()
         self.pane("run-pane").refresh_what()
         self.update_status()
+        if self._run_when_loaded:
+            self._run_when_loaded = False
+            self.action_run_audit()
 
     def on_devices_found(self, message: DevicesFound) -> None:
         self.devices = message.info
@@ -376,7 +380,8 @@ class MintApp(App[int]):
             self.show_tab("images")
             return
         if not self.pairs_loaded:
-            self.notify("Still opening the pair store: try again in a moment")
+            self._run_when_loaded = True
+            self.notify("Loading the face and model libraries: the audit starts as soon as they are ready")
             return
         entry = self.entry(self.pair_name)
         if entry is None:
@@ -608,8 +613,7 @@ class MintApp(App[int]):
         self.pane("results-pane").cycle_verdict_filter()
 
     def action_focus_filter(self) -> None:
-        self.show_tab("results")
-        self.pane("filter").focus()
+        self.show_tab("results", focus="#filter")
 
     # ================================================================ help, palette, quit
     def action_help(self) -> None:

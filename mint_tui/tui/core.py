@@ -69,10 +69,14 @@ def detect_devices() -> DeviceInfo:
 
 
 # ---------------------------------------------------------------- pairs
+#: Where bundled pairs are looked for; None: the store's default (``assets/pairs``). Tests set it.
+BUILTIN_DIR: Path | None = None
+
+
 def pair_store():
     from mint_tui.pairs.store import PairStore
 
-    return PairStore()
+    return PairStore(builtin_dir=BUILTIN_DIR)
 
 
 def list_pairs() -> tuple[list[Any], str | None]:

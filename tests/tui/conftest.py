@@ -70,10 +70,28 @@ def write_png(path: Path, image) -> Path:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated MINT_TUI_HOME (relative, so paths on screen are stable) in a fresh cwd."""
+    """An isolated MINT_TUI_HOME (relative, so paths on screen are stable) in a fresh cwd, with no
+    bundled pairs (tests that want the shipped demo pairs use ``bundled_pairs``)."""
+    from mint_tui.tui import core
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MINT_TUI_HOME", "home")
+    (tmp_path / "no-bundled-pairs").mkdir()
+    monkeypatch.setattr(core, "BUILTIN_DIR", tmp_path / "no-bundled-pairs")
     return tmp_path / "home"
+
+
+@pytest.fixture
+def bundled_pairs(home: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pairs shipped in ``assets/pairs`` (skipped where none is shipped yet)."""
+    from mint_tui.pairs.store import PairStore
+    from mint_tui.tui import core
+
+    monkeypatch.setattr(core, "BUILTIN_DIR", None)
+    names = [e.name for e in PairStore().list() if e.builtin and e.error is None]
+    if not names:
+        pytest.skip("no bundled pair in assets/pairs")
+    return names
 
 
 @pytest.fixture

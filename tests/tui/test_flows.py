@@ -177,6 +177,25 @@ async def test_pair_list_and_model_card(make_app, demo_folder, installed_pair):
         assert load_settings().pair == "tiny-test"
 
 
+async def test_bundled_demo_pair_is_the_default_and_cannot_be_removed(make_app, demo_folder, bundled_pairs):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.pair_name in bundled_pairs and app.pair_name.startswith("demo")
+        await pilot.press("2")
+        await settle(pilot)
+        card = app.main_screen.query_one("#pair-card")
+        rendered = "\n".join(line.text for line in card.render_lines(card.region.reset_offset))
+        entry = app.entry(app.pair_name)
+        assert "bundled" in rendered and entry.manifest.provenance.training_data[:30] in rendered
+        for metric in entry.manifest.metrics[:3]:
+            assert metric.name in rendered and f"{metric.value:.3f}" in rendered
+        await pilot.press("d")
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("cannot be removed" in n.message for n in app._notifications)
+        assert app.pair_name in [e.name for e in app.pairs]
+
+
 async def test_install_verify_and_remove_a_pair(make_app, demo_folder, pair_file):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -211,7 +230,7 @@ async def test_install_verify_and_remove_a_pair(make_app, demo_folder, pair_file
         assert app.pairs == [] and app.pair_name is None
     from mint_tui.pairs.store import PairStore
 
-    assert PairStore().list() == []
+    assert [e.name for e in PairStore().list() if not e.builtin] == []
 
 
 async def test_installing_a_bad_file_says_why(make_app, demo_folder, tmp_path):
@@ -548,6 +567,24 @@ async def test_settings_are_kept_between_sessions(make_app, demo_folder):
         assert app.main_screen.query_one("#device", Select).value == "cpu"
         assert app.main_screen.query_one("#faces", Select).value == "all"
         assert app.main_screen.query_one("#batch-size", Input).value == "8"
+
+
+async def test_quick_tab_switches_settle_on_the_last_one(make_app, demo_folder):
+    """Two tab changes before a refresh must not make the tabs switch back and forth forever."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.show_tab("pair")
+        app.show_tab("results")
+        app.show_tab("run")
+        app.show_tab("results", focus="#filter")
+        for _ in range(5):
+            await pilot.pause(0.05)
+        assert app.main_screen.active_tab == "results"
+        assert app.focused is app.main_screen.query_one("#filter")
+        await pilot.press("escape", "1")
+        await settle(pilot)
+        assert app.main_screen.active_tab == "images" and app.focused is app.main_screen.query_one(ImageTree)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])

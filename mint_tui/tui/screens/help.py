@@ -56,6 +56,7 @@ def keys_label(key: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    DEFAULT_CLASSES = "dialog-screen"
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
 
     def compose(self) -> ComposeResult:

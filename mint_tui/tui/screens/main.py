@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
 from mint_tui.tui.widgets.pairs_pane import PairsPane
@@ -40,6 +40,7 @@ class MainScreen(Screen):
     def __init__(self, start: Path, image_mode: str) -> None:
         super().__init__()
         self.start, self.image_mode = start, image_mode
+        self._wanted: tuple[str, str | None] | None = None  # the tab (and widget) show_tab asked for
 
     @property
     def mint(self) -> "MintApp":
@@ -65,20 +66,34 @@ class MainScreen(Screen):
     def action_tab(self, name: str) -> None:
         self.show_tab(name)
 
-    def show_tab(self, name: str) -> None:
+    def show_tab(self, name: str, focus: str | None = None) -> None:
+        """Show a tab and focus its main widget (or the ``focus`` selector)."""
+        self._wanted = (name, focus)
         tabs = self.query_one(TabbedContent)
-        tabs.active = name
-        self.focus_tab(name)
+        if tabs.active == name:
+            self.focus_tab(name)
+        else:
+            tabs.active = name  # TabActivated focuses the tab's main widget
 
     def focus_tab(self, name: str) -> None:
-        target = {"images": "#image-tree", "pair": "#pair-list", "run": "#device", "results": DataTable}[name]
-        self.query_one(target).focus()  # type: ignore[arg-type]
+        # Only while that tab is still the active one: focusing a widget in another pane makes
+        # TabbedContent switch to it, and two late focus calls would switch back and forth forever.
+        if self.active_tab != name:
+            return
+        focus = None
+        if self._wanted is not None:
+            if self._wanted[0] == name:
+                focus = self._wanted[1]
+            else:  # another tab was chosen since (a click on its title): the wish is stale
+                self._wanted = None
+        target = focus or {"images": "#image-tree", "pair": "#pair-list", "run": "#device",
+                           "results": "#results-table"}[name]
+        self.query_one(target).focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id in TABS:
             self.call_after_refresh(self.focus_tab, event.pane.id)
-        self.mint.refresh_bindings()
 
     @property
     def active_tab(self) -> str:
