@@ -375,14 +375,16 @@ def test_mint_names_are_stable_and_round_trip(tmp_path):
     keys = set(vanilla.state_dict())
     assert {"input_norm.weight", "input_norm.running_mean", "mlp.0.weight", "mlp.3.weight",
             "head.weight", "head.bias"} <= keys
-    assert vanilla.input_norm.num_features == 64 + 64 + 128 + 128 + 512
+    # pooled channels of every tap, the embedding, and its top-8 prototype similarities
+    assert vanilla.input_norm.num_features == 64 + 64 + 128 + 128 + 512 + 8
+    assert "prototype_branches.embedding.prototypes" in keys
     cnn = build_mint("cnn", shapes, {"channels": [16, 32], "hidden": []})
     assert isinstance(cnn, CNNMINT)
     keys = set(cnn.state_dict())
     assert {"branches.0.input_norm.weight", "branches.0.reduce.0.weight",
             "branches.0.convs.0.weight", "branches.3.convs.3.weight",
             "branches.4.fc.weight", "head.weight"} <= keys
-    assert cnn.head.in_features == 4 * 32 + 32
+    assert cnn.head.in_features == 4 * 32 + 32 + 8
     path = tmp_path / "mint.safetensors"
     save_weights(cnn, path)
     again = load_weights(build_mint("cnn", shapes, {"channels": [16, 32], "hidden": []}), path)
@@ -393,8 +395,8 @@ def test_mint_names_are_stable_and_round_trip(tmp_path):
 
 
 def test_build_mint_errors_and_defaults():
-    assert mint_config_defaults("mlp") == {"hidden": [256, 64], "dropout": 0.2}
-    assert mint_config_defaults("cnn") == {"channels": [32, 64], "hidden": [128], "dropout": 0.2}
+    assert mint_config_defaults("mlp") == {"hidden": [256, 64], "dropout": 0.2, "prototypes": 1024}
+    assert mint_config_defaults("cnn") == {"channels": [4, 8], "hidden": [128], "dropout": 0.2, "prototypes": 1024}
     defaults = mint_config_defaults("mlp")
     defaults["hidden"].append(1)
     assert mint_config_defaults("mlp")["hidden"] == [256, 64]
@@ -410,3 +412,18 @@ def test_build_mint_errors_and_defaults():
     with pytest.raises(ValueError, match="empty"):
         build_mint("mlp", {})
     assert build_mint("mlp", shapes, {"hidden": []})({"embedding": torch.randn(3, 512)}).shape == (3,)
+
+
+def test_prototype_branch_measures_closeness_to_member_embeddings():
+    torch.manual_seed(0)
+    members = torch.nn.functional.normalize(torch.randn(50, 16), dim=1)
+    model = build_mint("mlp", {"embedding": (16,)}, {"prototypes": 64})
+    model.initialise_prototypes({"embedding": members})
+    branch = model.prototype_branches["embedding"]
+    near = branch(members[:5] * 3.0)  # scale does not matter: cosine similarity
+    far = branch(torch.nn.functional.normalize(torch.randn(5, 16), dim=1))
+    assert torch.allclose(near[:, 0], torch.ones(5), atol=1e-5)  # each member is its own prototype
+    assert (far[:, 0] < near[:, 0]).all()
+    assert (near[:, :-1] >= near[:, 1:]).all()  # sorted, so the order of prototypes is irrelevant
+    with pytest.raises(ValueError, match="prototypes"):
+        build_mint("cnn", {"embedding": (16,)}, {"prototypes": -1})

@@ -100,13 +100,15 @@ class VanillaMINT(nn.Module):
     """
 
     def __init__(self, tap_shapes: Mapping[str, Sequence[int]],
-                 hidden: Sequence[int] = (256, 64), dropout: float = 0.2) -> None:
+                 hidden: Sequence[int] = (256, 64), dropout: float = 0.2, prototypes: int = 0) -> None:
         super().__init__()
         self.tap_shapes = _normalise_shapes(tap_shapes)
         self.tap_names = tuple(self.tap_shapes)
         hidden = _check_sizes("hidden", hidden, allow_empty=True)
         dropout = _check_dropout(dropout)
-        self.in_features = sum(shape[0] for shape in self.tap_shapes.values())
+        self.prototype_branches = _prototype_branches(self.tap_shapes, prototypes)
+        self.in_features = (sum(shape[0] for shape in self.tap_shapes.values())
+                            + sum(b.out_features for b in self.prototype_branches.values()))
         self.input_norm = nn.BatchNorm1d(self.in_features)
         self.mlp, width = _mlp(self.in_features, hidden, dropout)
         self.head = nn.Linear(width, 1)
@@ -119,9 +121,15 @@ class VanillaMINT(nn.Module):
                                  f"(N, {', '.join(map(str, self.tap_shapes[name]))}), "
                                  f"got {tuple(x.shape)}")
             parts.append(x.flatten(2).mean(dim=2) if x.dim() > 2 else x)
+            if name in self.prototype_branches:
+                parts.append(self.prototype_branches[name](x))
         z = torch.cat(parts, dim=1).float()
         z = self.input_norm(z)
         return self.head(self.mlp(z)).squeeze(1)
+
+    def initialise_prototypes(self, members: Mapping[str, torch.Tensor], seed: int = 0) -> None:
+        """Start the prototypes at member embeddings (training data, label 1)."""
+        _initialise_prototypes(self, members, seed)
 
 
 # Feature maps larger than this (on their longer side) are average-pooled down first.
@@ -179,6 +187,49 @@ class _VectorBranch(nn.Module):
         return self.act(self.fc(self.input_norm(x)))
 
 
+class _PrototypeBranch(nn.Module):
+    """Vector (the embedding) -> its ``top`` largest cosine similarities to ``count`` learned
+    prototypes, in decreasing order.
+
+    The prototypes are initialised from member embeddings of the training data
+    (:meth:`initialise`), so the branch measures how close a face lies to faces the audited
+    model was trained on; training then moves them. The output does not depend on the order
+    of the prototypes."""
+
+    def __init__(self, in_features: int, count: int, top: int = 8) -> None:
+        super().__init__()
+        self.prototypes = nn.Parameter(torch.randn(count, in_features) / math.sqrt(in_features))
+        self.top = min(top, count)
+        self.out_features = self.top
+
+    @torch.no_grad()
+    def initialise(self, members: torch.Tensor, generator: torch.Generator | None = None) -> None:
+        members = members.float().reshape(len(members), -1)
+        if len(members) == 0:
+            return
+        idx = torch.randperm(len(members), generator=generator)
+        idx = idx.repeat(math.ceil(len(self.prototypes) / len(members)))[: len(self.prototypes)]
+        self.prototypes.copy_(nn.functional.normalize(members[idx], dim=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sims = nn.functional.normalize(x.float(), dim=1) @ nn.functional.normalize(self.prototypes, dim=1).T
+        return sims.topk(self.top, dim=1).values
+
+
+def _prototype_branches(tap_shapes: Mapping[str, tuple[int, ...]], count: int) -> nn.ModuleDict:
+    if count < 0:
+        raise ValueError("prototypes must be >= 0")
+    return nn.ModuleDict({name: _PrototypeBranch(shape[0], count)
+                          for name, shape in tap_shapes.items() if len(shape) == 1 and count > 0})
+
+
+def _initialise_prototypes(module: nn.Module, members: Mapping[str, torch.Tensor], seed: int = 0) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for name, branch in module.prototype_branches.items():
+        if name in members:
+            branch.initialise(members[name], g)
+
+
 class CNNMINT(nn.Module):
     """Convolutional MINT on the activation maps.
 
@@ -192,7 +243,7 @@ class CNNMINT(nn.Module):
 
     def __init__(self, tap_shapes: Mapping[str, Sequence[int]],
                  channels: Sequence[int] = (32, 64), hidden: Sequence[int] = (128,),
-                 dropout: float = 0.2) -> None:
+                 dropout: float = 0.2, prototypes: int = 0) -> None:
         super().__init__()
         self.tap_shapes = _normalise_shapes(tap_shapes)
         self.tap_names = tuple(self.tap_shapes)
@@ -209,7 +260,9 @@ class CNNMINT(nn.Module):
                 raise ValueError(f"tap {name!r}: CNNMINT needs (C,) or (C, H, W) shapes, "
                                  f"got {list(shape)}")
         self.branches = nn.ModuleList(branches)
-        self.in_features = sum(b.out_features for b in branches)
+        self.prototype_branches = _prototype_branches(self.tap_shapes, prototypes)
+        self.in_features = (sum(b.out_features for b in branches)
+                            + sum(b.out_features for b in self.prototype_branches.values()))
         self.mlp, width = _mlp(self.in_features, hidden, dropout)
         self.head = nn.Linear(width, 1)
 
@@ -222,16 +275,22 @@ class CNNMINT(nn.Module):
                                  f"(N, {', '.join(map(str, self.tap_shapes[name]))}), "
                                  f"got {tuple(x.shape)}")
             parts.append(branch(_as_normal(x).float()))
+            if name in self.prototype_branches:
+                parts.append(self.prototype_branches[name](x))
         z = torch.cat(parts, dim=1)
         return self.head(self.mlp(z)).squeeze(1)
+
+    def initialise_prototypes(self, members: Mapping[str, torch.Tensor], seed: int = 0) -> None:
+        """Start the prototypes at member embeddings (training data, label 1)."""
+        _initialise_prototypes(self, members, seed)
 
 
 MINT_KINDS: dict[str, type[nn.Module]] = {"mlp": VanillaMINT, "cnn": CNNMINT}
 
 # Defaults as JSON/TOML-friendly values (lists, not tuples).
 _DEFAULTS: dict[str, dict[str, object]] = {
-    "mlp": {"hidden": [256, 64], "dropout": 0.2},
-    "cnn": {"channels": [32, 64], "hidden": [128], "dropout": 0.2},
+    "mlp": {"hidden": [256, 64], "dropout": 0.2, "prototypes": 1024},
+    "cnn": {"channels": [4, 8], "hidden": [128], "dropout": 0.2, "prototypes": 1024},
 }
 
 
@@ -255,6 +314,9 @@ def build_mint(kind: str, tap_shapes: Mapping[str, Sequence[int]],
         raise ValueError(f"MINT kind {kind!r}: unknown config key(s) "
                          f"{', '.join(map(repr, unknown))}; accepted: {', '.join(defaults)}")
     full = {**defaults, **config}
+    count = full.get("prototypes", 0)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"prototypes must be a non-negative integer, got {count!r}")
     for key in ("hidden", "channels"):
         if key in full:
             value = full[key]

@@ -82,6 +82,9 @@ def fit_mint(acts: dict[str, np.ndarray], tap_shapes: dict[str, tuple], labels: 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = build_mint(cfg.kind, {t: tap_shapes[t] for t in cfg.taps}, cfg.mint_config)
+    members = np.sort(train_idx[labels[train_idx] == 1])
+    if len(members) and len(getattr(model, "prototype_branches", ())):
+        model.initialise_prototypes(_batch({t: acts[t] for t in model.prototype_branches}, members), cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * math.ceil(len(train_idx) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(steps, 1), pct_start=0.1)
