@@ -8,6 +8,7 @@ fr_train.txt only, through the same MediaPipe alignment as audits; reports ident
 accuracy on fr_heldout.txt. Stage "mint": trains the CNN and MLP MINT pairs with
 `mint-tui train` on mint_train_* and evaluates them with `mint-tui eval` on mint_test_* (and on fr_heldout, the same people's
 unseen photos, as the harder case). Stage "install" copies the two bundles to assets/pairs/.
+Stage "identity": the identity-level test per person (k = 1, 2, 4, 8 photos).
 Stage "layers": the per-layer table (each tap alone, then all, for both MINT kinds).
 Everything is seeded; the split files used are recorded in the bundles.
 """
@@ -174,6 +175,42 @@ def stage_layers(lfw: Path, work: Path, seed: int, epochs: int = 30) -> None:
             out.write_text(json.dumps(rows, indent=2))
 
 
+def stage_identity(lfw: Path, work: Path, seed: int, alpha: float = 0.05) -> None:
+    """Identity-level test on the LFW protocol: members = identities of mint_test_members, non-members =
+    identities of mint_test_external with >= 2 photos; k = 1, 2, 4, 8 photos (where a person has them)."""
+    import numpy as np
+
+    from mint_tui.identity import IdentityTest
+    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.train.data import identity_of, load_faces, read_image_list
+    from mint_tui.train.evaluate import prepare_settings, score_faces
+
+    splits, images = lfw / "splits", lfw / "images"
+    results = {}
+    for kind in ("cnn", "mlp"):
+        pair = load_pair(work / f"demo-lfw-{kind}.mintpair")
+        test = IdentityTest(pair.calibration_scores, alpha, seed)
+        settings = prepare_settings(pair)
+        rows = {}
+        for label, split, min_photos in (("members", "mint_test_members", 1), ("non-members", "mint_test_external", 2)):
+            faces = load_faces(read_image_list(splits / f"{split}.txt", images), settings)
+            scores, _ = score_faces(pair, faces)
+            by_id: dict[str, list[float]] = {}
+            for path, score in zip(faces.paths, scores):
+                by_id.setdefault(identity_of(path), []).append(float(score))
+            people = {k: v for k, v in by_id.items() if len(v) >= min_photos}
+            rng = np.random.default_rng(seed)
+            for k in (1, 2, 4, 8):
+                eligible = [v for v in people.values() if len(v) >= k]
+                verdicts = [test("x", list(rng.choice(v, size=k, replace=False))).verdict == "member" for v in eligible]
+                rows.setdefault(str(k), {})[label] = {"identities": len(eligible),
+                                                      "positive_rate": float(np.mean(verdicts)) if verdicts else None}
+        results[kind] = {"alpha": alpha, "null_identities": len(test.null(1)), "by_k": rows}
+        log(f"identity test {kind}: " + ", ".join(
+            f"k={k}: TPR {r['members']['positive_rate']} FPR {r['non-members']['positive_rate']}" for k, r in rows.items()))
+    (work / "identity.json").write_text(json.dumps(results, indent=2))
+
+
 def _fmt(v) -> str:
     return "n/a" if v is None else f"{v:.3f}"
 
@@ -187,7 +224,8 @@ def stage_results(work: Path, out: Path) -> None:
              "clone, with the LFW data in `../shared/data/lfw`:", "",
              "```sh", "make setup", ".venv/bin/python scripts/build_demo.py          # all stages, seeded", "```", "",
              "Stages: `audited` (train the audited model), `mint` (train, calibrate and evaluate both pairs),",
-             "`install` (copy them to `assets/pairs/`), `layers` (the per-layer table), `results` (this page).",
+             "`install` (copy them to `assets/pairs/`), `identity` (the identity-level test), `layers` (the",
+             "per-layer table), `results` (this page).",
              "Data: Labeled Faces in the Wild (Huang, Ramesh, Berg, Learned-Miller, UMass Amherst, 2007), with the",
              "fixed splits of `../shared/data/lfw/splits` (never re-drawn).", "",
              "## Audited model", "",
@@ -243,9 +281,24 @@ def stage_results(work: Path, out: Path) -> None:
             lines.append(f"| {r['kind'].upper()} | {r['taps'].replace(',', ' + ')} | {_fmt(r['accuracy'])} | "
                          f"{_fmt(r['balanced_accuracy'])} | {_fmt(r['roc_auc'])} | {_fmt(r['tpr@1%fpr'])} |")
         lines.append("")
-    extra = work.parent.parent / "docs" / "RESULTS.extra.md"
-    if extra.exists():
-        lines += [extra.read_text().rstrip(), ""]
+    ident = work / "identity.json"
+    if ident.exists():
+        res = json.loads(ident.read_text())
+        lines += ["## Identity-level test (was this *person* in the training data?)", "",
+                  "Per person, k photos drawn at random (seeded) from the person's test photos; members are the "
+                  "identities of `mint_test_members` (photos the MINT model never saw), non-members the identities "
+                  "of `mint_test_external` with at least 2 photos. The test (`mint_tui/identity.py`) compares the "
+                  "mean score of the k faces with identity-level null values from the pair's calibration "
+                  "non-members. TPR = share of member identities declared members; FPR = share of non-member "
+                  "identities declared members, which must stay at or under alpha.", "",
+                  "| pair | alpha | null identities | k | member identities | TPR | non-member identities | FPR |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for kind, r in res.items():
+            for k, row in r["by_k"].items():
+                lines.append(f"| demo-lfw-{kind} | {r['alpha']} | {r['null_identities']} | {k} | "
+                             f"{row['members']['identities']} | {_fmt(row['members']['positive_rate'])} | "
+                             f"{row['non-members']['identities']} | {_fmt(row['non-members']['positive_rate'])} |")
+        lines.append("")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines))
     log(f"wrote {out}")
@@ -255,7 +308,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw", type=Path, default=ROOT.parent / "shared" / "data" / "lfw")
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "demo")
-    ap.add_argument("--stage", choices=("all", "audited", "mint", "install", "layers", "results"), default="all")
+    ap.add_argument("--stage", choices=("all", "audited", "mint", "install", "identity", "layers", "results"),
+                    default="all")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -271,6 +325,8 @@ def main() -> int:
             src = args.work / f"demo-lfw-{kind}.mintpair"
             (dest / src.name).write_bytes(src.read_bytes())
             log(f"shipped {dest / src.name}")
+    if args.stage in ("all", "identity"):
+        stage_identity(args.lfw, args.work, args.seed)
     if args.stage in ("all", "layers"):
         stage_layers(args.lfw, args.work, args.seed)
     if args.stage in ("all", "results"):
