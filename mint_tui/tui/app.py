@@ -678,5 +678,3 @@ def run_app(start: str | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _elapsed(start: float) -> float:  # pragma: no cover - handy when profiling
-    return time.perf_counter() - start

@@ -165,6 +165,7 @@ def make_app(home: Path):
     from mint_tui.tui.app import MintApp
 
     def factory(start: str | os.PathLike[str] | None = "audit-demo", **kwargs):
-        return MintApp(start, image_mode="halfblock", **kwargs)
+        kwargs.setdefault("image_mode", "halfblock")
+        return MintApp(start, **kwargs)
 
     return factory

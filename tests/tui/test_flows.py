@@ -600,3 +600,49 @@ async def test_layout_holds_small_and_wide(make_app, demo_folder, size):
                 widget = screen.query_one(name)
                 assert widget.region.width == size[0], name
             assert screen.query_one("#status-bar").region.y == size[1] - 2
+
+
+async def test_thousands_of_rows_sort_and_filter(make_app, demo_folder):
+    """A big result file stays usable: sorting reorders in place, the search refilters."""
+    import random
+
+    from mint_tui.audit import ResultRow
+    from mint_tui.results import FORMAT, FORMAT_VERSION, results_json
+
+    rng = random.Random(0)
+    rows = []
+    for i in range(2000):
+        s = rng.random()
+        verdict = "member" if s >= 0.6 else "non-member" if s < 0.4 else "inconclusive"
+        rows.append(ResultRow(f"big/set{i % 7}/img_{i:05d}.jpg", None, 0, None, None, s, verdict))
+    header = {"format": FORMAT, "version": FORMAT_VERSION,
+              "pair": {"name": "x", "threshold": 0.5, "inconclusive": [0.4, 0.6]}}
+    Path("big.json").write_text(results_json(header, rows))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_results("big.json")
+        await settle(pilot)
+        table = app.main_screen.query_one(DataTable)
+        assert table.row_count == 2000
+        await pilot.press("s")
+        best = max(r.score for r in rows)
+        assert str(table.get_row_at(0)[1]) == f"{best:.3f}"
+        await pilot.press("slash", *"set3")
+        await pilot.pause(0.4)  # the search refilters once typing pauses
+        await settle(pilot)
+        assert table.row_count == sum(1 for r in rows if "set3" in r.path)
+        scores = [float(str(table.get_row_at(i)[1])) for i in range(table.row_count)]
+        assert scores == sorted(scores, reverse=True)
+
+
+async def test_graphics_mode_composes_and_shows_a_preview(make_app, demo_folder):
+    """The textual-image path (Kitty/Sixel terminals) builds and takes pictures without error."""
+    pytest.importorskip("textual_image")
+    app = make_app(image_mode="graphics")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await move_to(pilot, "drawn-1.png")
+        view = app.main_screen.query_one("#preview", ImageView)
+        assert not view.has_class("-message")
+        assert view.pixels.image is not None

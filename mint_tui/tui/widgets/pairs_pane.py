@@ -23,9 +23,24 @@ if TYPE_CHECKING:
 RANDOM_NOTE = "random weights, for tests only"
 
 
-def metric_line(metric: Any) -> str:
-    n = f", n={metric.n}" if metric.n is not None else ""
-    return f"{metric.value:.3f}  on {metric.data}{n}"
+def metrics_block(metrics: Any) -> list[RenderableType]:
+    """Measured figures grouped by the data they were measured on (usually one group)."""
+    groups: dict[str, list[Any]] = {}
+    for metric in metrics:
+        groups.setdefault(metric.data, []).append(metric)
+    out: list[RenderableType] = []
+    for data, items in groups.items():
+        ns = {m.n for m in items if m.n is not None}
+        n = f" (n={ns.pop()})" if len(ns) == 1 else ""
+        out.append(Text(f"on {data}{n}", style="italic"))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold #5fafff", no_wrap=True)
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(style="dim")
+        for m in items:
+            grid.add_row(m.name, f"{m.value:.3f}", f"n={m.n}" if m.n is not None and not n else "")
+        out.append(grid)
+    return out
 
 
 def model_card(entry: Any, in_use: bool = False) -> RenderableType:
@@ -46,8 +61,6 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
         parts.append(Text(f"Unusable: {entry.error}", style="bold red"))
     if RANDOM_NOTE in (p.notes or "") or RANDOM_NOTE in m.pair.title:
         parts.append(Text("Random weights: scores mean nothing (test pair).", style="bold red"))
-    if m.pair.description:
-        parts += [Text(""), Text(m.pair.description.strip())]
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
@@ -55,24 +68,20 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
     grid.add_row("Audited model", f"{a.arch} ({config})")
     grid.add_row("Trained on", p.training_data)
     grid.add_row("MINT", f"{k.kind.upper()} MINT over taps {', '.join(k.taps)}")
-    grid.add_row("Input", f"{a.preprocess.size[0]}×{a.preprocess.size[1]} {a.preprocess.color}, "
-                          f"{a.preprocess.template} alignment")
     grid.add_row("Threshold", f"{c.threshold:.3f}; inconclusive from {c.low:.3f} to {c.high:.3f}")
-    grid.add_row("Calibrated on", c.on)
-    parts += [Text(""), grid]
-    parts += [Text(""), Text("Measured reliability", style="bold")]
+    parts += [Text(""), grid, Text(""), Text("Measured reliability", style="bold")]
     if m.metrics:
-        metrics = Table.grid(padding=(0, 1))
-        metrics.add_column(style="bold #5fafff", no_wrap=True)
-        metrics.add_column()
-        for metric in m.metrics:
-            metrics.add_row(metric.name, metric_line(metric))
-        parts.append(metrics)
+        parts += metrics_block(m.metrics)
     else:
         parts.append(Text("none recorded: treat every verdict as unmeasured", style="italic #d7af00"))
+    if m.pair.description:
+        parts += [Text(""), Text(m.pair.description.strip())]
     tail = Table.grid(padding=(0, 1))
     tail.add_column(style="bold", no_wrap=True)
     tail.add_column()
+    tail.add_row("Calibrated on", c.on)
+    tail.add_row("Input", f"{a.preprocess.size[0]}×{a.preprocess.size[1]} {a.preprocess.color}, "
+                          f"{a.preprocess.template} alignment")
     tail.add_row("Created", f"{p.created} by mint-tui {p.tool_version}")
     for key, value in (p.splits or {}).items():
         tail.add_row(f"Split {key}", str(value))

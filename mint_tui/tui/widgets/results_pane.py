@@ -32,6 +32,12 @@ SORT_NAMES = {"order": "input order", "score": "score", "file": "file", "verdict
 VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 
 
+class IndexedText(Text):
+    """A cell that knows which result row it belongs to."""
+
+    row_index: int = -1
+
+
 def sort_key(name: str, row: Any) -> tuple:
     if name == "score":
         return (row.score is None, row.score if row.score is not None else 0.0)
@@ -72,6 +78,7 @@ class ResultsPane(Vertical):
         self._shown_for: int | None = None
         self._rebuild_due = False
         self._last_rebuild = 0.0
+        self._filter_timer: Any = None
 
     @property
     def mint(self) -> "MintApp":
@@ -111,7 +118,8 @@ class ResultsPane(Vertical):
         if self.root and (folder == self.root or folder.startswith(self.root + os.sep)):
             folder = folder[len(self.root) + 1:]
         face = Text("–" if row.face is None else str(row.face), justify="right")
-        score = Text("–" if row.score is None else f"{row.score:.3f}", justify="right")
+        score = IndexedText("–" if row.score is None else f"{row.score:.3f}", justify="right")
+        score.row_index = index  # lets DataTable.sort reorder rows by our own order
         return (verdict_text(row.verdict), score, face, name, Text(folder, style="dim"),
                 Text(row.message, style="italic"))
 
@@ -138,18 +146,30 @@ class ResultsPane(Vertical):
 
     def append(self, start: int, rows: list[Any]) -> None:
         """Rows ``start..`` were added to the session."""
-        if self.sort != "order" or self.reverse:
-            self.schedule_rebuild()
-            return
         table = self.query_one(DataTable)
         new = [(i, r) for i, r in enumerate(rows, start) if self._passes(r)]
         if new:
             for i, r in new:
                 table.add_row(*self._cells(i, r), key=str(i))
             self._visible.extend(i for i, _ in new)
-            if self._shown_for is None:
+            if self.sort != "order" or self.reverse:
+                self.schedule_resort()
+            elif self._shown_for is None:
                 self.show_detail(self._visible[0])
         self.update_summary()
+
+    def schedule_resort(self) -> None:
+        """While rows stream in under a sort, re-sort at most twice a second."""
+        if self._rebuild_due:
+            return
+        delay = max(0.0, 0.5 - (time.monotonic() - self._last_rebuild))
+        self._rebuild_due = True
+        self.set_timer(delay, self._timed_resort)
+
+    def _timed_resort(self) -> None:
+        self._rebuild_due = False
+        self._last_rebuild = time.monotonic()
+        self.resort()
 
     def schedule_rebuild(self) -> None:
         """Re-sort at most twice a second while rows stream in."""
@@ -159,24 +179,46 @@ class ResultsPane(Vertical):
         self._rebuild_due = True
         self.set_timer(delay, self.rebuild)
 
+    def ordered(self, indices: list[int]) -> list[int]:
+        """Row indices in the current sort order."""
+        rows = self.rows
+        if self.sort == "order":
+            return sorted(indices, reverse=self.reverse)
+        out = sorted(indices, key=lambda i: sort_key(self.sort, rows[i]), reverse=self.reverse)
+        if self.reverse:  # rows without a score (or face) stay at the end either way
+            blank = [i for i in out if sort_key(self.sort, rows[i])[:1] == (True,)]
+            out = [i for i in out if sort_key(self.sort, rows[i])[:1] != (True,)] + blank[::-1]
+        return out
+
     def rebuild(self) -> None:
+        """Refill the table: the rows that pass the filters, in the sort order."""
         self._rebuild_due = False
         self._last_rebuild = time.monotonic()
         table = self.query_one(DataTable)
         keep = self.current_index()
         rows = self.rows
-        visible = [i for i, r in enumerate(rows) if self._passes(r)]
-        if self.sort != "order":
-            visible.sort(key=lambda i: sort_key(self.sort, rows[i]), reverse=self.reverse)
-            if self.reverse:  # rows without a score (or face) stay at the end either way
-                blank = [i for i in visible if sort_key(self.sort, rows[i])[:1] == (True,)]
-                visible = [i for i in visible if sort_key(self.sort, rows[i])[:1] != (True,)] + blank[::-1]
-        elif self.reverse:
-            visible.reverse()
+        visible = self.ordered([i for i, r in enumerate(rows) if self._passes(r)])
         self._visible = visible
         table.clear()
         for i in visible:
             table.add_row(*self._cells(i, rows[i]), key=str(i))
+        self._after_reorder(keep)
+
+    def resort(self) -> None:
+        """Reorder the rows already in the table (much cheaper than refilling it)."""
+        table = self.query_one(DataTable)
+        if table.row_count != len(self._visible):
+            self.rebuild()
+            return
+        keep = self.current_index()
+        self._visible = self.ordered(self._visible)
+        position = {i: p for p, i in enumerate(self._visible)}
+        table.sort("score", key=lambda cell: position[cell.row_index])
+        self._after_reorder(keep)
+
+    def _after_reorder(self, keep: int | None) -> None:
+        table = self.query_one(DataTable)
+        visible = self._visible
         if keep is not None and keep in visible:
             table.move_cursor(row=visible.index(keep), animate=False)
         self._shown_for = None
@@ -195,7 +237,7 @@ class ResultsPane(Vertical):
         if reverse is None:
             reverse = (not self.reverse) if name == self.sort else name == "score"
         self.sort, self.reverse = name, reverse
-        self.rebuild()
+        self.resort()
 
     def cycle_sort(self) -> None:
         order = [("order", False), ("score", True), ("score", False), ("file", False), ("verdict", False)]
@@ -221,7 +263,14 @@ class ResultsPane(Vertical):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.text_filter = event.value.strip()
-        self.rebuild()
+        # refilter once typing pauses (a refill of thousands of rows per key would lag)
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if len(self.rows) > 500:
+            self._filter_timer = self.set_timer(0.25, self.rebuild)
+        else:
+            self.rebuild()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

@@ -57,7 +57,8 @@ def explain(row: Any, calibration: Calibration | None) -> Text:
 
 
 def reliability(manifest: Any, note: str = "") -> Text:
-    """The pair's measured figures, read for a person."""
+    """The pair's measured figures, read for a person: the first data set it was measured on
+    (the model card has them all) and what its accuracy means."""
     text = Text("How far to trust it\n", style="bold")
     if note:
         text.append(note + "\n", style="italic #d7af00")
@@ -70,15 +71,23 @@ def reliability(manifest: Any, note: str = "") -> Text:
         text.append("This pair records no measured accuracy: treat its verdicts as unmeasured.",
                     style="italic #d7af00")
         return text
-    for metric in manifest.metrics:
-        n = f", n={metric.n}" if metric.n is not None else ""
-        text.append(f"{metric.name} ", style="bold #5fafff")
-        text.append(f"{metric.value:.3f} on {metric.data}{n}\n")
-    acc = next((m for m in manifest.metrics if "acc" in m.name.lower()), None)
+    data = manifest.metrics[0].data
+    first = [m for m in manifest.metrics if m.data == data]
+    for i, metric in enumerate(first):
+        if i:
+            text.append(" · ", style="dim")
+        text.append(f"{metric.name} ", style="#5fafff")
+        text.append(f"{metric.value:.3f}", style="bold")
+    ns = {m.n for m in first if m.n is not None}
+    text.append(f"\non {data}" + (f" (n={ns.pop()})" if len(ns) == 1 else ""), style="italic dim")
+    acc = next((m for m in first if m.name.lower() == "accuracy"), None)
     if acc is not None and 0 <= acc.value <= 1:
         wrong = round((1 - acc.value) * 100)
-        text.append(f"About {wrong} in 100 of its verdicts were wrong on {acc.data}.", style="italic")
-    text.rstrip()
+        text.append(f"\nAt its threshold, about {wrong} in 100 answers were wrong there; verdicts outside the "
+                    "inconclusive band are the ones it is surer of.", style="italic")
+    others = len(manifest.metrics) - len(first)
+    if others:
+        text.append(f"\n{others} more figure{'s' * (others != 1)} in the model card (Pair tab).", style="dim")
     return text
 
 
