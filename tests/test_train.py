@@ -110,6 +110,11 @@ def test_train_end_to_end_gives_an_installable_bundle(lfw, tmp_path, monkeypatch
     path, report = build_pair(request(tmp_path / "small.mintpair", True), log=lambda m: None)
     manifest = inspect_bundle(path)
     assert manifest.mint.kind == "cnn" and manifest.mint.taps == ("layer1", "embedding")
+    # Complete configurations are recorded: the bundle does not depend on library defaults.
+    from mint_tui.models.mint import mint_config_defaults
+
+    assert set(manifest.mint.config) == set(mint_config_defaults("cnn"))
+    assert set(manifest.audited.config) == {"embedding_size", "dropout", "width"}
     low, high = manifest.calibration.inconclusive
     assert 0 <= low <= manifest.calibration.threshold <= high <= 1
     assert {m.data for m in manifest.metrics} == {"first 10 + 10 test images",

@@ -13,7 +13,8 @@ import torch
 
 from mint_tui import __version__
 from mint_tui.faces import PrepareSettings
-from mint_tui.models.audited import build_audited, load_state_dict_strict
+from mint_tui.models.audited import build_audited, load_state_dict_strict, validate_config
+from mint_tui.models.mint import mint_config_defaults
 from mint_tui.models.taps import tap_shapes as compute_tap_shapes
 from mint_tui.pairs.bundle import load_pair, write_bundle
 from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
@@ -103,10 +104,12 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
 
     cal_desc = (f"calibration part of the MINT training data ({int(cal_labels.sum())} members, "
                 f"{int((1 - cal_labels).sum())} external; external split by identity)")
-    mint_config = dict(cfg.mint_config)
+    # Record the complete configurations, so that the bundle never depends on library defaults.
+    mint_config = {**mint_config_defaults(cfg.kind), **cfg.mint_config}
+    arch_config = validate_config(req.arch, req.arch_config)
     manifest = Manifest(
         pair=PairInfo(req.name, req.title or req.name, req.description),
-        audited=AuditedSpec(req.arch, dict(req.arch_config), "audited.safetensors", "0" * 64, pre),
+        audited=AuditedSpec(req.arch, arch_config, "audited.safetensors", "0" * 64, pre),
         mint=MintSpec(cfg.kind, tuple(cfg.taps), mint_config, "mint.safetensors", "0" * 64),
         calibration=Calibration(round(threshold, 6), (round(low, 6), round(high, 6)), cal_desc),
         provenance=Provenance(req.training_data or f"{len(mem)} member and {len(ext)} external images",
