@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mint_tui import __version__
-from mint_tui.audit import VERDICTS, AuditOptions, ResultRow, printable
+from mint_tui.audit import VERDICTS, AuditOptions, ResultRow
 
 FORMAT = "mint-tui/audit"
 FORMAT_VERSION = 1
