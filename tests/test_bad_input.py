@@ -13,8 +13,6 @@ import csv
 import io
 import json
 import os
-import resource
-import stat
 import struct
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import pytest
 
 from mint_tui.audit import AuditOptions, collect_images, run_audit
 from mint_tui.faces.image import MAX_PIXELS, ImageError, check_image, cv2, decode_image, read_image_bytes
+from mint_tui.faces.prepare import StageTimes
 from mint_tui.pairs.bundle import load_pair, make_random_pair
 
 PHOTO = "AJ_Lamas/AJ_Lamas_0001.jpg"
@@ -397,7 +396,8 @@ def test_folder_of_many_small_images_streams_in_flat_memory(pair, tmp_path):
     options = AuditOptions(batch_size=32)
     stream = open_stream("jsonl", str(tmp_path / "rows.jsonl"), audit_header(pair, "cpu", options))
     rss, n = {}, 0
-    for row in run_audit([folder], pair, options):
+    stats = StageTimes()
+    for row in run_audit([folder], pair, options, stats=stats):
         stream.write(row)
         n += 1
         if n % (count // 10) == 0:
@@ -408,5 +408,9 @@ def test_folder_of_many_small_images_streams_in_flat_memory(pair, tmp_path):
     assert len(rows) == count and len({r.path for r in rows}) == count  # one row each
     assert {r.verdict for r in rows} <= {"no-face", *SCORED}  # (BlazeFace sees a "face" in the odd tile)
     assert len({r.sha256 for r in rows}) == count
+    stages = stats.snapshot()  # per-stage timing (what bench/throughput.py prints) saw every image
+    assert all(stages[k][1] == count for k in ("read", "decode", "detect", "align"))
+    scored = sum(r.score is not None for r in rows)
+    assert stages.get("forward", (0, 0))[1] == stages.get("mint", (0, 0))[1] == scored
     growth = rss[count] - rss[count // 5]
     assert growth < 16, f"RSS grew by {growth:.0f} MiB over {count * 4 // 5} images: {rss}"

@@ -24,7 +24,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mint_tui.pairs import (BundleError, ManifestError, PairExistsError, PairStore, inspect_bundle, load_pair,
+from mint_tui.pairs import (BundleError, ManifestError, PairStore, inspect_bundle, load_pair,
                             make_random_pair, manifest_to_toml, parse_manifest, read_manifest)
 
 TINY = {"width": 0.25, "embedding_size": 32}

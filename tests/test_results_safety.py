@@ -3,8 +3,6 @@ kept when an audit is stopped by Ctrl-C, SIGTERM, an exception or kill -9."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import signal
@@ -19,7 +17,7 @@ import pytest
 import mint_tui.audit
 from mint_tui.audit import ResultRow
 from mint_tui.cli import main
-from mint_tui.results import (atomic_write_text, audit_header, open_stream, partial_path, read_results, results_csv,
+from mint_tui.results import (atomic_write_text, open_stream, partial_path, read_results, results_csv,
                               results_json)
 
 PHOTOS = ["AJ_Lamas/AJ_Lamas_0001.jpg", "Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Aaron_Peirsol/Aaron_Peirsol_0002.jpg"]
