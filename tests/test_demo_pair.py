@@ -14,7 +14,8 @@ from mint_tui.paths import assets_dir
 
 SAMPLE = 60
 #: Accuracy at the pair's calibrated threshold on the fixed sample must stay at or above this.
-FLOORS = {"demo-lfw-cnn": 0.85, "demo-lfw-mlp": 0.80}
+#: Measured on this sample when the pairs were built: CNN 0.933, MLP 1.000.
+FLOORS = {"demo-lfw-cnn": 0.85, "demo-lfw-mlp": 0.90}
 
 
 def _lines(path, n):
