@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mint-tui",
         description="Membership Inference Test (MINT) for face-recognition models: was this face "
-                    "used to train this model? Run without a command to open the terminal app.",
+                    "used to train this model? Run without a command (or with just a folder) to open the "
+                    "terminal app.",
     )
     parser.add_argument("--version", action="version", version=f"mint-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -93,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--kind", choices=("cnn", "mlp"), default="cnn", help="CNN MINT or Vanilla (MLP) MINT")
     train.add_argument("--taps", default="layer1,layer2,layer3,layer4,embedding",
                        help="comma-separated taps (default: layer1,layer2,layer3,layer4,embedding)")
-    train.add_argument("--mint-config", metavar="JSON", default="{}", help="MINT model options as JSON")
+    train.add_argument("--mint-config", metavar="JSON", default="{}",
+                       help='MINT model options as JSON, e.g. \'{"prototypes": 1024, "channels": [4, 8]}\' '
+                            "(hidden, dropout, prototypes; channels for cnn; the bundle records the full config)")
     train.add_argument("--epochs", type=int, default=40)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=1e-3)
@@ -503,6 +506,9 @@ def main(argv: list[str] | None = None) -> int:
     from mint_tui.pairs.store import StoreError
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0] not in COMMANDS and Path(argv[0]).is_dir():
+        argv = ["tui", argv[0]]  # `mint-tui FOLDER` opens the app there
     args = parser.parse_args(argv)
     command = COMMANDS.get(args.command or "tui")
     try:
