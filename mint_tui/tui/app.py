@@ -455,7 +455,8 @@ class MintApp(App[int]):
         self.session.header = message.header
         self.session.manifest = message.manifest
         self.session.calibration = calibration_of(message.manifest)
-        self.pane("run-pane").set_status(f"Auditing on {message.device}…")
+        self.pane("run-pane").set_status(f"Auditing on {message.device}: finding faces…")
+        self.pane("status-bar").show(f"▶ auditing on {message.device}: finding faces in the first images…")
 
     def on_rows_arrived(self, message: RowsArrived) -> None:
         if message.progress is not None:
@@ -486,6 +487,8 @@ class MintApp(App[int]):
         if message.error:
             text = f"Audit failed: {message.error}"
             self.notify(text, severity="error", timeout=15)
+            if not rows:
+                self.pane("results-pane").show_failure(text)
         elif message.cancelled:
             text = f"Audit cancelled: {len(rows)} results kept ({summary})"
             self.notify(text, severity="warning")
@@ -558,7 +561,8 @@ class MintApp(App[int]):
             start = Path(self.settings.last_export_folder or Path.cwd())
             if not start.is_dir():
                 start = Path.cwd()
-            self.push_screen(PickFileScreen("Open a result file (.json or .csv)", core.RESULT_SUFFIXES, start), picked)
+            self.push_screen(PickFileScreen("Open a result file (.json, .csv or .jsonl)", core.RESULT_SUFFIXES, start),
+                             picked)
 
         if self.session.unsaved:
             self.push_screen(ConfirmScreen(f"Discard the {len(self.session.rows)} results that were not exported?",

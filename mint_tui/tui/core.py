@@ -27,7 +27,7 @@ IMAGE_SUFFIXES = frozenset(
      ".heic", ".heif", ".avif"}
 )
 PAIR_SUFFIX = ".mintpair"
-RESULT_SUFFIXES = (".json", ".csv")
+RESULT_SUFFIXES = (".json", ".csv", ".jsonl")  # what read_results opens; the app exports JSON or CSV
 
 
 def is_image_name(name: str) -> bool:

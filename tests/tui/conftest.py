@@ -27,7 +27,9 @@ async def settle(pilot, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         busy = [w for w in app.workers
                 if w.group != "_loader" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
-        if not busy:
+        # the core is loaded by a worker started after the first frame: wait for it to have run
+        started = app.pairs_loaded and app.devices is not None
+        if started and not busy:
             break
         await pilot.pause(0.05)
     else:  # pragma: no cover - a hang is a failure with the culprits named

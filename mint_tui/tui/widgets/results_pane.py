@@ -232,6 +232,9 @@ class ResultsPane(Vertical):
             return None
         return self._visible[table.cursor_row]
 
+    def show_failure(self, text: str) -> None:
+        self.query_one("#crop", ImageView).show_message(text)
+
     # -------------------------------------------------------------- sorting and filtering
     def set_sort(self, name: str, reverse: bool | None = None) -> None:
         if reverse is None:
