@@ -48,12 +48,14 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
-
-import numpy as np
+from typing import IO, TYPE_CHECKING, Any
 
 from mint_tui import __version__
-from mint_tui.audit import VERDICTS, ResultRow
+
+if TYPE_CHECKING:  # numpy, OpenCV and the pipeline load when a report is written, not with the CLI
+    import numpy as np
+
+    from mint_tui.audit import ResultRow
 
 __all__ = ["DEFAULT_MAX_CROPS", "ReportCancelled", "ReportSummary", "add_report_parser", "cmd_report",
            "render_report", "write_report"]
@@ -169,7 +171,8 @@ def _find_pair(header: dict[str, Any], spec: str | None) -> _PairInfo:
                             "card and ROC curve are left out. Install the pair, or give --pair FILE.")
             return info
         if entry.error:
-            info.warning = f"The pair {info.spec!r} is unusable ({entry.error}); the model card and ROC curve are left out."
+            info.warning = (f"The pair {info.spec!r} is unusable ({entry.error}); the model card and ROC curve are "
+                            "left out.")
             return info
         info.path, info.builtin = entry.path, entry.builtin
     try:
@@ -224,6 +227,8 @@ def _score_bar(score: float | None, threshold: float | None, band: tuple[float, 
 
 def _roc_svg(labels: np.ndarray, scores: np.ndarray, threshold: float | None, auc: float) -> str:
     """ROC curve as inline SVG: FPR on x, TPR on y, chance diagonal, operating point at the threshold."""
+    import numpy as np
+
     from mint_tui.train.metrics import roc_curve
 
     fpr, tpr, _ = roc_curve(labels, scores)
@@ -298,7 +303,8 @@ def _resolve(path: str, results_dir: Path | None) -> Path:
     return p
 
 
-def _crop_jobs(rows: list[ResultRow], max_crops: int) -> tuple[list[tuple[str, str | None]], list[list[int]], set[int]]:
+def _crop_jobs(rows: list[ResultRow], max_crops: int
+               ) -> tuple[list[tuple[str, str | None]], list[list[int]], set[int]]:
     """What to prepare again for the first ``max_crops`` faces: one job per run of consecutive face
     rows of one image, ([(path, recorded sha256)], [the row indices of each job]), and the rows
     within the limit that carry their own crop (rows straight from an audit run with
@@ -383,7 +389,7 @@ thead { display: table-header-group; } tr { break-inside: avoid; page-break-insi
 td.group { background: var(--bg); font-size: 12px; padding-top: 8px; } td.metric { padding-left: 22px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .warning { border: 2px solid #b42318; background: #fef3f2; color: #7a271a; padding: 10px 14px; margin: 12px 0;
-           border-radius: 4px; font-weight: 600; }
+           border-radius: 4px; font-weight: 600; overflow-wrap: anywhere; }
 .notice { border: 1px solid #fdb022; background: #fffaeb; padding: 8px 12px; margin: 10px 0; border-radius: 4px; }
 .verdict { font-weight: 700; white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600;
@@ -397,7 +403,8 @@ dl.kv dt { color: var(--muted); } dl.kv dd { margin: 0; overflow-wrap: anywhere;
 .nocrop { width: 112px; height: 112px; border: 1px dashed #98a2b3; display: flex; align-items: center;
           justify-content: center; text-align: center; font-size: 11px; color: var(--muted); padding: 4px; }
 .nocrop.bad { border: 2px solid #b42318; color: #b42318; font-weight: 700; background: #fef3f2; }
-.bar { display: block; margin-top: 2px; } .score { font-size: 16px; font-weight: 700; font-variant-numeric: tabular-nums; }
+.bar { display: block; margin-top: 2px; }
+.score { font-size: 16px; font-weight: 700; font-variant-numeric: tabular-nums; }
 .legend span { display: inline-block; margin-right: 14px; } .sw { display: inline-block; width: 12px; height: 10px;
           border: 1px solid #98a2b3; vertical-align: -1px; margin-right: 4px; }
 .roc .tick { font-size: 10px; fill: #475467; } .roc .axis { font-size: 11px; fill: #101828; }
@@ -406,7 +413,8 @@ dl.kv dt { color: var(--muted); } dl.kv dd { margin: 0; overflow-wrap: anywhere;
 nav ol { margin: 4px 0; padding-left: 22px; columns: 2; }
 footer { margin-top: 36px; border-top: 1px solid var(--line); padding-top: 8px; color: var(--muted); font-size: 12px; }
 @media print { body { padding: 0; max-width: none; font-size: 11px; } nav { display: none; }
-  h2 { break-after: avoid; page-break-after: avoid; } a { color: inherit; text-decoration: none; } }
+  h2, h3 { break-after: avoid; page-break-after: avoid; } a { color: inherit; text-decoration: none; }
+  dl.kv, svg, pre.card, .warning { break-inside: avoid; page-break-inside: avoid; } }
 """
 
 
@@ -423,14 +431,14 @@ def _kv(items: list[tuple[str, str]]) -> str:
 # ---------------------------------------------------------------- the report
 def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str | os.PathLike[str],
                   pair: str | None = None, *, results_path: str | os.PathLike[str] | None = None,
-                  max_crops: int = DEFAULT_MAX_CROPS, workers: int = 2,
+                  results_sha256: str | None = None, max_crops: int = DEFAULT_MAX_CROPS, workers: int = 2,
                   progress: Callable[[int, int], None] | None = None,
                   cancel: threading.Event | None = None) -> ReportSummary:
     """Write the HTML report of (header, rows) to ``html_path``; see the module docstring.
 
     ``pair``: a pair name or ``.mintpair`` file overriding the recorded pair name. ``results_path``:
-    the result file they came from (its sha256 goes in the provenance; relative image paths are
-    also tried beside it). ``progress(done, total)`` is called as image files are re-read;
+    the result file they came from (its sha256, ``results_sha256`` or computed here, goes in the
+    provenance; relative image paths are also tried beside it). ``progress(done, total)`` is called as image files are re-read;
     ``cancel.set()`` stops with :class:`ReportCancelled` and writes nothing.
     """
     from mint_tui.faces import prepare_images
@@ -550,7 +558,9 @@ def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str 
                 out.write("<p>None: a face was found and scored in every image.</p>")
             out.write("</section>")
             _write_pair(out, header, info, threshold)
-            _write_provenance(out, header, rows, info, checks, results_file, generated)
+            if results_file is not None and results_sha256 is None:
+                results_sha256 = _sha256_file(results_file)
+            _write_provenance(out, header, rows, info, checks, results_file, results_sha256, generated)
             out.write(f"<footer>Generated by mint-tui {_e(__version__)} on {_e(generated)}. This file is "
                       "self-contained: it loads nothing from the network and runs no scripts.</footer>"
                       "</body></html>\n")
@@ -558,7 +568,8 @@ def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str 
     return summary
 
 
-def _check_item(item: Any, job: tuple[str, str | None], job_rows: list[ResultRow]) -> tuple[dict[int, str], _FileCheck]:
+def _check_item(item: Any, job: tuple[str, str | None], job_rows: list[ResultRow]
+                ) -> tuple[dict[int, str], _FileCheck]:
     """Crops (as data URIs) of the faces the job's rows ask for, if the file is the audited one."""
     path, sha = job
     if item.error is not None:
@@ -670,6 +681,8 @@ def _write_head(out: IO[str], header: dict[str, Any], rows: list[ResultRow], sum
               '<li><a href="#provenance">Provenance</a></li></ol></nav>\n')
     for warning in summary.warnings:
         out.write(f'<div class="warning" role="alert">⚠ {_e(warning)}</div>\n')
+    from mint_tui.audit import VERDICTS
+
     counts = {v: 0 for v in VERDICTS}
     for r in rows:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
@@ -722,7 +735,8 @@ def _write_identities(out: IO[str], header: dict[str, Any]) -> None:
         except (TypeError, ValueError):
             explanation = ""
         verdict = str(d.get("verdict", "–"))
-        out.write(f'<tr class="identity"><td>{_e(d.get("name", "–"))}</td><td class="num">{_e(d.get("faces", "–"))}</td>'
+        out.write(f'<tr class="identity"><td>{_e(d.get("name", "–"))}</td>'
+                  f'<td class="num">{_e(d.get("faces", "–"))}</td>'
                   f'<td class="num">{_fmt(d.get("statistic"))}</td><td class="num">{_fmt(d.get("p_value"))}</td>'
                   f'<td class="num">{_fmt(d.get("alpha"), 3)}</td>'
                   f'<td class="num">{_e(d.get("null_identities", "–"))}</td><td>{_badge(verdict)}</td>'
@@ -731,6 +745,8 @@ def _write_identities(out: IO[str], header: dict[str, Any]) -> None:
 
 
 def _write_pair(out: IO[str], header: dict[str, Any], info: _PairInfo, threshold: float | None) -> None:
+    import numpy as np
+
     from mint_tui.pairs.card import model_card
     from mint_tui.train.metrics import roc_auc
 
@@ -779,7 +795,7 @@ def _write_pair(out: IO[str], header: dict[str, Any], info: _PairInfo, threshold
 
 def _write_provenance(out: IO[str], header: dict[str, Any], rows: list[ResultRow], info: _PairInfo,
                       checks: dict[tuple[str, str | None], _FileCheck], results_file: Path | None,
-                      generated: str) -> None:
+                      results_sha256: str | None, generated: str) -> None:
     recorded = header.get("pair") if isinstance(header.get("pair"), dict) else {}
     options = header.get("options")
     out.write('<section id="provenance"><h2>Provenance</h2><h3>The audit (as recorded in the results)</h3>')
@@ -799,7 +815,7 @@ def _write_provenance(out: IO[str], header: dict[str, Any], rows: list[ResultRow
     items = [("generated", _e(generated)), ("by", f"mint-tui {_e(__version__)}")]
     if results_file is not None:
         items.append(("results file", f'<span class="mono">{_e(results_file.absolute())}</span>'))
-        items.append(("results file sha256", f'<span class="mono">{_e(_sha256_file(results_file) or "–")}</span>'))
+        items.append(("results file sha256", f'<span class="mono">{_e(results_sha256 or "–")}</span>'))
     if info.path is not None:
         items.append(("pair bundle used", f'<span class="mono">{_e(info.path)}</span>'))
     if info.bundle_sha256:
@@ -818,7 +834,8 @@ def _write_provenance(out: IO[str], header: dict[str, Any], rows: list[ResultRow
               "not-checked": "not re-read", "unverified": "not shown"}
     for key, count in files.items():
         check = checks.get(key, _FileCheck("not-checked"))
-        style = ' style="color:#b42318;font-weight:700"' if check.status in ("changed", "unreadable", "unverified") else ""
+        bad = check.status in ("changed", "unreadable", "unverified")
+        style = ' style="color:#b42318;font-weight:700"' if bad else ""
         detail = f": {_e(check.detail)}" if check.detail else ""
         out.write(f'<tr><td class="mono">{_e(key[0])}</td><td class="mono small">{_e(key[1] or "–")}</td>'
                   f'<td class="num">{count}</td><td{style}>{_e(labels[check.status])}{detail}</td></tr>\n')
@@ -846,11 +863,13 @@ def _write(source: Any, html_path: Any, pair: str | None, **kwargs: Any) -> Repo
 
     if isinstance(source, tuple):
         header, rows = source
-        results_path = None
-    else:
-        results_path = Path(source)
-        header, rows = read_results(results_path)
-    return render_report(header, rows, html_path, pair, results_path=results_path, **kwargs)
+        return render_report(header, rows, html_path, pair, **kwargs)
+    results_path = Path(source)
+    sha = _sha256_file(results_path)  # of the file as read (a file changed in between is refused)
+    header, rows = read_results(results_path)
+    if sha is None or _sha256_file(results_path) != sha:
+        raise ValueError(f"{results_path}: the results file changed while it was being read")
+    return render_report(header, rows, html_path, pair, results_path=results_path, results_sha256=sha, **kwargs)
 
 
 def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
