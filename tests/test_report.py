@@ -256,3 +256,28 @@ def test_report_uses_crops_handed_over(tmp_path):
     text = write_report((header, rows), tmp_path / "own.html", max_crops=1).read_text()
     assert text.count("data:image/png;base64,") == 1 and "as scored by the audit" in text
     assert "Only the first 1 of 2 faces" in text and "cannot be read" not in text
+
+
+def test_report_progress_cancel_and_relative_paths(audit, tmp_path, monkeypatch):
+    """Paths relative to another folder are found beside the results file; progress is reported;
+    cancel writes nothing."""
+    import threading
+
+    from mint_tui.report import ReportCancelled, write_report
+
+    results, scored, _, photos = audit
+    doc = json.loads(results.read_text())
+    for r in doc["results"]:
+        r["path"] = os.path.relpath(r["path"], results.parent)
+    rel = results.parent / "relative.json"
+    rel.write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    text = write_report(rel, tmp_path / "rel.html", pair=str(scored), progress=lambda d, t: seen.append((d, t))
+                        ).read_text()
+    assert text.count("data:image/png;base64,") == 3 and seen and seen[-1][0] == seen[-1][1] == 4
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(ReportCancelled):
+        write_report(rel, tmp_path / "cancelled.html", pair=str(scored), cancel=cancel)
+    assert not (tmp_path / "cancelled.html").exists() and not list(tmp_path.glob(".cancelled*"))
