@@ -9,7 +9,6 @@ images, reading and writing files) runs in thread workers that post messages bac
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path

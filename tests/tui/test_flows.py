@@ -164,7 +164,6 @@ async def test_pair_list_and_model_card(make_app, demo_folder, installed_pair):
         await pilot.press("2")
         await settle(pilot)
         card = app.main_screen.query_one("#pair-card")
-        text = app.main_screen.query_one("#pair-card-scroll").render  # noqa: F841 - mounted
         rendered = "\n".join(line.text for line in card.render_lines(card.region.reset_offset))
         for expected in ("mobilefacenet", "Trained on", "none (random weights", "MLP MINT over taps layer1, embedding",
                          "Threshold", "0.500", "inconclusive from 0.400 to 0.600", "Calibrated on",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import RenderableType
 from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
