@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
+from mint_tui.report import add_report_parser, cmd_report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     pe = psub.add_parser("export", help="copy a pair's bundle to a file")
     pe.add_argument("name")
     pe.add_argument("file")
+    add_report_parser(sub)
     return parser
 
 
@@ -499,12 +501,18 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return run_app(start=getattr(args, "start", None))
 
 
-COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "tui": cmd_tui}
+COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
+            "tui": cmd_tui}
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """Refused bundles, unknown pairs, unreadable files: errors to report without a traceback.
+    (The store module is looked up, not imported: it pulls in torch, which must not slow start-up.)"""
+    store = sys.modules.get("mint_tui.pairs.store")
+    return isinstance(exc, (ValueError, KeyError, OSError)) or (store is not None and isinstance(exc, store.StoreError))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mint_tui.pairs.store import StoreError
-
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) == 1 and argv[0] not in COMMANDS and Path(argv[0]).is_dir():
@@ -516,8 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"mint-tui: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, KeyError, OSError, StoreError) as exc:
-        # Refused bundles, unknown pairs, unreadable files: a clear message, no traceback.
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"mint-tui: error: {message}", file=sys.stderr)
         return EXIT_FAILED

@@ -94,3 +94,11 @@ def test_tampered_bundle_is_refused(tiny_pair_bundle, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "mint-tui: error:" in err and "sha-256 mismatch" in err.lower() and "tampered.mintpair" in err
     assert main(["audit", str(bad), "--pair", str(bad)]) == 1
+
+
+def test_cli_start_up_does_not_import_torch():
+    """`--version`, `--help` and the TUI's start must not pay for torch/mediapipe/cv2 imports."""
+    code = ("import sys; from mint_tui.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'mediapipe', 'cv2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
