@@ -140,3 +140,17 @@ def test_prepare_images_keeps_order_reports_errors_and_caches(lfw, tmp_path):
     assert cached is not None and np.array_equal(cached[0].crop, first[0].faces[0].crop)
     again = list(prepare_images(paths, settings, workers=1, cache=cache))
     assert np.array_equal(again[2].faces[0].crop, first[2].faces[0].crop)
+
+
+def test_detector_works_when_sys_stderr_has_no_file_descriptor(lfw, monkeypatch):
+    """Inside a Textual app sys.stderr.fileno() is -1; detection must still work."""
+    import io
+
+    class TextualLikeStderr(io.StringIO):
+        def fileno(self):
+            return -1
+
+    monkeypatch.setattr("sys.stderr", TextualLikeStderr())
+    image = load_image(lfw / "images" / PHOTO)
+    with FaceDetector() as det:
+        assert len(det.detect(image)) == 1

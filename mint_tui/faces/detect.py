@@ -49,12 +49,16 @@ def _quiet_native_stderr():
     """Silence the native library's INFO lines (LiteRT logs straight to fd 2 and has no switch),
     which would otherwise litter the CLI's output and garble the TUI."""
     with _STDERR_LOCK:
+        fd = 2  # the native library writes to fd 2 whatever sys.stderr is (a TUI replaces sys.stderr)
         try:
-            fd = sys.stderr.fileno()
-        except (AttributeError, OSError, ValueError):
+            os.fstat(fd)
+        except OSError:
             yield
             return
-        sys.stderr.flush()
+        try:
+            sys.stderr.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
         saved = os.dup(fd)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, fd)

@@ -7,9 +7,7 @@ module costs nothing; the functions are meant to run in ``@work(thread=True)`` w
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -149,30 +147,8 @@ def resolve_device(name: str) -> str:
 def run_audit(request: RunRequest, pair: Any, options: Any, progress: Callable[[Any], None]) -> Iterator[Any]:
     from mint_tui.audit import run_audit as run
 
-    with _real_stderr():
-        yield from run(request.paths, pair, options, progress=progress, cancel=request.cancel)
+    yield from run(request.paths, pair, options, progress=progress, cancel=request.cancel)
 
-
-@contextlib.contextmanager
-def _real_stderr() -> Iterator[None]:
-    """While Textual runs, ``sys.stderr`` is its print capture, whose ``fileno()`` is -1; the face
-    detector silences the native library by dup'ing ``sys.stderr.fileno()`` and fails with EBADF on
-    every image. Point ``sys.stderr`` at the process's real stderr for the audit (the detector then
-    silences fd 2, which also keeps native log lines off the screen)."""
-    current = sys.stderr
-    try:
-        valid = current is not None and current.fileno() >= 0
-    except (AttributeError, OSError, ValueError):
-        valid = False
-    if valid or sys.__stderr__ is None:
-        yield
-        return
-    sys.stderr = sys.__stderr__
-    try:
-        yield
-    finally:
-        if sys.stderr is sys.__stderr__:
-            sys.stderr = current
 
 
 def audit_header(pair: Any, device: str, options: Any) -> dict[str, Any]:
