@@ -280,7 +280,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     files = [Path(dest).resolve() for dest in given.values() if dest != "-"]
     if len(set(files)) != len(files):
         raise UsageError("--json, --jsonl and --csv must name different files")
-    for kind in ("jsonl", "csv"):
+    for kind in ("json", "jsonl", "csv"):
         if outputs[kind] not in (None, "-") and partial_path(outputs[kind]).exists():
             raise UsageError(f"{partial_path(outputs[kind])} exists: it may hold the results of an interrupted "
                              "audit; move or delete it first")
