@@ -16,6 +16,7 @@ Files that are not images get a reason a person can act on (empty, HTML, text, H
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import struct
@@ -286,6 +287,9 @@ def decode_image(data: bytes) -> np.ndarray:
             raise ImageError(f"image too large: over the {MAX_PIXELS:,}-pixel limit") from None
         raise ImageError(f"cannot decode {name} image: {text}") from None
     if image is None or image.size == 0:
+        if not _opencv_reads(info.format):
+            raise ImageError(f"{name} images are not supported by this build's image decoder (OpenCV "
+                             f"{cv2.__version__}); convert it to JPEG or PNG")
         raise ImageError(f"corrupt or truncated {name} file (the decoder could not read it)")
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
@@ -295,6 +299,23 @@ def decode_image(data: bytes) -> np.ndarray:
         image = cv2.convertScaleAbs(image, alpha=255.0 / 65535.0) if image.dtype == np.uint16 else \
             np.clip(image, 0, 255).astype(np.uint8)
     return image
+
+
+_BUILD_LABELS = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "tiff": "TIFF", "jp2": "JPEG 2000",
+                 "avif": "AVIF", "hdr": "HDR", "sunras": "SUNRASTER", "pnm": "PXM", "pfm": "PFM"}
+
+
+@functools.cache
+def _opencv_reads(fmt: str) -> bool:
+    """Whether this OpenCV build has a decoder for the format (its build information says so)."""
+    label = _BUILD_LABELS.get(fmt)
+    if label is None:
+        return True
+    for line in cv2.getBuildInformation().splitlines():
+        key, _, value = line.strip().partition(":")
+        if key.strip() == label:
+            return value.strip().upper() not in ("NO", "")
+    return True
 
 
 _ERRNO_REASONS = {
