@@ -691,6 +691,8 @@ def parse_manifest(text: str) -> Manifest:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError([f"<toml>: not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ManifestError(["<toml>: nested too deeply to be a pair manifest"]) from None
     return _manifest_from_doc(doc)
 
 
