@@ -6,7 +6,7 @@ LFW    ?= ../shared/data/lfw
 # The main job: audit a few LFW photos (members and non-members of the demo pair) on the CPU.
 RUN_IMAGES ?= $(LFW)/images/Alvaro_Uribe $(LFW)/images/Aaron_Peirsol
 
-.PHONY: setup run test bench demo exe clean
+.PHONY: setup run test bench demo exe exe-smoke clean
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,14 @@ test: setup
 
 demo: setup
 	$(PY) scripts/build_demo.py --lfw $(LFW)
+
+# Standalone executable (README "Standalone executable"): dist/mint-tui; EXE_ARGS=--onedir or --both.
+exe: setup
+	bash scripts/build_exe.sh $(EXE_ARGS)
+
+# Build it, then test it using only the executable (scores identical to the package, TUI under tmux).
+exe-smoke: setup
+	$(PY) scripts/exe_smoke.py --build-args "$(EXE_ARGS)"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
