@@ -26,6 +26,7 @@ IMAGE_SUFFIXES = frozenset(
 )
 PAIR_SUFFIX = ".mintpair"
 RESULT_SUFFIXES = (".json", ".csv", ".jsonl")  # what read_results opens; the app exports JSON or CSV
+DEFAULT_ALPHA = 0.05  # mint_tui.identity.DEFAULT_ALPHA, copied (checked equal by the tests)
 
 
 def is_image_name(name: str) -> bool:
@@ -130,6 +131,9 @@ class RunRequest:
     batch_size: int
     device: str
     cancel: threading.Event = field(default_factory=threading.Event)
+    #: grouped marks, (path, is_dir, person's name or session.PER_FOLDER), for the identity test
+    people: list[tuple[str, bool, str]] = field(default_factory=list)
+    alpha: float = DEFAULT_ALPHA
 
 
 def audit_options(request: RunRequest):
@@ -150,6 +154,25 @@ def run_audit(request: RunRequest, pair: Any, options: Any, progress: Callable[[
     yield from run(request.paths, pair, options, progress=progress, cancel=request.cancel)
 
 
+def identity_results(request: RunRequest, pair: Any, rows: list[Any]) -> tuple[list[dict[str, Any]] | None, str]:
+    """The identity-level test of each person grouped in ``request`` over the audit's ``rows``
+    (their scored faces), as dicts; (None, why) when it cannot be run, (None, "") with no groups."""
+    from mint_tui.identity import IdentityTest
+    from mint_tui.tui.session import identity_groups
+
+    groups = identity_groups(request.people, rows)
+    if not groups:
+        return None, ""
+    if pair.calibration_scores is None:
+        return None, (f"The pair {pair.name} carries no calibration scores, so the identity-level test cannot "
+                      "be run with it (a pair rebuilt with mint-tui train has them). The per-image verdicts "
+                      "are not affected.")
+    try:
+        test = IdentityTest(pair.calibration_scores, request.alpha)
+    except ValueError as exc:
+        return None, f"The identity-level test cannot be run: {exc}."
+    return [test(name, [r.score for r in members]).to_dict() for name, members in groups.items()], ""
+
 
 def audit_header(pair: Any, device: str, options: Any) -> dict[str, Any]:
     from mint_tui.results import audit_header as header
@@ -164,14 +187,46 @@ def read_results(path: str | os.PathLike[str]):
     return read(path)
 
 
+class _Identity:
+    """An identity result kept as the dict it was read or made as (results_json calls to_dict)."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.d = d
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.d
+
+
 def export_results(path: str | os.PathLike[str], fmt: str, header: dict[str, Any] | None, rows: list[Any]) -> Path:
+    """JSON (header, with ``identities`` when the header has them, and rows) or CSV (rows)."""
     from mint_tui.results import FORMAT, FORMAT_VERSION, atomic_write_text, results_csv, results_json
 
     if fmt == "csv":
         text = results_csv(rows)
     else:
-        text = results_json(dict(header or {"format": FORMAT, "version": FORMAT_VERSION}), rows)
+        doc = dict(header or {"format": FORMAT, "version": FORMAT_VERSION})
+        identities = doc.pop("identities", None)
+        interrupted = bool(doc.pop("interrupted", False))
+        text = results_json(doc, rows, interrupted,
+                            [_Identity(d) for d in identities] if isinstance(identities, list) else None)
     return atomic_write_text(path, text)
+
+
+def write_report(path: str | os.PathLike[str], header: dict[str, Any] | None, rows: list[Any],
+                 pair_path: str | os.PathLike[str] | None, progress: Callable[[int, int], None],
+                 cancel: threading.Event) -> Path:
+    """The HTML audit report (:func:`mint_tui.report.write_report`); rows from a run carry their
+    crops, rows read from a file get them made again. Raises ReportCancelled when cancelled."""
+    from mint_tui.report import write_report as write
+
+    return write((dict(header or {}), rows), path, str(pair_path) if pair_path is not None else None,
+                 progress=progress, cancel=cancel)
+
+
+def report_cancelled(exc: BaseException) -> bool:
+    from mint_tui.report import ReportCancelled
+
+    return isinstance(exc, ReportCancelled)
 
 
 # ---------------------------------------------------------------- images

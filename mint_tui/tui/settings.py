@@ -28,6 +28,7 @@ class Settings:
     theme: str = "textual-dark"
     pair: str | None = None
     last_export_folder: str | None = None
+    alpha: float = 0.05  # significance level of the identity-level test
 
     def validated(self) -> "Settings":
         default = Settings()
@@ -37,6 +38,10 @@ class Settings:
             self.faces = default.faces
         if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or not 1 <= self.batch_size <= 4096:
             self.batch_size = default.batch_size
+        if (not isinstance(self.alpha, (int, float)) or isinstance(self.alpha, bool)
+                or not 0 < self.alpha < 1):
+            self.alpha = default.alpha
+        self.alpha = float(self.alpha)
         for name in ("theme",):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 setattr(self, name, getattr(default, name))

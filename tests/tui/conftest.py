@@ -124,7 +124,7 @@ def lfw_faces(demo_folder: Path) -> list[Path]:
     return out
 
 
-def _fixed_bundle(src: Path, dest: Path, name: str) -> Path:
+def _fixed_bundle(src: Path, dest: Path, name: str, calibration_scores: dict | None = None) -> Path:
     """Rewrite a random pair with a fixed name and creation date (for stable model cards)."""
     from mint_tui.pairs.bundle import load_pair, read_manifest, write_bundle
 
@@ -135,7 +135,8 @@ def _fixed_bundle(src: Path, dest: Path, name: str) -> Path:
         pair=dataclasses.replace(m.pair, name=name, title=f"{name} (random weights, for tests only)"),
         provenance=dataclasses.replace(m.provenance, created=FIXED_CREATED, tool_version="test"),
     )
-    return write_bundle(dest, m, pair.audited.state_dict(), pair.mint.state_dict())
+    return write_bundle(dest, m, pair.audited.state_dict(), pair.mint.state_dict(),
+                        calibration_scores=calibration_scores)
 
 
 _BUNDLES: dict[str, bytes] = {}
@@ -152,6 +153,45 @@ def pair_file(tiny_pair_bundle: Path, tmp_path: Path) -> Path:
     else:
         dest.write_bytes(_BUNDLES["tiny-test"])
     return dest
+
+
+def calibration_scores() -> dict:
+    """Made-up calibration scores (as tests/test_identity.py): 20 non-member identities of 2 scores
+    spread over [0, 1]. With random weights they mean nothing: for tests only."""
+    import numpy as np
+
+    return {"member": np.array([0.9], np.float32), "member_identity": np.array([0]),
+            "external": np.linspace(0, 1, 40, dtype=np.float32), "external_identity": np.arange(40) // 2}
+
+
+@pytest.fixture
+def scored_pair(home: Path, tiny_pair_bundle: Path, tmp_path: Path) -> str:
+    """``tiny-scored`` installed: the tiny random pair with calibration scores, so the identity test runs."""
+    from mint_tui.pairs.store import PairStore
+
+    dest = tmp_path / "bundles" / "tiny-scored.mintpair"
+    dest.parent.mkdir(exist_ok=True)
+    if "tiny-scored" not in _BUNDLES:
+        _fixed_bundle(tiny_pair_bundle, dest, "tiny-scored", calibration_scores())
+        _BUNDLES["tiny-scored"] = dest.read_bytes()
+    else:
+        dest.write_bytes(_BUNDLES["tiny-scored"])
+    return PairStore().install(dest).name
+
+
+@pytest.fixture
+def people_folder(demo_folder: Path) -> Path:
+    """``audit-demo/people/NAME/``: two LFW photos each of Aaron_Peirsol and Alvaro_Uribe (skipped
+    without LFW)."""
+    folder = demo_folder / "people"
+    for person in ("Aaron_Peirsol", "Alvaro_Uribe"):
+        for i in (1, 2):
+            src = LFW / person / f"{person}_000{i}.jpg"
+            if not src.exists():
+                pytest.skip(f"LFW images not found under {LFW}")
+            (folder / person).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, folder / person / src.name)
+    return folder
 
 
 @pytest.fixture
