@@ -20,9 +20,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from mint_tui.tui import core
-from mint_tui.tui.session import (AuditSession, DevicesFound, PairsLoaded, RowsArrived, RunFinished, RunPhase,
-                                  RunStarted, SelectionCounted, calibration_of, common_folder, display_path,
-                                  selection_root)
+from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
+                                  RowsArrived, RunFinished, RunPhase, RunStarted, SelectionCounted, calibration_of,
+                                  common_folder, display_path, group_label, selection_root)
 from mint_tui.tui.settings import Settings, load_settings
 from mint_tui.tui.settings import save_settings as write_settings
 
@@ -48,6 +48,7 @@ class MintApp(App[int]):
         self.start_problem: str | None = None
         self.start_folder = self._start_folder(start)
         self.selection: dict[Path, bool] = {}  # marked path -> is a folder
+        self.groups: dict[Path, str] = {}  # marked path -> its person's name (or PER_FOLDER); a subset of selection
         self.selection_images: int | None = 0
         self._count_generation = 0
         self.pairs: list[Any] = []
@@ -307,6 +308,7 @@ class MintApp(App[int]):
     def toggle_mark(self, path: Path, is_dir: bool, quiet: bool = False) -> None:
         if path in self.selection:
             del self.selection[path]
+            self.groups.pop(path, None)
         else:
             holder = next((p for p in path.parents if p in self.selection), None)
             if holder is not None:
@@ -316,12 +318,55 @@ class MintApp(App[int]):
             if is_dir:
                 for marked in [p for p in self.selection if path in p.parents]:
                     del self.selection[marked]
+                    self.groups.pop(marked, None)
             self.selection[path] = is_dir
         self.selection_changed()
 
     def clear_marks(self) -> None:
         self.selection.clear()
+        self.groups.clear()
         self.selection_changed()
+
+    # ================================================================ people (identity groups)
+    def ungrouped_marks(self) -> list[Path]:
+        return [p for p in self.selection if p not in self.groups]
+
+    def people_names(self) -> list[str]:
+        """The groups, in the order they were made: names, and "one person per folder"."""
+        return [group_label(n) for n in dict.fromkeys(self.groups.values())]
+
+    def action_group_marks(self) -> None:
+        """p: the marks not yet in a group become one person (asks the name), or one per folder."""
+        from mint_tui.tui.screens.group import GroupScreen
+
+        marks = self.ungrouped_marks()
+        if not marks:
+            self.notify("Mark the images or folders of one person first (space), then p names them" if not self.groups
+                        else "Every mark is already in a group: mark more (space), or space on a grouped mark "
+                             "takes it out", severity="warning")
+            return
+        folders = sum(1 for p in marks if self.selection[p])
+        files = len(marks) - folders
+        what = " + ".join(part for part in (f"{files} marked image{'s' * (files != 1)}" if files else "",
+                                            f"{folders} marked folder{'s' * (folders != 1)}" if folders else "")
+                          if part)
+        parents = {p if self.selection[p] else p.parent for p in marks}
+        default = next(iter(parents)).name if len(parents) == 1 else ""
+        people = tuple(n for n in dict.fromkeys(self.groups.values()) if n != PER_FOLDER)
+
+        def named(name: str | None) -> None:
+            if name is None:
+                return
+            for path in marks:
+                self.groups[path] = name
+            self.selection_changed()
+            if name == PER_FOLDER:
+                self.notify(f"{what.capitalize()}: one person per folder of images")
+            else:
+                added = " (added)" if name in people else ""
+                self.notify(f"{what.capitalize()} grouped as {name}{added}: the identity test runs with the audit")
+
+        self.push_screen(GroupScreen(what, default, people, folders), named)
 
     def selection_changed(self) -> None:
         self._count_generation += 1
@@ -368,6 +413,11 @@ class MintApp(App[int]):
             return not self.running
         if action == "export":
             return True if self.session.rows and not self.running else None
+        if action == "focus_people":
+            try:
+                return self.pane("people").has_people
+            except Exception:  # noqa: BLE001 - before the screen is composed
+                return False
         return True
 
     def action_run_audit(self) -> None:
@@ -392,11 +442,18 @@ class MintApp(App[int]):
             self.notify("Batch size must be a whole number from 1 to 4096", severity="error")
             self.show_tab("run")
             return
+        alpha = self.pane("run-pane").alpha()
+        if alpha is None and self.groups:
+            self.notify("Alpha (identity test) must be a number between 0 and 1, e.g. 0.05", severity="error")
+            self.show_tab("run", focus="#alpha")
+            return
         if device == "cuda" and self.devices is not None and not self.devices.cuda:
             self.notify("CUDA was chosen but no CUDA device was found: choose auto or CPU", severity="error")
             self.show_tab("run")
             return
-        request = core.RunRequest([str(p) for p in self.selection], entry.path, faces, batch, device)
+        request = core.RunRequest([str(p) for p in self.selection], entry.path, faces, batch, device,
+                                  people=[(str(p), self.selection[p], name) for p, name in self.groups.items()],
+                                  alpha=alpha or core.DEFAULT_ALPHA)
         if self.session.unsaved:
             from mint_tui.tui.screens.confirm import ConfirmScreen
 
@@ -414,7 +471,7 @@ class MintApp(App[int]):
         self.request = request
         self.running = True
         self.last_progress = None
-        self.session = AuditSession(origin="run", saved=False)
+        self.session = AuditSession(origin="run", saved=False, people=len(set(self.groups.values())))
         self.pane("results-pane").reset(selection_root(self.selection))
         run_pane = self.pane("run-pane")
         run_pane.set_running(True)
@@ -433,6 +490,7 @@ class MintApp(App[int]):
             pair = self.pair_cache.load(request.pair_path, device)
             self.post_message(RunStarted(core.audit_header(pair, device, options), pair.manifest, device))
             pending: list[Any] = []
+            every: list[Any] = []  # for the identity test at the end
 
             def progress(p: Any) -> None:  # called after each batch's rows were yielded
                 rows = pending[:]
@@ -441,7 +499,11 @@ class MintApp(App[int]):
 
             for row in core.run_audit(request, pair, options, progress):
                 pending.append(row)
+                every.append(row)
             self.post_message(RowsArrived(pending[:], None))
+            if request.people:
+                self.post_message(RunPhase("identity-level test of the grouped people…"))
+                self.post_message(IdentitiesComputed(*core.identity_results(request, pair, every)))
             self.post_message(RunFinished(request.cancel.is_set()))
         except Exception as exc:  # noqa: BLE001 - the run ends with the reason on screen
             self.post_message(RunFinished(request.cancel.is_set(), error=str(exc) or type(exc).__name__))
@@ -471,6 +533,13 @@ class MintApp(App[int]):
 
                 self.pane("run-pane").set_status(f"Auditing: {progress_text(self.last_progress)}")
 
+    def on_identities_computed(self, message: IdentitiesComputed) -> None:
+        session = self.session
+        session.identities, session.identity_note = message.identities, message.note
+        if session.header is not None and message.identities is not None:
+            session.header["identities"] = message.identities
+        self.pane("results-pane").show_people()
+
     def on_run_finished(self, message: RunFinished) -> None:
         from mint_tui.tui.widgets.status_bar import clock
 
@@ -482,6 +551,11 @@ class MintApp(App[int]):
         for row in rows:
             counts[row.verdict] = counts.get(row.verdict, 0) + 1
         summary = ", ".join(f"{n} {v}" for v, n in counts.items()) or "no results"
+        if message.cancelled and self.session.header is not None:
+            self.session.header["interrupted"] = True  # exports and the report say so
+        if self.session.identities:
+            members = sum(d.get("verdict") == "member" for d in self.session.identities)
+            summary += f"; people: {members} of {len(self.session.identities)} shown in the training data"
         elapsed = f" in {clock(self.last_progress.elapsed)}" if self.last_progress is not None else ""
         if message.error:
             text = f"Audit failed: {message.error}"
@@ -497,6 +571,7 @@ class MintApp(App[int]):
         run_pane = self.pane("run-pane")
         run_pane.set_running(False)
         run_pane.set_status(text)
+        self.pane("results-pane").show_people()
         self.refresh_bindings()
         self.update_status()
 
@@ -597,9 +672,11 @@ class MintApp(App[int]):
         self.call_from_thread(self._results_opened, path, header, rows, manifest, note)
 
     def _results_opened(self, path: Path, header: dict[str, Any], rows: list[Any], manifest: Any, note: str) -> None:
+        identities = header.get("identities")
         self.session = AuditSession(rows=rows, header=header, origin=path.name, saved=True, manifest=manifest,
                                     manifest_note=note,
-                                    calibration=calibration_of(None, header) or calibration_of(manifest))
+                                    calibration=calibration_of(None, header) or calibration_of(manifest),
+                                    identities=identities if isinstance(identities, list) else None)
         pane = self.pane("results-pane")
         pane.reset(common_folder([r.path for r in rows]))
         pane.rebuild()
@@ -618,6 +695,13 @@ class MintApp(App[int]):
     def action_focus_filter(self) -> None:
         self.show_tab("results", focus="#filter")
 
+    def action_focus_people(self) -> None:
+        if not self.pane("people").has_people:
+            self.notify("No identity test in these results: group marks as one person with p on the Images tab, "
+                        "then run")
+            return
+        self.show_tab("results", focus="#people-table")
+
     # ================================================================ help, palette, quit
     def action_help(self) -> None:
         from mint_tui.tui.screens.help import HelpScreen
@@ -630,6 +714,10 @@ class MintApp(App[int]):
         yield SystemCommand("Cancel audit", "Stop the running audit after its current batch (x)",
                             self.action_cancel_audit)
         yield SystemCommand("Export results", "Save the results as JSON or CSV (e)", self.action_export)
+        yield SystemCommand("Group marks as one person", "Name the person in the marked images and folders, for "
+                            "the identity-level test (p on the Images tab)", self.action_group_marks)
+        yield SystemCommand("People: identity test", "The identity-level test of each grouped person (p on the "
+                            "Results tab)", self.action_focus_people)
         yield SystemCommand("Open result file", "Browse an exported JSON or CSV result file (o)",
                             self.action_open_results)
         yield SystemCommand("Install pair", "Install a .mintpair file from disk", self.action_install_pair)

@@ -117,3 +117,48 @@ def test_export_dialog(snap_compare, make_app, demo_folder):
         await ready(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def results_with_people(folder: Path) -> Path:
+    """results_file's rows with the identity test of three people (one of each verdict)."""
+    import json
+
+    path = results_file(folder)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    g = 20
+    doc["identities"] = [
+        {"name": "Ann Example", "faces": 3, "statistic": 0.6433, "p_value": 1 / 21, "alpha": 0.05, "verdict": "member",
+         "null_identities": g, "min_p_value": 1 / (1 + g)},
+        {"name": "Bob Example", "faces": 1, "statistic": 0.12, "p_value": 17 / 21, "alpha": 0.05,
+         "verdict": "not-shown", "null_identities": g, "min_p_value": 1 / (1 + g)},
+        {"name": "Cy Example", "faces": 0, "statistic": None, "p_value": 1.0, "alpha": 0.05, "verdict": "no-faces",
+         "null_identities": g, "min_p_value": 1 / (1 + g)},
+    ]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_results_with_people(snap_compare, make_app, demo_folder, size):
+    path = results_with_people(Path("."))
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.open_results(path)
+        await settle(pilot)
+        await pilot.press("p", "down")  # the people table, its second person explained
+        await ready(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+def test_group_dialog(snap_compare, make_app, demo_folder):
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.toggle_mark(demo_folder / "more", True)
+        pilot.app.toggle_mark(demo_folder / "drawn-1.png", False)
+        await settle(pilot)
+        await pilot.press("p")
+        await ready(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

@@ -12,7 +12,9 @@ from textual.widgets import Static
 
 ABOUT = ("mint-tui answers one question: was this face image used to train this face-recognition model? "
          "A pair (the audited model and its MINT classifier) scores each face; scores at or above the top "
-         "of the inconclusive band read 'member', below it 'non-member', inside it 'inconclusive'.")
+         "of the inconclusive band read 'member', below it 'non-member', inside it 'inconclusive'. "
+         "Was this person in the training data? Mark their images, press p to name them as one person, run: "
+         "the identity-level test combines their faces into one p-value (Results tab).")
 
 
 def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -44,6 +46,7 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
             ("up / down / pgup / pgdn", "move; the highlighted row is explained on the right"),
             ("click a column title", "sort by it (again: reverse)"),
             ("escape", "from the search box back to the table"),
+            ("p / escape", "in the People table: back to the table of images"),
         ]),
         ("Dialogs", [("y / n", "answer a question"), ("escape", "close without doing anything"),
                      ("enter", "open / save")]),

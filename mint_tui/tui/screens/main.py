@@ -27,7 +27,7 @@ class MainScreen(Screen):
     BINDINGS = [
         Binding("1", "tab('images')", "Images", show=False, tooltip="the Images tab: choose what to audit"),
         Binding("2", "tab('pair')", "Pair", show=False, tooltip="the Pair tab: choose, install, verify pairs"),
-        Binding("3", "tab('run')", "Run options", show=False, tooltip="the Run tab: device, faces, batch size"),
+        Binding("3", "tab('run')", "Run options", show=False, tooltip="the Run tab: device, faces, batch size, alpha"),
         Binding("4", "tab('results')", "Results", show=False, tooltip="the Results tab: browse the verdicts"),
         Binding("r", "app.run_audit", "Run", tooltip="run the audit of the marked images with the chosen pair"),
         Binding("x", "app.cancel_audit", "Cancel run", tooltip="cancel the running audit (rows so far are kept)"),

@@ -1,4 +1,5 @@
-"""Choose images: a file browser that shows only images and folders, marks, and a preview."""
+"""Choose images: a file browser that shows only images and folders, marks (and the person each
+grouped mark shows), and a preview."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
 from mint_tui.tui.core import is_image_name
-from mint_tui.tui.session import display_path
+from mint_tui.tui.session import display_path, group_label
 from mint_tui.tui.widgets.image_view import ImageView
 
 if TYPE_CHECKING:
@@ -37,7 +38,10 @@ class ImageTree(DirectoryTree):
         Binding("backspace", "up", "Up a folder", tooltip="browse the parent folder"),
         Binding("full_stop", "into", "Into folder", show=False, tooltip="browse into the highlighted folder"),
         Binding("g", "go", "Go to folder…", show=False, tooltip="type a folder to browse"),
-        Binding("c", "clear_marks", "Clear marks", tooltip="unmark everything"),
+        Binding("p", "app.group_marks", "Person…",
+                tooltip="name the person in the marked images and folders (or one person per folder), for the "
+                        "identity-level test"),
+        Binding("c", "clear_marks", "Clear marks", tooltip="unmark everything (and forget the people)"),
         Binding("a", "mark_all", "Mark all here", show=False, tooltip="mark every image in the highlighted folder"),
         Binding("h", "toggle_hidden", "Hidden", show=False, tooltip="show or hide hidden files and folders"),
     ]
@@ -68,7 +72,10 @@ class ImageTree(DirectoryTree):
             prefix = Text(INCLUDED, style="#af8700")
         else:
             prefix = Text(UNMARKED)
-        return Text.assemble(prefix, label)
+        person = self.mint.groups.get(node.data.path) if state == "marked" else None
+        if person is None:
+            return Text.assemble(prefix, label)
+        return Text.assemble(prefix, label, Text(f" ‹{group_label(person, short=True)}›", style="italic #5fafd7"))
 
     async def watch_path(self) -> None:
         # as DirectoryTree.watch_path, with the root labelled as a person reads the path
@@ -254,8 +261,14 @@ class FilesPane(Vertical):
             parts.append(f"{folders} folder{'s' if folders != 1 else ''}")
         count = "counting images…" if app.selection_images is None else (
             f"{app.selection_images} image{'s' if app.selection_images != 1 else ''} to audit")
-        summary.update(Text.from_markup(f"Marked: [b]{' + '.join(parts)}[/]  ·  {count}  ·  "
-                                        "[b]r[/] runs, [b]c[/] clears"))
+        text = Text.from_markup(f"Marked: [b]{' + '.join(parts)}[/] · {count} · ")
+        people = app.people_names()
+        if people:
+            text.append(f"{len(people)} {'group' if len(people) == 1 else 'groups'}", style="#5fafd7")
+            text.append(" · ")
+        text.append_text(Text.from_markup("[b]r[/] runs, [b]p[/] person, [b]c[/] clears" if app.ungrouped_marks()
+                                          else "[b]r[/] runs, [b]c[/] clears"))
+        summary.update(text)
 
 
 def human_size(n: int) -> str:

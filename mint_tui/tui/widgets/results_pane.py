@@ -1,4 +1,5 @@
-"""Browse verdicts: a sortable, filterable table; the highlighted row's crop, score and reliability."""
+"""Browse verdicts: a sortable, filterable table; the highlighted row's crop, score and reliability;
+below them, when people were grouped, the identity-level test of each person."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from textual.worker import get_current_worker
 
 from mint_tui.tui.core import VERDICTS
 from mint_tui.tui.session import display_path
+from mint_tui.tui.widgets.identity_panel import IdentityPanel
 from mint_tui.tui.widgets.image_view import ImageView
 from mint_tui.tui.widgets.verdict_view import VERDICT_STYLES, ScoreGauge, explain, reliability, verdict_text
 
@@ -60,6 +62,8 @@ class ResultsTable(DataTable):
                 tooltip="sort: input order, score high to low, low to high, file, verdict"),
         Binding("f", "app.cycle_verdict_filter", "Verdict filter", tooltip="show one verdict at a time, then all"),
         Binding("slash", "app.focus_filter", "Search", tooltip="search file names and notes"),
+        Binding("p", "app.focus_people", "People",
+                tooltip="to the identity-level test of each grouped person (p or escape: back)"),
     ]
 
 
@@ -102,6 +106,7 @@ class ResultsPane(Vertical):
                 yield Static("", id="verdict-explain")
                 yield Static("", id="row-facts")
                 yield Static("", id="reliability")
+        yield IdentityPanel(id="people")
         yield Static("", id="summary")
 
     def on_mount(self) -> None:
@@ -142,7 +147,11 @@ class ResultsPane(Vertical):
         gauge.add_class("-hidden")
         for name in ("#verdict-explain", "#row-facts", "#reliability"):
             self.query_one(name, Static).update("")
+        self.show_people()
         self.update_summary()
+
+    def show_people(self) -> None:
+        self.query_one(IdentityPanel).show(self.mint.session, self.mint.running)
 
     def append(self, start: int, rows: list[Any]) -> None:
         """Rows ``start..`` were added to the session."""

@@ -1,4 +1,4 @@
-"""Run: device, face policy and batch size, and what the audit will look at."""
+"""Run: device, face policy, batch size and the identity test's alpha, and what the audit will look at."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.validation import Integer
+from textual.validation import Integer, Number
 from textual.widgets import Button, Input, Label, Select, Static
 
 if TYPE_CHECKING:
@@ -43,6 +43,11 @@ class RunPane(VerticalScroll):
             yield Label("Batch size", classes="field-label")
             yield Input(str(settings.batch_size), type="integer", validators=[Integer(1, 4096)], id="batch-size",
                         tooltip="faces per model batch (1 to 4096)")
+            yield Label("Alpha", classes="field-label", id="alpha-label")
+            yield Input(f"{settings.alpha:g}", type="number", validators=[Number(0, 1)], id="alpha",
+                        tooltip="significance level of the identity-level test, between 0 and 1 (default 0.05): "
+                                "a person is called a member when p ≤ alpha")
+            yield Static("identity test: member if p ≤ α", id="alpha-note")
         with Horizontal(id="run-buttons"):
             yield Button("Run audit  r", id="run-start", variant="primary")
             yield Button("Cancel  x", id="run-cancel", variant="error", disabled=True)
@@ -61,6 +66,13 @@ class RunPane(VerticalScroll):
             text.append(app.selection_text())
         else:
             text.append("nothing marked (Images tab, space marks)", style="italic #d7af00")
+        text.append("\nPeople   ", style="bold")
+        people = app.people_names()
+        if people:
+            text.append(", ".join(people[:6]) + (f" and {len(people) - 6} more" if len(people) > 6 else ""))
+            text.append(" (identity test after the audit)", style="dim")
+        else:
+            text.append("none (Images tab: p names the marked images as one person)", style="dim")
         text.append("\nPair     ", style="bold")
         if app.pair_name:
             text.append(app.pair_name)
@@ -76,11 +88,19 @@ class RunPane(VerticalScroll):
     def set_running(self, running: bool) -> None:
         self.query_one("#run-start", Button).disabled = running
         self.query_one("#run-cancel", Button).disabled = not running
-        for widget in self.query("#device, #faces, #batch-size"):
+        for widget in self.query("#device, #faces, #batch-size, #alpha"):
             widget.disabled = running
 
     def set_status(self, text: str | Text) -> None:
         self.query_one("#run-status", Static).update(text)
+
+    def alpha(self) -> float | None:
+        """The identity test's alpha, or None when the field does not hold a number in (0, 1)."""
+        try:
+            value = float(self.query_one("#alpha", Input).value)
+        except ValueError:
+            return None
+        return value if 0 < value < 1 else None
 
     def options(self) -> tuple[str, str, int | None]:
         device = self.query_one("#device", Select).value
@@ -105,6 +125,13 @@ class RunPane(VerticalScroll):
         _, _, size = self.options()
         if size is not None:
             self.mint.settings.batch_size = size
+            self.mint.save_settings()
+
+    @on(Input.Changed, "#alpha")
+    def _alpha_changed(self) -> None:
+        alpha = self.alpha()
+        if alpha is not None:
+            self.mint.settings.alpha = alpha
             self.mint.save_settings()
 
     @on(Button.Pressed, "#run-start")
