@@ -59,6 +59,7 @@ class MintApp(App[int]):
         self.devices: core.DeviceInfo | None = None
         self.session = AuditSession()
         self.request: core.RunRequest | None = None
+        self.report_cancel: Any = None  # the threading.Event of the report being written
         self.running = False
         self.last_progress: Any = None
         self.pair_cache = core.PairCache()
@@ -582,12 +583,13 @@ class MintApp(App[int]):
             self.update_status()
 
     # ================================================================ results files
-    def default_export_path(self) -> Path:
+    def default_export_path(self, suffix: str = ".json") -> Path:
         folder = Path(self.settings.last_export_folder or Path.cwd())
         pair = ((self.session.header or {}).get("pair") or {}).get("name") or "audit"
-        return folder / f"mint-audit-{pair}-{datetime.now():%Y%m%d-%H%M}.json"
+        kind = "report" if suffix == ".html" else "audit"
+        return folder / f"mint-{kind}-{pair}-{datetime.now():%Y%m%d-%H%M}{suffix}"
 
-    def action_export(self) -> None:
+    def action_export(self, fmt: str = "json") -> None:
         from mint_tui.tui.screens.export import ExportScreen
 
         if self.running:
@@ -598,10 +600,17 @@ class MintApp(App[int]):
             return
 
         def chosen(answer: tuple[Path, str] | None) -> None:
-            if answer is not None:
+            if answer is None:
+                return
+            if answer[1] == "html":
+                self.write_report(answer[0])
+            else:
                 self.export_worker(answer[0], answer[1], self.session)
 
-        self.push_screen(ExportScreen(self.default_export_path(), len(self.session.rows)), chosen)
+        self.push_screen(ExportScreen(self.default_export_path(f".{fmt}"), len(self.session.rows)), chosen)
+
+    def action_export_report(self) -> None:
+        self.action_export("html")
 
     @work(thread=True, group="files")
     def export_worker(self, path: Path, fmt: str, session: AuditSession) -> None:
@@ -618,6 +627,55 @@ class MintApp(App[int]):
         self.save_settings()
         self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path)}")
         self.update_status()
+
+    # ---------------------------------------------------------------- the HTML audit report
+    def write_report(self, path: Path) -> None:
+        """Write the HTML audit report of the results on screen, with a progress dialog (escape cancels)."""
+        import threading
+
+        from mint_tui.tui.screens.report import ReportScreen
+
+        session = self.session
+        pair = ((session.header or {}).get("pair") or {}).get("name")
+        entry = self.entry(pair)
+        pair_path = entry.path if entry is not None and entry.error is None else None
+        faces = [r for r in session.rows if r.face is not None]
+        cancel = self.report_cancel = threading.Event()
+        screen = ReportScreen(path, cancel, len(faces), bool(faces) and all(r.crop is not None for r in faces))
+        self.push_screen(screen)
+        self.report_worker(path, session, pair_path, cancel, screen)
+
+    @work(thread=True, exclusive=True, group="report")
+    def report_worker(self, path: Path, session: AuditSession, pair_path: Path | None, cancel: Any,
+                      screen: Any) -> None:
+        import time
+
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done == total or now - last[0] > 0.1:
+                last[0] = now
+                self.call_from_thread(screen.progress, done, total)
+
+        try:
+            written = core.write_report(path, session.header, session.rows, pair_path, progress, cancel)
+        except Exception as exc:  # noqa: BLE001 - ReportCancelled, OSError, ValueError: all said
+            cancelled = core.report_cancelled(exc)
+            self.call_from_thread(self._report_done, screen, None, "Report cancelled: nothing was written" if cancelled
+                                  else f"Report not written: {exc}")
+            return
+        self.call_from_thread(self._report_done, screen, written, "")
+
+    def _report_done(self, screen: Any, path: Path | None, problem: str) -> None:
+        screen.finish()
+        if path is None:
+            self.notify(problem, severity="warning" if problem.startswith("Report cancelled") else "error",
+                        timeout=10)
+            return
+        self.settings.last_export_folder = str(path.parent.resolve())
+        self.save_settings()
+        self.notify(f"Audit report written: {display_path(path)}", timeout=8)
 
     def action_open_results(self) -> None:
         from mint_tui.tui.screens.confirm import ConfirmScreen
@@ -714,6 +772,8 @@ class MintApp(App[int]):
         yield SystemCommand("Cancel audit", "Stop the running audit after its current batch (x)",
                             self.action_cancel_audit)
         yield SystemCommand("Export results", "Save the results as JSON or CSV (e)", self.action_export)
+        yield SystemCommand("Export audit report (HTML)", "One self-contained page: crops, scores, identity test, "
+                            "pair, provenance (e)", self.action_export_report)
         yield SystemCommand("Group marks as one person", "Name the person in the marked images and folders, for "
                             "the identity-level test (p on the Images tab)", self.action_group_marks)
         yield SystemCommand("People: identity test", "The identity-level test of each grouped person (p on the "
@@ -746,6 +806,8 @@ class MintApp(App[int]):
     def shutdown(self) -> None:
         if self.request is not None:
             self.request.cancel.set()
+        if self.report_cancel is not None:
+            self.report_cancel.set()
         try:
             self.settings.last_folder = str(self.pane("image-tree").path)
         except Exception:  # noqa: BLE001
@@ -756,6 +818,8 @@ class MintApp(App[int]):
     def on_unmount(self) -> None:
         if self.request is not None:
             self.request.cancel.set()
+        if self.report_cancel is not None:
+            self.report_cancel.set()
 
 
 def run_app(start: str | None = None) -> int:

@@ -1,5 +1,5 @@
-"""People: marks grouped as one person and the identity-level test in the Results tab (tiny random
-pairs: the numbers mean nothing, the plumbing is what is tested)."""
+"""People: marks grouped as one person, the identity-level test in the Results tab, and the HTML
+audit report (tiny random pairs: the numbers mean nothing, the plumbing is what is tested)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import json
 import os
 from pathlib import Path
 
-from textual.widgets import Checkbox, DataTable, Input
+from textual.widgets import Checkbox, DataTable, Input, RadioButton
 
+from mint_tui.tui.screens.export import ExportScreen
 from mint_tui.tui.screens.group import GroupScreen
+from mint_tui.tui.screens.report import ReportScreen
 from mint_tui.tui.session import PER_FOLDER
 from mint_tui.tui.widgets.files_pane import ImageTree
 
@@ -177,3 +179,55 @@ async def test_results_without_people_hide_the_panel(make_app, demo_folder):
         assert not app.main_screen.query_one("#people").display
         await pilot.press("p")
         assert app.main_screen.query_one("#results-table").has_focus
+
+
+async def test_html_report_from_a_run_and_from_a_reopened_file(make_app, people_folder, scored_pair):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.toggle_mark(people_folder / "Alvaro_Uribe", True)
+        await group(pilot, "Alvaro")
+        await pilot.press("r")
+        await wait_run(pilot)
+        await pilot.press("e")
+        assert isinstance(app.screen, ExportScreen)
+        app.screen.query_one("#export-path", Input).value = "out/audit.json"
+        app.screen.query_one("#fmt-html", RadioButton).value = True
+        await settle(pilot)
+        assert app.screen.query_one("#export-path", Input).value == "out/audit.html"
+        assert "self-contained" in text_of(app.screen.query_one("#export-note"))
+        app.screen.query_one("#export-path", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ReportScreen)
+        page = Path("out/audit.html").read_text()
+        assert '<section id="identities">' in page and "Alvaro" in page
+        assert '<tr class="identity">' in page and app.session.identities[0]["verdict"] in page
+        assert '<section id="provenance">' in page and app.session.header["pair"]["bundle_sha256"] in page
+        assert page.count(">as scored by the audit</div>") == 2  # the crops the audit kept, used as they are
+        assert any("Audit report written" in n.message for n in app._notifications)
+        assert app.session.unsaved  # a report cannot be reopened: the results are still to export
+        # the results file, reopened, has no crops: the report makes them again from the files
+        await pilot.press("e")
+        app.screen.query_one("#export-path", Input).value = "out/audit.json"
+        await pilot.press("enter")
+        await settle(pilot)
+        app.open_results("out/audit.json")
+        await settle(pilot)
+        app.action_export("html")
+        await pilot.pause()
+        assert app.screen.query_one("#fmt-html", RadioButton).value
+        app.screen.query_one("#export-path", Input).value = "out/again.html"
+        await pilot.press("enter")
+        await settle(pilot)
+        again = Path("out/again.html").read_text()
+        assert "Alvaro" in again and again.count('src="data:image/png;base64,') == 2
+        assert ">as scored by the audit</div>" not in again
+        # escape stops a report: nothing is written
+        app.write_report(Path("out/stopped.html"))
+        assert isinstance(app.screen, ReportScreen)
+        app.screen.action_cancel_report()  # what escape does, before the worker can be done
+        await settle(pilot)
+        assert not isinstance(app.screen, ReportScreen)
+        assert not Path("out/stopped.html").exists()
+        assert any("Report cancelled" in n.message for n in app._notifications)

@@ -1,4 +1,5 @@
-"""Export results: where to, and JSON or CSV (the same files as `mint-tui audit --json/--csv`)."""
+"""Export results: where to, and JSON or CSV (the same files as `mint-tui audit --json/--csv`), or
+the HTML audit report (as `mint-tui report`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 from mint_tui.tui.screens.confirm import ConfirmScreen
 
 
+SUFFIXES = {".json": "json", ".csv": "csv", ".html": "html", ".htm": "html"}
+NOTES = {
+    "json": "Same schema as `mint-tui audit --json` (with the identity test, if run); reopen it later with o.",
+    "csv": "One line per row, as `mint-tui audit --csv` (no header, no identity test); reopen it later with o.",
+    "html": "One self-contained page to hand on: each face's crop and score, the identity test, the pair's "
+            "model card and ROC, provenance. It cannot be reopened here: export JSON for that.",
+}
+
+
 def format_for(path: Path, fallback: str = "json") -> str:
-    suffix = path.suffix.lower()
-    return {".csv": "csv", ".json": "json"}.get(suffix, fallback)
+    return SUFFIXES.get(path.suffix.lower(), fallback)
 
 
 class ExportScreen(ModalScreen[tuple[Path, str] | None]):
@@ -35,7 +44,9 @@ class ExportScreen(ModalScreen[tuple[Path, str] | None]):
             with RadioSet(id="export-format"):
                 yield RadioButton("JSON (header + rows)", value=fmt == "json", id="fmt-json")
                 yield RadioButton("CSV (rows)", value=fmt == "csv", id="fmt-csv")
-            yield Static("Same schema as `mint-tui audit --json/--csv`; reopen it later with o.", classes="dialog-note")
+                yield RadioButton("HTML audit report (crops, identity test, provenance)", value=fmt == "html",
+                                  id="fmt-html")
+            yield Static(NOTES[fmt], id="export-note", classes="dialog-note")
             yield Static("", id="export-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="save", variant="primary")
@@ -50,15 +61,20 @@ class ExportScreen(ModalScreen[tuple[Path, str] | None]):
         self.dismiss(None)
 
     def chosen_format(self) -> str:
-        return "csv" if self.query_one("#fmt-csv", RadioButton).value else "json"
+        for fmt in ("csv", "html"):
+            if self.query_one(f"#fmt-{fmt}", RadioButton).value:
+                return fmt
+        return "json"
 
     @on(RadioSet.Changed)
     def _format_changed(self) -> None:
+        fmt = self.chosen_format()
+        self.query_one("#export-note", Static).update(NOTES[fmt])
         field = self.query_one("#export-path", Input)
         path = Path(field.value.strip() or self.default.name)
-        wanted = "." + self.chosen_format()
-        if path.suffix.lower() != wanted:
-            field.value = str(path.with_suffix(wanted)) if path.suffix.lower() in (".json", ".csv") else str(path) + wanted
+        if format_for(path, "") != fmt:
+            wanted = "." + fmt
+            field.value = str(path.with_suffix(wanted)) if path.suffix.lower() in SUFFIXES else str(path) + wanted
 
     @on(Input.Submitted, "#export-path")
     @on(Button.Pressed, "#save")

@@ -48,7 +48,7 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
             ("escape", "from the search box back to the table"),
             ("p / escape", "in the People table: back to the table of images"),
         ]),
-        ("Dialogs", [("y / n", "answer a question"), ("escape", "close without doing anything"),
+        ("Dialogs", [("y / n", "answer a question"), ("escape", "close without doing anything; stop the report"),
                      ("enter", "open / save")]),
     ]
 

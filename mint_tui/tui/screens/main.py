@@ -31,7 +31,7 @@ class MainScreen(Screen):
         Binding("4", "tab('results')", "Results", show=False, tooltip="the Results tab: browse the verdicts"),
         Binding("r", "app.run_audit", "Run", tooltip="run the audit of the marked images with the chosen pair"),
         Binding("x", "app.cancel_audit", "Cancel run", tooltip="cancel the running audit (rows so far are kept)"),
-        Binding("e", "app.export", "Export", tooltip="export the results as JSON or CSV"),
+        Binding("e", "app.export", "Export", tooltip="export the results as JSON or CSV, or the HTML audit report"),
         Binding("o", "app.open_results", "Open", tooltip="open an exported result file for browsing"),
         Binding("question_mark,f1", "app.help", "Help", tooltip="this list of keys"),
         Binding("q", "app.quit", "Quit", show=False, tooltip="quit (asks first if results were not exported)"),
