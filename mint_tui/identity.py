@@ -61,16 +61,20 @@ class IdentityResult:
         return asdict(self)
 
     @property
+    def _faces_text(self) -> str:
+        return f"{self.faces} face" + ("" if self.faces == 1 else "s")
+
+    @property
     def explanation(self) -> str:
         if self.verdict == "no-faces":
             return f"{self.name}: no scored faces, nothing to test"
         if self.verdict == "member":
             return (f"{self.name}: evidence that this person's photos were in the training data "
-                    f"(p = {self.p_value:.4f} <= {self.alpha:g}, {self.faces} faces, mean score {self.statistic:.3f})")
+                    f"(p = {self.p_value:.4f} <= {self.alpha:g}, {self._faces_text}, mean score {self.statistic:.3f})")
         extra = (f"; with {self.null_identities} calibration identities p cannot go below {self.min_p_value:.4f}"
                  if self.min_p_value > self.alpha else "")
         return (f"{self.name}: not shown to be in the training data (p = {self.p_value:.4f} > {self.alpha:g}, "
-                f"{self.faces} faces, mean score {self.statistic:.3f}){extra}")
+                f"{self._faces_text}, mean score {self.statistic:.3f}){extra}")
 
 
 def null_statistics(external: np.ndarray, external_identity: np.ndarray, k: int, seed: int = 0) -> np.ndarray:

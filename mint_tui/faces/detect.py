@@ -41,7 +41,6 @@ class Detection:
 
 
 _STDERR_LOCK = threading.Lock()
-_first_detect_done = False
 
 
 @contextlib.contextmanager
@@ -100,6 +99,7 @@ class FaceDetector:
             min_detection_confidence=min_confidence,
         )
         self.model = model
+        self._warmed_up = False
         with _quiet_native_stderr():
             self._detector = _MPFaceDetector.create_from_options(options)
 
@@ -107,14 +107,13 @@ class FaceDetector:
         """All faces in a BGR uint8 image, largest first."""
         import mediapipe as mp
 
-        global _first_detect_done
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(bgr[:, :, ::-1]))
-        if _first_detect_done:
+        if self._warmed_up:
             result = self._detector.detect(image)
-        else:  # the first inference in a process logs a memory-alignment warning to fd 2
+        else:  # a detector's first inference logs a memory-alignment warning to fd 2
             with _quiet_native_stderr():
                 result = self._detector.detect(image)
-            _first_detect_done = True
+            self._warmed_up = True
         h, w = bgr.shape[:2]
         faces = []
         for det in result.detections:
