@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 run: setup
-	$(PY) -m mint_tui audit --device cpu $(RUN_IMAGES)
+	$(PY) -m mint_tui audit --device cpu --group-by folder $(RUN_IMAGES)
 
 test: setup
 	$(PY) -m pytest -q
