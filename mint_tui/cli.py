@@ -469,6 +469,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.results import write_output
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
 
+    if args.plot:  # checked first: matplotlib is optional (the standalone executable leaves it out)
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UsageError("--plot needs matplotlib, which is not installed here (the standalone executable "
+                             "does not include it); run eval without --plot, or from the Python package") from None
     pair = load_pair(resolve_pair_path(args.pair), device=str(resolve_device(args.device)))
     ref = _image_list(args.reference_members, args.root) if args.reference_members else None
     ev = evaluate_pair(pair, _image_list(args.members, args.root), _image_list(args.external, args.root),
