@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -130,7 +131,7 @@ def check_pairs(e: Env) -> str:
     builtin = [x for x in entries if x["builtin"]]
     assert len(builtin) == len(shipped), f"{len(shipped)} bundles in assets/pairs but the exe lists {len(builtin)}"
     for x in builtin:  # bundled pairs are read from inside the executable, never from the source tree
-        assert not Path(x["path"]).is_relative_to(ROOT), f"{x['name']} is read from the source tree: {x['path']}"
+        assert not Path(x["path"]).is_relative_to(ROOT / "assets"), f"{x['name']} is read from the source tree: {x['path']}"
     e.pair = builtin[0]["name"] if builtin else "exe-smoke-random"
     p = e.run("pairs", "verify", e.pair)
     assert p.returncode == 0, f"pairs verify {e.pair}: exit {p.returncode}: {p.stderr[-500:]}"
@@ -214,9 +215,10 @@ def check_plot(e: Env) -> str:
     p = e.run("eval", "--pair", e.pair, "--members", str(members), "--external", str(external),
               "--plot", str(e.data / "roc.png"), "--device", "cpu")
     assert p.returncode != 0, "eval --plot succeeded, but matplotlib should not be in the executable"
-    assert "Traceback" not in p.stderr, ("eval --plot crashed with a traceback instead of a message (needs the "
-                                         f"library change in the report): {p.stderr.strip().splitlines()[-1]}")
-    return f"refused: {p.stderr.strip().splitlines()[-1]}"
+    lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip() and not ln.startswith("[PYI-")]
+    assert "Traceback" not in p.stderr, ("eval --plot crashed with a traceback instead of a message: "
+                                         f"{lines[-1] if lines else p.stderr[-200:]}")
+    return f"refused: {lines[-1]}"
 
 
 def tmux(*args: str) -> subprocess.CompletedProcess:
@@ -238,9 +240,9 @@ def check_tui(e: Env, session: str = "mint-exe-smoke") -> str:
     try:
         while time.perf_counter() - t0 < 180:
             screen = tmux("capture-pane", "-p", "-t", session).stdout
-            if drawn is None and "mint-tui" in screen and "pair " in screen:
+            if drawn is None and "mint-tui" in screen and "Images" in screen:
                 drawn = time.perf_counter() - t0
-            if drawn is not None and "pair " in screen and "loading" not in screen:
+            if drawn is not None and re.search(r"\bpair (?!loading)\S+\s+·", screen):
                 ready = time.perf_counter() - t0
                 break
             if tmux("has-session", "-t", session).returncode != 0:
@@ -309,7 +311,7 @@ def main() -> int:
     if not exe.is_file():
         print(f"exe_smoke: no executable at {exe}", file=sys.stderr)
         return 1
-    size = sum(f.stat().st_size for f in exe.parent.rglob("*") if f.is_file()) if exe.parent.name.endswith(
+    size = sum(f.stat().st_size for f in exe.parent.rglob("*") if f.is_file() and not f.is_symlink()) if exe.parent.name.endswith(
         "-onedir") else exe.stat().st_size
     print(f"exe_smoke: testing {exe} ({size / 1e6:.0f} MB)", flush=True)
     exe_dir = exe.parent
