@@ -31,7 +31,7 @@ exe: setup
 
 # Build it, then test it using only the executable (scores identical to the package, TUI under tmux).
 exe-smoke: setup
-	$(PY) scripts/exe_smoke.py --build-args "$(EXE_ARGS)"
+	$(PY) scripts/exe_smoke.py --build-args="$(EXE_ARGS)"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
