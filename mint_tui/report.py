@@ -352,7 +352,8 @@ def _settings(header: dict[str, Any], pair: _PairInfo) -> tuple[Any, str | None]
 def _atomic_output(path: Path) -> Iterator[IO[str]]:
     """A text file written as it goes into a temp file beside ``path``, fsynced and renamed onto
     it at the end (as :func:`mint_tui.results.atomic_write_text`, but streamed)."""
-    from mint_tui.results import _file_mode, _fsync_dir
+    from mint_tui.paths import fsync_dir
+    from mint_tui.results import _file_mode
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -366,7 +367,7 @@ def _atomic_output(path: Path) -> Iterator[IO[str]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 _CSS = """

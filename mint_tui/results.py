@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mint_tui import __version__
+from mint_tui.paths import fsync_dir
 from mint_tui.audit import VERDICTS, AuditOptions, ResultRow
 
 FORMAT = "mint-tui/audit"
@@ -87,7 +88,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -241,7 +242,7 @@ class RowStream:
         os.fsync(self._fh.fileno())
         self._fh.close()
         os.replace(self.partial, self.path)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         return self.path
 
     def abandon(self) -> None:
@@ -278,19 +279,6 @@ class JsonlStream(RowStream):
 def open_stream(kind: str, dest: str, header: dict[str, Any]) -> RowStream:
     """A streamed output: ``kind`` is ``"csv"`` or ``"jsonl"``."""
     return {"csv": CsvStream, "jsonl": JsonlStream}[kind](dest, header)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def _first_line_is_jsonl_header(text: str) -> bool:

@@ -116,19 +116,6 @@ def _bundles_in(directory: Path) -> list[Path]:
     return sorted(out, key=lambda p: p.name)
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def _copy_to_temp(src: Path, directory: Path, prefix: str) -> Path:
     """Copy ``src`` to a fresh temp file in ``directory`` (fsynced)."""
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=_TMP_SUFFIX)
@@ -263,7 +250,7 @@ class PairStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
                 raise
-            _fsync_dir(self.root)
+            paths.fsync_dir(self.root)
         return PairEntry(name=name, title=manifest.pair.title, path=dest, builtin=False, manifest=manifest)
 
     def remove(self, name: str) -> None:
@@ -277,7 +264,7 @@ class PairStore:
                 dest.unlink()
             except FileNotFoundError:
                 raise PairNotFoundError(name, self.names()) from None
-            _fsync_dir(self.root)
+            paths.fsync_dir(self.root)
 
     def export(self, name: str, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Copy an installed pair to ``dest`` (a file, or a directory to put
