@@ -385,6 +385,7 @@ def test_mint_names_are_stable_and_round_trip(tmp_path):
             "branches.0.convs.0.weight", "branches.3.convs.3.weight",
             "branches.4.fc.weight", "head.weight"} <= keys
     assert cnn.head.in_features == 4 * 32 + 32 + 8
+    assert cnn.input_norm.num_features == cnn.head.in_features  # merged branch features are normalised
     path = tmp_path / "mint.safetensors"
     save_weights(cnn, path)
     again = load_weights(build_mint("cnn", shapes, {"channels": [16, 32], "hidden": []}), path)
@@ -395,8 +396,9 @@ def test_mint_names_are_stable_and_round_trip(tmp_path):
 
 
 def test_build_mint_errors_and_defaults():
-    assert mint_config_defaults("mlp") == {"hidden": [256, 64], "dropout": 0.2, "prototypes": 1024}
-    assert mint_config_defaults("cnn") == {"channels": [4, 8], "hidden": [128], "dropout": 0.2, "prototypes": 1024}
+    assert mint_config_defaults("mlp") == {"hidden": [256, 64], "dropout": 0.5, "prototypes": 1024}
+    assert mint_config_defaults("cnn") == {"channels": [4, 8], "hidden": [128], "dropout": 0.5, "prototypes": 1024,
+                                           "flip": True}
     defaults = mint_config_defaults("mlp")
     defaults["hidden"].append(1)
     assert mint_config_defaults("mlp")["hidden"] == [256, 64]
@@ -409,6 +411,10 @@ def test_build_mint_errors_and_defaults():
         build_mint("mlp", shapes, {"hidden": [0]})
     with pytest.raises(ValueError, match="dropout"):
         build_mint("cnn", shapes, {"dropout": 1.0})
+    with pytest.raises(ValueError, match="flip"):
+        build_mint("cnn", shapes, {"flip": "yes"})
+    with pytest.raises(ValueError, match="flip"):
+        build_mint("mlp", shapes, {"flip": True})  # the MLP reads pooled values: nothing to mirror
     with pytest.raises(ValueError, match="empty"):
         build_mint("mlp", {})
     assert build_mint("mlp", shapes, {"hidden": []})({"embedding": torch.randn(3, 512)}).shape == (3,)
@@ -419,11 +425,43 @@ def test_prototype_branch_measures_closeness_to_member_embeddings():
     members = torch.nn.functional.normalize(torch.randn(50, 16), dim=1)
     model = build_mint("mlp", {"embedding": (16,)}, {"prototypes": 64})
     model.initialise_prototypes({"embedding": members})
-    branch = model.prototype_branches["embedding"]
+    branch = model.prototype_branches["embedding"].eval()
     near = branch(members[:5] * 3.0)  # scale does not matter: cosine similarity
     far = branch(torch.nn.functional.normalize(torch.randn(5, 16), dim=1))
     assert torch.allclose(near[:, 0], torch.ones(5), atol=1e-5)  # each member is its own prototype
     assert (far[:, 0] < near[:, 0]).all()
     assert (near[:, :-1] >= near[:, 1:]).all()  # sorted, so the order of prototypes is irrelevant
+    # Training: a member's own prototype is left out (an unseen photo has no exact match), so the
+    # features it trains on are those of its nearest *other* members.
+    branch.train()
+    loo = branch(members[:5])
+    assert (loo[:, 0] < 0.999).all()
+    sims = members[:5] @ members.T
+    sims.fill_diagonal_(-1)
+    assert torch.allclose(loo[:, 0], sims.max(dim=1).values, atol=1e-5)
+    # The prototypes are data, not learnt weights: saved with the model, never given to the optimiser.
+    assert "prototype_branches.embedding.prototypes" in model.state_dict()
+    assert not any(n.startswith("prototype_branches") for n, _ in model.named_parameters())
     with pytest.raises(ValueError, match="prototypes"):
         build_mint("cnn", {"embedding": (16,)}, {"prototypes": -1})
+
+
+def test_cnn_map_flip_is_a_training_only_augmentation():
+    torch.manual_seed(0)
+    model = build_mint("cnn", {"layer1": (4, 8, 8)}, {"channels": [4], "hidden": [], "prototypes": 0})
+    branch = model.branches[0]
+    assert branch.flip
+    x = torch.randn(64, 4, 8, 8)
+    model.eval()
+    plain, mirrored = branch(x), branch(x.flip(-1))
+    assert not torch.allclose(plain, mirrored)  # the maps are not symmetric
+    assert torch.equal(branch(x), plain)  # inference: deterministic, never mirrored
+    branch.train()
+    for m in branch.modules():  # keep BN statistics fixed so that only the mirroring varies
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.eval()
+    out = branch(x)
+    is_plain = torch.isclose(out, plain, atol=1e-6).all(dim=1)
+    is_mirrored = torch.isclose(out, mirrored, atol=1e-6).all(dim=1)
+    assert (is_plain | is_mirrored).all()
+    assert 10 < int(is_mirrored.sum()) < 54  # about half of the batch, at random

@@ -16,7 +16,10 @@ Submodule names (saved in the weights files):
 
 * ``VanillaMINT``: ``input_norm`` (BatchNorm1d), ``mlp`` (Sequential of
   Linear/ReLU/Dropout), ``head`` (Linear -> 1).
-* ``CNNMINT``: ``branches`` (ModuleList, one per tap in tap order), ``mlp``, ``head``.
+* ``CNNMINT``: ``branches`` (ModuleList, one per tap in tap order), ``input_norm``
+  (BatchNorm1d over the merged features), ``mlp``, ``head``.
+* both: ``prototype_branches.<tap>.prototypes`` for vector taps (a buffer of member
+  embeddings, see ``_PrototypeBranch``) when ``prototypes`` > 0.
 """
 
 from __future__ import annotations
@@ -143,8 +146,9 @@ class _MapBranch(nn.Module):
     global average pooling."""
 
     def __init__(self, in_channels: int, channels: Sequence[int],
-                 map_size: Sequence[int] = (MAX_MAP_SIZE, MAX_MAP_SIZE)) -> None:
+                 map_size: Sequence[int] = (MAX_MAP_SIZE, MAX_MAP_SIZE), flip: bool = False) -> None:
         super().__init__()
+        self.flip = flip
         factor = math.ceil(max(map_size) / MAX_MAP_SIZE)
         if factor > 1:
             self.pool = nn.AvgPool2d(factor, stride=factor, ceil_mode=True)
@@ -169,6 +173,9 @@ class _MapBranch(nn.Module):
         self.out_features = prev
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.flip and self.training:  # mirror half of the maps at random (augmentation)
+            mirror = torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5
+            x = torch.where(mirror, x.flip(-1), x)
         x = self.convs(self.reduce(self.input_norm(self.pool(x))))
         return x.mean(dim=(2, 3))
 
@@ -188,17 +195,21 @@ class _VectorBranch(nn.Module):
 
 
 class _PrototypeBranch(nn.Module):
-    """Vector (the embedding) -> its ``top`` largest cosine similarities to ``count`` learned
-    prototypes, in decreasing order.
+    """Vector (the embedding) -> its ``top`` largest cosine similarities to ``count`` member
+    embeddings of the training data, in decreasing order: how close a face lies to faces the
+    audited model was trained on (a nearest-neighbour feature).
 
-    The prototypes are initialised from member embeddings of the training data
-    (:meth:`initialise`), so the branch measures how close a face lies to faces the audited
-    model was trained on; training then moves them. The output does not depend on the order
-    of the prototypes."""
+    The prototypes are a fixed buffer, not learnt: :meth:`initialise` fills them with member
+    embeddings of the MINT training data. While training, a sample's similarity to itself
+    (cosine > ``1 - SELF_MATCH``) is left out, so a training member sees the features that an
+    unseen photo would give (leave-one-out); at inference nothing is left out. The output does
+    not depend on the order of the prototypes."""
+
+    SELF_MATCH = 1e-4
 
     def __init__(self, in_features: int, count: int, top: int = 8) -> None:
         super().__init__()
-        self.prototypes = nn.Parameter(torch.randn(count, in_features) / math.sqrt(in_features))
+        self.register_buffer("prototypes", torch.randn(count, in_features) / math.sqrt(in_features))
         self.top = min(top, count)
         self.out_features = self.top
 
@@ -213,6 +224,8 @@ class _PrototypeBranch(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         sims = nn.functional.normalize(x.float(), dim=1) @ nn.functional.normalize(self.prototypes, dim=1).T
+        if self.training:
+            sims = sims.masked_fill(sims > 1 - self.SELF_MATCH, -1.0)
         return sims.topk(self.top, dim=1).values
 
 
@@ -237,17 +250,24 @@ class CNNMINT(nn.Module):
     larger than 28x28 are average-pooled to at most 28x28, then a 1x1 conv to
     ``channels[0]``, then one 3x3 stride-2 conv-BN-ReLU per entry of
     ``channels``, global average pooling); every ``(C,)`` tap through BN-Linear-ReLU to
-    ``channels[-1]`` features.  Branch outputs are concatenated in tap order and fed to
-    an MLP with ``hidden`` widths ending in one logit.
+    ``channels[-1]`` features.  Branch outputs (and the prototype similarities) are
+    concatenated in tap order, normalised by ``BatchNorm1d`` (``input_norm``) and fed to an
+    MLP with ``hidden`` widths ending in one logit.
+
+    ``flip``: while training, each map is mirrored left-right with probability 1/2 (data
+    augmentation; face-recognition models are trained on mirrored faces too, and a small
+    CNN over maps of a few thousand faces otherwise overfits their spatial layout).
     """
 
     def __init__(self, tap_shapes: Mapping[str, Sequence[int]],
                  channels: Sequence[int] = (32, 64), hidden: Sequence[int] = (128,),
-                 dropout: float = 0.2, prototypes: int = 0) -> None:
+                 dropout: float = 0.2, prototypes: int = 0, flip: bool = False) -> None:
         super().__init__()
         self.tap_shapes = _normalise_shapes(tap_shapes)
         self.tap_names = tuple(self.tap_shapes)
         channels = _check_sizes("channels", channels, allow_empty=False)
+        if not isinstance(flip, bool):
+            raise ValueError(f"flip must be true or false, got {flip!r}")
         hidden = _check_sizes("hidden", hidden, allow_empty=True)
         dropout = _check_dropout(dropout)
         branches: list[nn.Module] = []
@@ -255,7 +275,7 @@ class CNNMINT(nn.Module):
             if len(shape) == 1:
                 branches.append(_VectorBranch(shape[0], channels[-1]))
             elif len(shape) == 3:
-                branches.append(_MapBranch(shape[0], channels, shape[1:]))
+                branches.append(_MapBranch(shape[0], channels, shape[1:], flip))
             else:
                 raise ValueError(f"tap {name!r}: CNNMINT needs (C,) or (C, H, W) shapes, "
                                  f"got {list(shape)}")
@@ -263,6 +283,7 @@ class CNNMINT(nn.Module):
         self.prototype_branches = _prototype_branches(self.tap_shapes, prototypes)
         self.in_features = (sum(b.out_features for b in branches)
                             + sum(b.out_features for b in self.prototype_branches.values()))
+        self.input_norm = nn.BatchNorm1d(self.in_features)
         self.mlp, width = _mlp(self.in_features, hidden, dropout)
         self.head = nn.Linear(width, 1)
 
@@ -277,7 +298,7 @@ class CNNMINT(nn.Module):
             parts.append(branch(_as_normal(x).float()))
             if name in self.prototype_branches:
                 parts.append(self.prototype_branches[name](x))
-        z = torch.cat(parts, dim=1)
+        z = self.input_norm(torch.cat(parts, dim=1))
         return self.head(self.mlp(z)).squeeze(1)
 
     def initialise_prototypes(self, members: Mapping[str, torch.Tensor], seed: int = 0) -> None:
@@ -289,8 +310,8 @@ MINT_KINDS: dict[str, type[nn.Module]] = {"mlp": VanillaMINT, "cnn": CNNMINT}
 
 # Defaults as JSON/TOML-friendly values (lists, not tuples).
 _DEFAULTS: dict[str, dict[str, object]] = {
-    "mlp": {"hidden": [256, 64], "dropout": 0.2, "prototypes": 1024},
-    "cnn": {"channels": [4, 8], "hidden": [128], "dropout": 0.2, "prototypes": 1024},
+    "mlp": {"hidden": [256, 64], "dropout": 0.5, "prototypes": 1024},
+    "cnn": {"channels": [4, 8], "hidden": [128], "dropout": 0.5, "prototypes": 1024, "flip": True},
 }
 
 
