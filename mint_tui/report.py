@@ -717,15 +717,18 @@ def _write_identities(out: IO[str], header: dict[str, Any]) -> None:
         out.write("<p>No identity-level test was run in this audit (it is run with <code>mint-tui audit "
                   "--identity NAME</code> or <code>--group-by folder</code>).</p></section>\n")
         return
-    out.write("<p>One person's faces combined: the statistic is their mean MINT score; its p-value is a rank test "
+    out.write("<p>One person's faces combined: the statistic is their combined score, the probability whose log-odds are "
+              "the mean log-odds of their MINT scores; its p-value is a rank test "
               "against identity-level null values from the pair's calibration non-member identities, "
               "p = (1 + #{null identities scoring at least as high}) / (1 + number of null identities). "
               "<b>member</b> means the null hypothesis \"this person's photos were not in the training data\" is "
-              "rejected at the level alpha; <b>not-shown</b> means it is not. The guarantee assumes a non-member "
+              "rejected: p is at most the cut-off, the rank level below alpha that keeps the false-positive rate at "
+              "or under alpha for this pair's own calibration sample with 95 % confidence; <b>not-shown</b> means "
+              "it is not. The guarantee assumes a non-member "
               "person is exchangeable with the calibration identities (same population and kind of photo).</p>")
     out.write('<table class="identities"><thead><tr><th>name</th><th class="num">faces</th>'
-              '<th class="num">mean score</th><th class="num">p-value</th><th class="num">alpha</th>'
-              '<th class="num">null identities</th><th>verdict</th><th>explanation</th></tr></thead><tbody>')
+              '<th class="num">combined score</th><th class="num">p-value</th><th class="num">alpha</th>'
+              '<th class="num">p cut-off</th><th class="num">null identities</th><th>verdict</th><th>explanation</th></tr></thead><tbody>')
     for d in idents:
         if hasattr(d, "to_dict"):  # an IdentityResult, from a caller's own header
             d = d.to_dict()
@@ -739,7 +742,7 @@ def _write_identities(out: IO[str], header: dict[str, Any]) -> None:
         out.write(f'<tr class="identity"><td>{_e(d.get("name", "–"))}</td>'
                   f'<td class="num">{_e(d.get("faces", "–"))}</td>'
                   f'<td class="num">{_fmt(d.get("statistic"))}</td><td class="num">{_fmt(d.get("p_value"))}</td>'
-                  f'<td class="num">{_fmt(d.get("alpha"), 3)}</td>'
+                  f'<td class="num">{_fmt(d.get("alpha"), 3)}</td><td class="num">{_fmt(d.get("level"))}</td>'
                   f'<td class="num">{_e(d.get("null_identities", "–"))}</td><td>{_badge(verdict)}</td>'
                   f"<td>{_e(explanation)}</td></tr>")
     out.write("</tbody></table></section>\n")

@@ -175,7 +175,7 @@ def test_report_escapes_everything(tmp_path):
                        "inconclusive": [0.4, 0.6]},
               "options": {"faces": evil, "detector": "short"},
               "identities": [{"name": evil, "faces": 0, "statistic": float("nan"), "p_value": 1.0, "alpha": 0.05,
-                              "verdict": evil, "null_identities": 3, "min_p_value": 0.25}],
+                              "verdict": evil, "null_identities": 3, "level": 0.0}],
               "interrupted": True}
     rows = [ResultRow(evil, evil, None, None, None, None, "error", evil),
             ResultRow(evil + "\ud800", "0" * 64, 0, (1.0, 2.0, 3.0, 4.0), 0.9, 0.7, "member", evil)]

@@ -113,7 +113,9 @@ async def test_group_a_person_run_and_read_the_identity_test(make_app, people_fo
         table = app.main_screen.query_one("#people-table", DataTable)
         assert table.row_count == 2
         cells = [str(c) for c in table.get_row_at(0)]
-        assert cells[:5] == ["Alvaro", "2", f"{want[0]['statistic']:.3f}", f"{want[0]['p_value']:.4f}", "0.200"]
+        assert cells[:5] == ["Alvaro", "2", f"{want[0]['statistic']:.3f}", f"{want[0]['p_value']:.4f}",
+                             f"{want[0]['level']:.4f}"]
+        assert 0 < want[0]["level"] < 0.2  # the p cut-off: stricter than alpha with 20 null identities
         assert cells[5] == want[0]["verdict"]
         assert "Alvaro:" in people_text(app) and f"{want[0]['p_value']:.4f}" in people_text(app)
         title = text_of(app.main_screen.query_one("#people-title"))

@@ -125,14 +125,17 @@ def results_with_people(folder: Path) -> Path:
 
     path = results_file(folder)
     doc = json.loads(path.read_text(encoding="utf-8"))
-    g = 20
+    from mint_tui.identity import rejection_level
+
+    g = 226  # as many null identities as the demo pairs; the cut-off is the one the test would use
+    level = rejection_level(g, 0.05)
     doc["identities"] = [
-        {"name": "Ann Example", "faces": 3, "statistic": 0.6433, "p_value": 1 / 21, "alpha": 0.05, "verdict": "member",
-         "null_identities": g, "min_p_value": 1 / (1 + g)},
-        {"name": "Bob Example", "faces": 1, "statistic": 0.12, "p_value": 17 / 21, "alpha": 0.05,
-         "verdict": "not-shown", "null_identities": g, "min_p_value": 1 / (1 + g)},
+        {"name": "Ann Example", "faces": 3, "statistic": 0.8433, "p_value": 3 / (g + 1), "alpha": 0.05,
+         "verdict": "member", "null_identities": g, "level": level},
+        {"name": "Bob Example", "faces": 1, "statistic": 0.12, "p_value": 180 / (g + 1), "alpha": 0.05,
+         "verdict": "not-shown", "null_identities": g, "level": level},
         {"name": "Cy Example", "faces": 0, "statistic": None, "p_value": 1.0, "alpha": 0.05, "verdict": "no-faces",
-         "null_identities": g, "min_p_value": 1 / (1 + g)},
+         "null_identities": g, "level": level},
     ]
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path

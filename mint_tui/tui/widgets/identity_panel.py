@@ -1,5 +1,5 @@
-"""The people of an audit: the identity-level test of each group (name, faces, mean score, p-value,
-alpha, verdict) and the highlighted person's explanation, below the Results table."""
+"""The people of an audit: the identity-level test of each group (name, faces, combined score, p-value,
+p cut-off, verdict) and the highlighted person's explanation, below the Results table."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from mint_tui.tui.session import AuditSession
 
 IDENTITY_STYLES = {"member": "bold #ff5f5f", "not-shown": "bold #87afd7", "no-faces": "#8a8a8a"}
-COLUMNS = (("person", "name"), ("faces", "faces"), ("mean score", "statistic"), ("p-value", "p_value"),
-           ("alpha", "alpha"), ("verdict", "verdict"))
+COLUMNS = (("person", "name"), ("faces", "faces"), ("combined score", "statistic"), ("p-value", "p_value"),
+           ("p cut-off", "level"), ("verdict", "verdict"))
 
 
 def _num(value: Any, digits: int) -> Text:
@@ -87,7 +87,7 @@ class IdentityPanel(Vertical):
                 faces = d.get("faces")
                 table.add_row(Text(str(d.get("name", "?"))), Text(str(faces if faces is not None else "–"),
                                                                    justify="right"),
-                              _num(d.get("statistic"), 3), _num(d.get("p_value"), 4), _num(d.get("alpha"), 3),
+                              _num(d.get("statistic"), 3), _num(d.get("p_value"), 4), _num(d.get("level"), 4),
                               Text(verdict, style=IDENTITY_STYLES.get(verdict, "")), key=str(i))
             table.display = True
             explain.update(explanation(idents[0]))
