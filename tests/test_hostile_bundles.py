@@ -382,6 +382,8 @@ def mutated_docs(draw):
             for key in path[:-1]:
                 parent = parent[key]
             key = path[-1]
+            if isinstance(parent, dict) != isinstance(key, str):
+                continue  # an earlier mutation turned a list into a table or back (no int keys in TOML)
             action = draw(st.sampled_from(["replace", "delete", "add-sibling"]))
             if action == "replace":
                 parent[key] = draw(toml_values)
