@@ -126,8 +126,10 @@ def combine_scores(scores) -> float:
     return float(1 / (1 + np.exp(-mean_logit)))
 
 
-def null_statistics(external: np.ndarray, external_identity: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
-    """Identity-level null values T_g: combined score of min(k, n_g) photos of each non-member identity g."""
+def null_statistics(external: np.ndarray, external_identity: np.ndarray, k: int, seed: int = 0,
+                    combine=combine_scores) -> np.ndarray:
+    """Identity-level null values T_g: ``combine`` (the combined score) of min(k, n_g) photos of each
+    non-member identity g."""
     external = np.asarray(external, dtype=np.float64)
     groups = np.asarray(external_identity)
     order = np.argsort(groups, kind="stable")
@@ -137,8 +139,14 @@ def null_statistics(external: np.ndarray, external_identity: np.ndarray, k: int,
     for s in np.split(external[order], starts[1:]):
         if len(s) > k:
             s = rng.choice(s, size=k, replace=False)
-        values.append(combine_scores(s))
+        values.append(combine(s))
     return np.asarray(values)
+
+
+def rank_p_value(sorted_null: np.ndarray, t: float) -> float:
+    """(1 + #{null values >= t}) / (1 + number of null values); ``sorted_null`` in increasing order."""
+    g = len(sorted_null)
+    return (1 + g - int(np.searchsorted(sorted_null, t, side="left"))) / (1 + g)
 
 
 class IdentityTest:
@@ -156,12 +164,8 @@ class IdentityTest:
             raise ValueError("the pair's calibration scores hold no non-member identities")
         self.alpha, self.seed = alpha, seed
         self._null: dict[int, np.ndarray] = {}
-        self._levels: dict[int, float] = {}
-
-    def level(self, g: int) -> float:
-        if g not in self._levels:
-            self._levels[g] = rejection_level(g, self.alpha)
-        return self._levels[g]
+        self.null_identities = len(np.unique(self.external_identity))  # G: one null value per identity
+        self.level = rejection_level(self.null_identities, alpha)
 
     def null(self, k: int) -> np.ndarray:
         if k not in self._null:
@@ -170,13 +174,11 @@ class IdentityTest:
 
     def __call__(self, name: str, scores: Sequence[float | None]) -> IdentityResult:
         scores = np.asarray([s for s in scores if s is not None and np.isfinite(s)], dtype=np.float64)
-        null = self.null(max(len(scores), 1))
-        g = len(null)
-        level = self.level(g)
+        g, level = self.null_identities, self.level
         if len(scores) == 0:
             return IdentityResult(name, 0, float("nan"), 1.0, self.alpha, "no-faces", g, level)
         t = combine_scores(scores)
-        p = (1 + g - int(np.searchsorted(null, t, side="left"))) / (1 + g)
+        p = rank_p_value(self.null(len(scores)), t)
         verdict = "member" if level > 0 and p <= level + 1e-12 else "not-shown"
         return IdentityResult(name, len(scores), t, p, self.alpha, verdict, g, level)
 

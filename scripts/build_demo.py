@@ -206,7 +206,7 @@ def stage_identity(lfw: Path, work: Path, seed: int, alpha: float = 0.05) -> Non
     identities of mint_test_external with >= 2 photos; k = 1, 2, 4, 8 photos (where a person has them)."""
     import numpy as np
 
-    from mint_tui.identity import IdentityTest
+    from mint_tui.identity import IdentityTest, null_statistics, rank_p_value
     from mint_tui.pairs.bundle import load_pair
     from mint_tui.train.data import identity_of, load_faces, read_image_list
     from mint_tui.train.evaluate import prepare_settings, score_faces
@@ -214,18 +214,14 @@ def stage_identity(lfw: Path, work: Path, seed: int, alpha: float = 0.05) -> Non
     splits, images = lfw / "splits", lfw / "images"
     results = {}
 
-    def plain_mean_p(cal: dict, k: int, t: float) -> float:
-        """For comparison only: the same rank test on the plain mean of probabilities (the statistic
-        mint-tui used before the combined score; see mint_tui/identity.py)."""
-        ext, ids = np.asarray(cal["external"], float), np.asarray(cal["external_identity"])
-        r = np.random.default_rng(seed)
-        null = np.sort([s.mean() if len(s) <= k else r.choice(s, k, replace=False).mean()
-                        for s in (ext[ids == g] for g in np.unique(ids))])
-        return (1 + len(null) - int(np.searchsorted(null, t, side="left"))) / (1 + len(null))
-
     for kind in ("cnn", "mlp"):
         pair = load_pair(work / f"demo-lfw-{kind}.mintpair")
         test = IdentityTest(pair.calibration_scores, alpha, seed)
+        cal = pair.calibration_scores
+        # For comparison only: the method mint-tui used first (the same rank test on the plain mean of
+        # the probabilities, member when p <= alpha); see mint_tui/identity.py.
+        plain_null = {k: np.sort(null_statistics(cal["external"], cal["external_identity"], k, seed, np.mean))
+                      for k in (1, 2, 4, 8)}
         settings = prepare_settings(pair)
         rows = {}
         for label, split, min_photos in (("members", "mint_test_members", 1), ("non-members", "mint_test_external", 2)):
@@ -240,11 +236,11 @@ def stage_identity(lfw: Path, work: Path, seed: int, alpha: float = 0.05) -> Non
                 eligible = [v for v in people.values() if len(v) >= k]
                 drawn = [rng.choice(v, size=k, replace=False) for v in eligible]
                 verdicts = [test("x", list(d)).verdict == "member" for d in drawn]
-                plain = [plain_mean_p(pair.calibration_scores, k, float(d.mean())) <= alpha for d in drawn]
+                plain = [rank_p_value(plain_null[k], float(d.mean())) <= alpha for d in drawn]
                 rows.setdefault(str(k), {})[label] = {
                     "identities": len(eligible), "positive_rate": float(np.mean(verdicts)) if verdicts else None,
                     "positive_rate_plain_mean": float(np.mean(plain)) if plain else None}
-        results[kind] = {"alpha": alpha, "null_identities": len(test.null(1)), "by_k": rows}
+        results[kind] = {"alpha": alpha, "null_identities": test.null_identities, "by_k": rows}
         log(f"identity test {kind}: " + ", ".join(
             f"k={k}: TPR {r['members']['positive_rate']} FPR {r['non-members']['positive_rate']}" for k, r in rows.items()))
     (work / "identity.json").write_text(json.dumps(results, indent=2))
