@@ -47,7 +47,7 @@ class RunPane(VerticalScroll):
             yield Input(f"{settings.alpha:g}", type="number", validators=[Number(0, 1)], id="alpha",
                         tooltip="significance level of the identity-level test, between 0 and 1 (default 0.05): "
                                 "a person is called a member when p ≤ alpha")
-            yield Static("identity test: member if p ≤ α", id="alpha-note")
+            yield Static("identity test: error rate ≤ α", id="alpha-note")
         with Horizontal(id="run-buttons"):
             yield Button("Run audit  r", id="run-start", variant="primary")
             yield Button("Cancel  x", id="run-cancel", variant="error", disabled=True)
