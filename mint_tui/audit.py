@@ -26,7 +26,7 @@ from mint_tui.faces.prepare import StageTimes
 if TYPE_CHECKING:
     import torch
 
-    from mint_tui.pairs.bundle import LoadedPair
+    from mint_tui.pairs.loaded import LoadedPair
 
 VERDICTS = ("member", "non-member", "inconclusive", "no-face", "error")
 

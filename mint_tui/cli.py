@@ -270,7 +270,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from mint_tui.audit import VERDICTS, AuditOptions, default_workers, printable, resolve_device, run_audit
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.results import audit_header, atomic_write_text, open_stream, partial_path, results_json, write_output
 
     outputs = {"json": args.json, "jsonl": args.jsonl, "csv": args.csv}
@@ -411,7 +411,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from mint_tui.models.audited import import_checkpoint
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.pairs.manifest import Preprocess
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.fit import MintFitConfig
@@ -465,7 +465,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.audit import resolve_device
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.results import write_output
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
 

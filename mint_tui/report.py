@@ -147,7 +147,8 @@ class _PairInfo:
 
 def _find_pair(header: dict[str, Any], spec: str | None) -> _PairInfo:
     """Look the pair up (``spec`` or the recorded name), load it, compare its bundle hash."""
-    from mint_tui.pairs.bundle import BundleError, load_pair
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.pairs.verify import BundleError
     from mint_tui.pairs.store import PairStore, StoreError
 
     recorded = header.get("pair") if isinstance(header.get("pair"), dict) else {}

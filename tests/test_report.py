@@ -32,7 +32,9 @@ def audit(tmp_path_factory, lfw):
     import cv2
 
     from mint_tui.cli import main
-    from mint_tui.pairs.bundle import load_pair, make_random_pair, write_bundle
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
+    from random_pair import make_random_pair
 
     root = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as mp:

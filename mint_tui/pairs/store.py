@@ -18,13 +18,8 @@ from pathlib import Path
 from typing import Iterator
 
 from mint_tui import paths
-from mint_tui.pairs.bundle import (
-    BUNDLE_SUFFIX,
-    MAX_BUNDLE_BYTES,
-    BundleError,
-    inspect_bundle,
-    read_manifest,
-)
+from mint_tui.pairs.bundle import BUNDLE_SUFFIX, inspect_bundle, read_manifest
+from mint_tui.pairs.verify import MAX_BUNDLE_BYTES, BundleError
 from mint_tui.pairs.manifest import SLUG_RE, Manifest
 
 try:  # POSIX

@@ -222,7 +222,7 @@ class MintApp(App[int]):
 
     @work(thread=True, group="pairs-change")
     def install_worker(self, path: Path, replace: bool) -> None:
-        from mint_tui.pairs.bundle import BundleError
+        from mint_tui.pairs.verify import BundleError
         from mint_tui.pairs.store import PairExistsError, StoreError
 
         try:

@@ -96,7 +96,7 @@ def verify_pair(name: str):
 
 
 def bundle_sha256(path: str | os.PathLike[str]) -> str:
-    from mint_tui.pairs.bundle import file_sha256
+    from mint_tui.fileio import file_sha256
 
     return file_sha256(path)
 
@@ -110,7 +110,7 @@ class PairCache:
         self._lock = threading.Lock()
 
     def load(self, path: Path, device: str):
-        from mint_tui.pairs.bundle import load_pair
+        from mint_tui.pairs.loaded import load_pair
 
         st = path.stat()
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size, device)

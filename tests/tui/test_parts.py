@@ -30,7 +30,7 @@ def test_copied_constants_match_the_core():
 def test_tui_modules_do_not_import_heavy_libraries():
     code = ("import sys; import mint_tui.tui.app, mint_tui.tui.screens.help, mint_tui.tui.screens.export, "
             "mint_tui.tui.screens.pick_file; "
-            "heavy = [m for m in ('torch', 'mediapipe', 'cv2', 'numpy', 'mint_tui.audit', 'mint_tui.pairs.bundle', "
+            "heavy = [m for m in ('torch', 'mediapipe', 'cv2', 'numpy', 'mint_tui.audit', 'mint_tui.pairs.loaded', "
             "'mint_tui.results', 'mint_tui.pairs') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
