@@ -42,16 +42,19 @@ def default_file_mode() -> int:
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], *, binary: bool = False,
-                 check: Callable[[Path], None] | None = None) -> Iterator[IO[Any]]:
+                 check: Callable[[Path], object] | None = None, destination: Callable[[Path], Path] | None = None,
+                 prefix: str | None = None) -> Iterator[IO[Any]]:
     """Write ``path`` all or nothing: yields a file object on a temp file beside it.
 
     On a clean exit the temp file is fsynced, ``check(temp_path)`` runs when given (it may raise
-    to refuse the file), the temp file is renamed onto ``path`` and the folder fsynced. On any
-    exception the temp file is removed and ``path`` is left as it was.
+    to refuse the file), ``destination(temp_path)`` when given names the file to rename onto
+    instead of ``path``, in the same folder (the pair store names a bundle after the manifest it
+    has just verified; it may raise too), the temp file is renamed and the folder fsynced. On any exception the temp file is removed and the destination is left
+    as it was. ``prefix`` names the temp file (default ``.NAME.``; it always ends in ``.tmp``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=prefix or f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, default_file_mode())  # an ordinary file, as open() would make it
         if binary:
@@ -64,6 +67,8 @@ def atomic_write(path: str | os.PathLike[str], *, binary: bool = False,
             os.fsync(fh.fileno())
         if check is not None:
             check(Path(tmp))
+        if destination is not None:
+            path = destination(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

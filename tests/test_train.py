@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mint_tui.train.fit import split_three
-from mint_tui.train.metrics import (best_threshold, binary_metrics, inconclusive_band, roc_auc, roc_curve,
+from mint_tui.metrics import (best_threshold, binary_metrics, inconclusive_band, roc_auc, roc_curve,
                                     tpr_at_fpr)
 
 

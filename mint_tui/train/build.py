@@ -24,7 +24,7 @@ from mint_tui.train.activations import extract_activations, state_digest
 from mint_tui.train.data import identity_of, load_faces
 from mint_tui.train.evaluate import evaluate_pair
 from mint_tui.train.fit import MintFitConfig, fit_mint, predict, split_three
-from mint_tui.train.metrics import best_threshold, binary_metrics, inconclusive_band
+from mint_tui.metrics import best_threshold, binary_metrics, inconclusive_band
 
 
 @dataclass

@@ -19,6 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from mint_tui.imagefiles import count_images
 from mint_tui.tui import core
 from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
                                   RowsArrived, RunFinished, RunPhase, RunStarted, SelectionCounted, calibration_of,
@@ -385,7 +386,7 @@ class MintApp(App[int]):
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
-        n = core.count_images(paths, lambda: worker.is_cancelled or generation != self._count_generation)
+        n = count_images(paths, lambda: worker.is_cancelled or generation != self._count_generation)
         if not worker.is_cancelled:
             self.post_message(SelectionCounted(n, generation))
 
