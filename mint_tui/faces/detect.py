@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mint_tui.options import DEFAULT_DETECTOR
 from mint_tui.paths import detector_dir
 
 #: Detector models shipped in mint_tui/assets/detector (see its README): name -> file.
@@ -20,7 +21,6 @@ DETECTOR_MODELS = {
     "short": "face_detection_short_range.tflite",
     "full": "face_detection_full_range_sparse.tflite",
 }
-DEFAULT_DETECTOR = "short"
 
 
 @dataclass(frozen=True)

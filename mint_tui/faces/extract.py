@@ -12,10 +12,8 @@ import numpy as np
 from mint_tui.faces.align import align_face
 from mint_tui.faces.detect import FaceDetector
 from mint_tui.faces.image import cv2
+from mint_tui.options import FACE_POLICIES
 
-#: largest: the biggest detected face; all: every detected face; aligned: the image is
-#: already an aligned crop, skip detection and resize it.
-FACE_POLICIES = ("largest", "all", "aligned")
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Integer, Number
 from textual.widgets import Button, Input, Label, Select, Static
 
+from mint_tui.options import DEFAULT_ALPHA, FACE_POLICIES, MAX_BATCH_SIZE
+
 if TYPE_CHECKING:
     from mint_tui.tui.app import MintApp
 
 DEVICE_CHOICES = [("auto (CUDA when found)", "auto"), ("CPU", "cpu"), ("CUDA", "cuda")]
-FACE_CHOICES = [
-    ("largest face of each image", "largest"),
-    ("every face found", "all"),
-    ("images are aligned crops", "aligned"),
-]
+FACE_CHOICES = [(label, policy) for policy, label in FACE_POLICIES.items()]
 
 
 class RunPane(VerticalScroll):
@@ -41,11 +39,11 @@ class RunPane(VerticalScroll):
             yield Select(FACE_CHOICES, value=settings.faces, allow_blank=False, id="faces", type_to_search=False)
         with Horizontal(classes="field"):
             yield Label("Batch size", classes="field-label")
-            yield Input(str(settings.batch_size), type="integer", validators=[Integer(1, 4096)], id="batch-size",
-                        tooltip="faces per model batch (1 to 4096)")
+            yield Input(str(settings.batch_size), type="integer", validators=[Integer(1, MAX_BATCH_SIZE)], id="batch-size",
+                        tooltip=f"faces per model batch (1 to {MAX_BATCH_SIZE})")
             yield Label("Alpha", classes="field-label", id="alpha-label")
             yield Input(f"{settings.alpha:g}", type="number", validators=[Number(0, 1)], id="alpha",
-                        tooltip="significance level of the identity-level test, between 0 and 1 (default 0.05): "
+                        tooltip=f"significance level of the identity-level test, between 0 and 1 (default {DEFAULT_ALPHA:g}): "
                                 "a person is called a member when p ≤ alpha")
             yield Static("identity test: error rate ≤ α", id="alpha-note")
         with Horizontal(id="run-buttons"):
