@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +36,6 @@ def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Pa
 def identity_of(path: Path) -> str:
     """LFW-style identity: the name of the folder holding the photo."""
     return Path(path).parent.name
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass
