@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
+from mint_tui.options import (DEFAULT_ALPHA, DEFAULT_BATCH_SIZE, DEFAULT_DETECTOR, DEFAULT_FACE_POLICY, DETECTORS,
+                              FACE_POLICIES, AuditOptions)
 from mint_tui.report import DEFAULT_MAX_CROPS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -52,24 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("paths", nargs="+", metavar="PATH")
     _add_pair_option(audit)
     audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
-    audit.add_argument("--faces", default="largest", choices=("largest", "all", "aligned"),
+    audit.add_argument("--faces", default=DEFAULT_FACE_POLICY, choices=tuple(FACE_POLICIES),
                        help="largest face per image, every face, or images that are already aligned crops "
-                            "(no detection) (default: largest)")
-    audit.add_argument("--batch-size", type=int, default=32, metavar="N", help="faces per model batch (default: 32)")
+                            f"(no detection) (default: {DEFAULT_FACE_POLICY})")
+    audit.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                       help=f"faces per model batch (default: {DEFAULT_BATCH_SIZE})")
     audit.add_argument("--workers", type=int, default=None, metavar="N",
                        help="threads that read, decode and detect faces (default: one per 4 CPU cores on --device cpu, "
                             "up to 8 on cuda)")
     audit.add_argument("--threads", type=int, default=None, metavar="N",
                        help="CPU threads of the models on --device cpu (default: torch's own, one per core)")
-    audit.add_argument("--detector", default="short", choices=("short", "full"),
+    audit.add_argument("--detector", default=DEFAULT_DETECTOR, choices=tuple(DETECTORS),
                        help="BlazeFace short-range (close-up faces) or full-range (small/far faces) model")
     ident = audit.add_mutually_exclusive_group()
     ident.add_argument("--identity", metavar="NAME",
                        help="all the given images show one person: also run the identity-level test on them")
     ident.add_argument("--group-by", choices=("folder",),
                        help="one person per sub-folder: run the identity-level test for each")
-    audit.add_argument("--alpha", type=float, default=0.05,
-                       help="significance level of the identity-level test (default: 0.05)")
+    audit.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+                       help=f"significance level of the identity-level test (default: {DEFAULT_ALPHA:g})")
     audit.add_argument("--json", metavar="FILE|-", help="write results as one JSON document ('-' for standard output)")
     audit.add_argument("--jsonl", metavar="FILE|-",
                        help="stream results as JSON Lines: a header line, then one row per line ('-' for "
@@ -175,22 +177,14 @@ def _store():
 
 
 def resolve_pair_path(spec: str | None) -> Path:
-    """A pair name from the store or a path to a .mintpair file -> the bundle path."""
-    from mint_tui.pairs.store import PairNotFoundError
+    """A pair name from the store or a path to a .mintpair file -> the bundle path (a usage error
+    when there is none)."""
+    from mint_tui.session import PairUnavailable, resolve_pair
 
-    if spec and (spec.endswith(".mintpair") or "/" in spec) and Path(spec).is_file():
-        return Path(spec)
-    store = _store()
-    name = spec or store.default_pair_name()
-    if name is None:
-        raise UsageError("no pair is installed; install one with `mint-tui pairs install FILE`")
     try:
-        entry = store.get(name)
-    except PairNotFoundError as exc:
+        return resolve_pair(spec)
+    except PairUnavailable as exc:
         raise UsageError(str(exc)) from None
-    if getattr(entry, "error", None):
-        raise UsageError(f"pair {name!r} is unusable: {entry.error}")
-    return entry.path
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
@@ -275,132 +269,61 @@ def _table_line(row) -> str:
     return f"{row.verdict:<13} {score:>6} {face:>4}  {row.path}{note}"
 
 
-@dataclass
-class _Scored:
-    path: str
-    score: float | None
-
-
 def cmd_audit(args: argparse.Namespace) -> int:
     import dataclasses
     import signal
-    from collections import Counter
 
-    from mint_tui.audit import VERDICTS, AuditOptions, default_workers, printable, resolve_device, run_audit
-    from mint_tui.pairs.loaded import load_pair
-    from mint_tui.fileio import atomic_write_text
-    from mint_tui.results import audit_header, open_stream, partial_path, results_json, write_output
+    from mint_tui.audit import printable
+    from mint_tui.session import AuditRequest, Exports, RequestError, everyone_is, one_person_per_folder, open_audit, run
 
-    outputs = {"json": args.json, "jsonl": args.jsonl, "csv": args.csv}
-    given = {kind: dest for kind, dest in outputs.items() if dest is not None}
-    if sum(dest == "-" for dest in given.values()) > 1:
-        raise UsageError("only one of --json, --jsonl and --csv can write to standard output")
-    files = [Path(dest).resolve() for dest in given.values() if dest != "-"]
-    if len(set(files)) != len(files):
-        raise UsageError("--json, --jsonl and --csv must name different files")
-    for kind in ("json", "jsonl", "csv"):
-        if outputs[kind] not in (None, "-") and partial_path(outputs[kind]).exists():
-            raise UsageError(f"{partial_path(outputs[kind])} exists: it may hold the results of an interrupted "
-                             "audit; move or delete it first")
     try:
+        exports = Exports({"json": args.json, "jsonl": args.jsonl, "csv": args.csv})
         extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
         options = AuditOptions(faces=args.faces, batch_size=args.batch_size, device=args.device,
                                detector=args.detector, **extra)
-        device = resolve_device(options.device)
-        options.workers = options.workers or default_workers(device)  # recorded in the header
-    except ValueError as exc:
+        people = (everyone_is(args.identity, args.paths) if args.identity
+                  else one_person_per_folder(args.paths) if args.group_by else [])
+        request = AuditRequest(list(args.paths), args.pair, options, people, args.alpha)
+    except (RequestError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    pair = load_pair(resolve_pair_path(args.pair), device=str(device))
-    identity = None
-    if args.identity or args.group_by:
-        from mint_tui.identity import IdentityTest
-
-        try:
-            identity = IdentityTest(pair.calibration_scores, args.alpha)
-        except ValueError as exc:
-            raise UsageError(f"identity test: {exc}") from None
-    header = audit_header(pair, str(device), options)
-    table = not given
-    if table:
-        print(f"pair {pair.manifest.pair.name}  device {device}  threshold {pair.manifest.calibration.threshold:.3f}")
-        print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
-    streams = []
     try:
-        for kind in ("jsonl", "csv"):
-            if outputs[kind] is not None:
-                streams.append(open_stream(kind, outputs[kind], header))
-    except BaseException:
-        for stream in streams:
-            stream.abandon()
-            if stream.partial is not None:
-                stream.partial.unlink(missing_ok=True)  # nothing was audited yet
-        raise
-    rows = []  # kept only for --json, which is one document written at the end
-    scored = []  # light (path, score) records for the identity test
-    counts: Counter[str] = Counter()
+        audit = open_audit(request)  # a refused bundle is not a usage error: exit status 1
+    except RequestError as exc:
+        raise UsageError(str(exc)) from None
+    if audit.identity_problem:
+        raise UsageError(f"identity test: {audit.identity_problem}")
+    table = not exports
     bar = _ProgressBar()
-    cancel = threading.Event()
-    interrupted = False
+    if table:
+        print(f"pair {audit.pair.manifest.pair.name}  device {audit.device}  "
+              f"threshold {audit.pair.manifest.calibration.threshold:.3f}")
+        print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
+
+    def show(row) -> None:
+        bar.close()
+        print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
 
     def on_sigterm(signum, frame):
         raise KeyboardInterrupt
 
     in_main = threading.current_thread() is threading.main_thread()
     old_term = signal.signal(signal.SIGTERM, on_sigterm) if in_main else None
-    results = run_audit(args.paths, pair, options, progress=bar, cancel=cancel)
     try:
-        try:
-            for row in results:
-                counts[row.verdict] += 1
-                if identity is not None:
-                    scored.append(_Scored(row.path, row.score))
-                if args.json is not None:
-                    rows.append(row)
-                for stream in streams:
-                    stream.write(row)
-                if table:
-                    bar.close()
-                    print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
-        except KeyboardInterrupt:
-            interrupted = True
-            cancel.set()
-        finally:
-            try:
-                results.close()
-            finally:
-                if in_main:
-                    signal.signal(signal.SIGTERM, old_term)
-                bar.close()
-    except BaseException:
-        # A crash: keep every row computed so far where it cannot be mistaken for a finished audit.
-        for stream in streams:
-            stream.abandon()
-        if args.json not in (None, "-"):
-            atomic_write_text(partial_path(args.json), results_json(header, rows, interrupted=True))
-        raise
-    identities = None
-    if identity is not None:
-        from mint_tui.identity import group_rows
-
-        groups = group_rows(scored, name=args.identity)
-        identities = [identity(name, [r.score for r in members]) for name, members in groups.items()]
-    saved = [str(path) for path in (stream.finish(interrupted) for stream in streams) if path is not None]
-    if args.json is not None:
-        write_output(args.json, results_json(header, rows, interrupted, identities))
-        if args.json != "-":
-            saved.append(args.json)
-    total = sum(counts.values())
-    summary = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
+        outcome = run(audit, exports, on_row=show if table else None, progress=bar)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, old_term)
+        bar.close()
     out = sys.stdout if table else sys.stderr
-    if interrupted:
-        where = f" in {', '.join(saved)}" if saved else ""
-        print(f"interrupted: {total} results kept{where}", file=sys.stderr)
-    print(f"{total} results: {summary or 'nothing audited'}", file=out)
-    for result in identities or ():
+    if outcome.interrupted:
+        where = f" in {', '.join(outcome.saved)}" if outcome.saved else ""
+        print(f"interrupted: {outcome.total} results kept{where}", file=sys.stderr)
+    print(f"{outcome.total} results: {outcome.summary()}", file=out)
+    for result in outcome.identities or ():
         print(f"identity test  {result.explanation}", file=out)
-    if interrupted:
+    if outcome.interrupted:
         return 130  # as a shell reports a process stopped by Ctrl-C
-    if not total or counts["error"] == total:
+    if not outcome.total or outcome.counts["error"] == outcome.total:
         return EXIT_FAILED
     return EXIT_OK
 

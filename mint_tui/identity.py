@@ -63,7 +63,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-DEFAULT_ALPHA = 0.05
+from mint_tui.options import DEFAULT_ALPHA
+
 #: Probability, over calibration samples, that the false-positive rate given the pair's own
 #: calibration sample is at most alpha.
 CONFIDENCE = 0.95
@@ -187,17 +188,3 @@ def identity_test(name: str, scores: Sequence[float | None], calibration_scores:
                   alpha: float = DEFAULT_ALPHA, seed: int = 0) -> IdentityResult:
     """Combine one person's face scores into a p-value against the pair's non-member identities."""
     return IdentityTest(calibration_scores, alpha, seed)(name, scores)
-
-
-def group_rows(rows, by: str = "folder", name: str | None = None) -> dict[str, list]:
-    """Group audit rows into identities: one named identity (all rows) or one per parent folder."""
-    from pathlib import Path
-
-    if name is not None:
-        return {name: list(rows)}
-    if by != "folder":
-        raise ValueError(f"unknown grouping {by!r}")
-    groups: dict[str, list] = {}
-    for row in rows:
-        groups.setdefault(Path(row.path).parent.name or ".", []).append(row)
-    return groups

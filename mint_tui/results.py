@@ -36,7 +36,8 @@ from typing import IO, Any
 
 from mint_tui import __version__
 from mint_tui.fileio import atomic_write_text, fsync_dir
-from mint_tui.audit import VERDICTS, AuditOptions, ResultRow
+from mint_tui.audit import ResultRow
+from mint_tui.options import VERDICTS, AuditOptions
 
 FORMAT = "mint-tui/audit"
 FORMAT_VERSION = 1
@@ -73,13 +74,15 @@ def summarize(rows: Iterable[ResultRow]) -> dict[str, int]:
 
 
 def results_json(header: dict[str, Any], rows: list[ResultRow], interrupted: bool = False,
-                 identities: list | None = None) -> str:
+                 identities: list[dict[str, Any]] | None = None) -> str:
+    """One JSON document: the header, the summary, the identity-level results (as
+    ``IdentityResult.to_dict()``) when the test was run, and the rows."""
     doc = dict(header)
     if interrupted:
         doc["interrupted"] = True
     doc["summary"] = summarize(rows)
     if identities is not None:
-        doc["identities"] = [i.to_dict() for i in identities]
+        doc["identities"] = list(identities)
     doc["results"] = [r.to_dict() for r in rows]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

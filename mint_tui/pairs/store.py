@@ -73,10 +73,6 @@ class PairEntry:
     manifest: Manifest | None
     error: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
 
 def _entry_for(path: Path, builtin: bool) -> PairEntry:
     stem = path.name[: -len(BUNDLE_SUFFIX)]

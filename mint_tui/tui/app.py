@@ -21,9 +21,10 @@ from textual.screen import Screen
 
 from mint_tui.imagefiles import count_images
 from mint_tui.tui import core
-from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
-                                  RowsArrived, RunFinished, RunPhase, RunStarted, SelectionCounted, calibration_of,
-                                  common_folder, display_path, group_label, selection_root)
+from mint_tui.options import DEFAULT_ALPHA, AuditOptions
+from mint_tui.session import PER_FOLDER, AuditRequest, display_path, recorded_calibration
+from mint_tui.tui.session import (AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded, RowsArrived, RunFinished,
+                                  RunPhase, RunStarted, SelectionCounted, common_folder, group_label, selection_root)
 from mint_tui.tui.settings import Settings, load_settings
 from mint_tui.tui.settings import save_settings as write_settings
 
@@ -59,7 +60,7 @@ class MintApp(App[int]):
         self.pair_name: str | None = None
         self.devices: core.DeviceInfo | None = None
         self.session = AuditSession()
-        self.request: core.RunRequest | None = None
+        self.request: AuditRequest | None = None
         self.report_cancel: Any = None  # the threading.Event of the report being written
         self.running = False
         self.last_progress: Any = None
@@ -117,14 +118,6 @@ class MintApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - shown in the Pair tab
             self.post_message(PairsLoaded([], None, error=f"{type(exc).__name__}: {exc}"))
         self.post_message(DevicesFound(core.detect_devices()))
-
-    @work(thread=True, exclusive=True, group="pairs")
-    def reload_pairs(self) -> None:
-        try:
-            entries, default = core.list_pairs()
-            self.post_message(PairsLoaded(entries, default))
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(PairsLoaded([], None, error=f"{type(exc).__name__}: {exc}"))
 
     # ================================================================ panes
     def pane(self, name: str) -> Any:
@@ -212,13 +205,14 @@ class MintApp(App[int]):
         return self.pane("pairs-pane").highlighted_name() or self.pair_name
 
     def action_install_pair(self) -> None:
+        from mint_tui.pairs.bundle import BUNDLE_SUFFIX
         from mint_tui.tui.screens.pick_file import PickFileScreen
 
         def picked(path: Path | None) -> None:
             if path is not None:
                 self.install_worker(path, False)
 
-        self.push_screen(PickFileScreen("Install a pair (.mintpair file)", (core.PAIR_SUFFIX,), self.start_folder),
+        self.push_screen(PickFileScreen("Install a pair (.mintpair file)", (BUNDLE_SUFFIX,), self.start_folder),
                          picked)
 
     @work(thread=True, group="pairs-change")
@@ -453,9 +447,10 @@ class MintApp(App[int]):
             self.notify("CUDA was chosen but no CUDA device was found: choose auto or CPU", severity="error")
             self.show_tab("run")
             return
-        request = core.RunRequest([str(p) for p in self.selection], entry.path, faces, batch, device,
-                                  people=[(str(p), self.selection[p], name) for p, name in self.groups.items()],
-                                  alpha=alpha or core.DEFAULT_ALPHA)
+        options = AuditOptions(faces=faces, batch_size=batch, device=device, keep_crops=True)
+        people = [(str(p), name) for p, name in self.groups.items()]
+        request = AuditRequest([str(p) for p in self.selection], str(entry.path), options, people,
+                               alpha or DEFAULT_ALPHA)
         if self.session.unsaved:
             from mint_tui.tui.screens.confirm import ConfirmScreen
 
@@ -469,7 +464,7 @@ class MintApp(App[int]):
             return
         self._start_run(request)
 
-    def _start_run(self, request: core.RunRequest) -> None:
+    def _start_run(self, request: AuditRequest) -> None:
         self.request = request
         self.running = True
         self.last_progress = None
@@ -484,29 +479,26 @@ class MintApp(App[int]):
         self.audit_worker(request)
 
     @work(thread=True, exclusive=True, group="audit")
-    def audit_worker(self, request: core.RunRequest) -> None:
+    def audit_worker(self, request: AuditRequest) -> None:
+        from mint_tui.session import open_audit, run
+
         try:
             self.post_message(RunPhase("loading the pair (first run: a few seconds)…"))
-            device = core.resolve_device(request.device)
-            options = core.audit_options(request)
-            pair = self.pair_cache.load(request.pair_path, device)
-            self.post_message(RunStarted(core.audit_header(pair, device, options), pair.manifest, device))
+            audit = open_audit(request, load=self.pair_cache.load)
+            self.post_message(RunStarted(audit.header, audit.pair.manifest, audit.device))
             pending: list[Any] = []
-            every: list[Any] = []  # for the identity test at the end
 
             def progress(p: Any) -> None:  # called after each batch's rows were yielded
                 rows = pending[:]
                 pending.clear()
                 self.post_message(RowsArrived(rows, p))
 
-            for row in core.run_audit(request, pair, options, progress):
-                pending.append(row)
-                every.append(row)
+            outcome = run(audit, on_row=pending.append, progress=progress)
             self.post_message(RowsArrived(pending[:], None))
             if request.people:
-                self.post_message(RunPhase("identity-level test of the grouped people…"))
-                self.post_message(IdentitiesComputed(*core.identity_results(request, pair, every)))
-            self.post_message(RunFinished(request.cancel.is_set()))
+                identities = None if outcome.identities is None else [i.to_dict() for i in outcome.identities]
+                self.post_message(IdentitiesComputed(identities, core.identity_note(audit)))
+            self.post_message(RunFinished(outcome.interrupted))
         except Exception as exc:  # noqa: BLE001 - the run ends with the reason on screen
             self.post_message(RunFinished(request.cancel.is_set(), error=str(exc) or type(exc).__name__))
 
@@ -517,7 +509,7 @@ class MintApp(App[int]):
     def on_run_started(self, message: RunStarted) -> None:
         self.session.header = message.header
         self.session.manifest = message.manifest
-        self.session.calibration = calibration_of(message.manifest)
+        self.session.calibration = message.manifest.calibration
         self.pane("run-pane").set_status(f"Auditing on {message.device}: finding faces…")
         self.pane("status-bar").show(f"▶ auditing on {message.device}: finding faces in the first images…")
 
@@ -616,7 +608,9 @@ class MintApp(App[int]):
     @work(thread=True, group="files")
     def export_worker(self, path: Path, fmt: str, session: AuditSession) -> None:
         try:
-            written = core.export_results(path, fmt, session.header, session.rows)
+            from mint_tui.session import export_results
+
+            written = export_results(path, fmt, session.header, session.rows)
         except Exception as exc:  # noqa: BLE001
             self.call_from_thread(self.notify, f"Not saved: {exc}", severity="error", timeout=10)
             return
@@ -734,7 +728,8 @@ class MintApp(App[int]):
         identities = header.get("identities")
         self.session = AuditSession(rows=rows, header=header, origin=path.name, saved=True, manifest=manifest,
                                     manifest_note=note,
-                                    calibration=calibration_of(None, header) or calibration_of(manifest),
+                                    calibration=recorded_calibration(header)
+                                    or (manifest.calibration if manifest is not None else None),
                                     identities=identities if isinstance(identities, list) else None)
         pane = self.pane("results-pane")
         pane.reset(common_folder([r.path for r in rows]))

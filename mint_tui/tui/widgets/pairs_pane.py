@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mint_tui.tui.session import display_path
+from mint_tui.session import display_path
 
 if TYPE_CHECKING:
     from mint_tui.tui.app import MintApp

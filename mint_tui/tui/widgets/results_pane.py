@@ -16,8 +16,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
-from mint_tui.tui.core import VERDICTS
-from mint_tui.tui.session import display_path
+from mint_tui.options import VERDICTS
+from mint_tui.session import display_path
 from mint_tui.tui.widgets.identity_panel import IdentityPanel
 from mint_tui.tui.widgets.image_view import ImageView
 from mint_tui.tui.widgets.verdict_view import VERDICT_STYLES, ScoreGauge, explain, reliability, verdict_text
@@ -179,14 +179,6 @@ class ResultsPane(Vertical):
         self._rebuild_due = False
         self._last_rebuild = time.monotonic()
         self.resort()
-
-    def schedule_rebuild(self) -> None:
-        """Re-sort at most twice a second while rows stream in."""
-        if self._rebuild_due:
-            return
-        delay = max(0.0, 0.5 - (time.monotonic() - self._last_rebuild))
-        self._rebuild_due = True
-        self.set_timer(delay, self.rebuild)
 
     def ordered(self, indices: list[int]) -> list[int]:
         """Row indices in the current sort order."""

@@ -3,13 +3,14 @@ pair's measured reliability."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
-from mint_tui.tui.session import Calibration
+if TYPE_CHECKING:
+    from mint_tui.pairs.manifest import Calibration
 
 VERDICT_STYLES = {
     "member": "bold #ff5f5f",
