@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import threading
@@ -340,11 +341,11 @@ def _json_arg(text: str, what: str) -> dict:
 
 
 def _image_list(spec: str, root: str | None) -> list[Path]:
-    from mint_tui.train.data import read_image_list
+    from mint_tui.train.data import ImageListError, read_image_list
 
     try:
         return read_image_list(spec, root)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ImageListError) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -479,11 +480,30 @@ COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": 
             "tui": cmd_tui}
 
 
+#: OS errors about the user's files and disks (missing, unwritable, full): reported in one line.
+_USER_ERRNOS = {errno.ENOENT, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.EROFS,
+                errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.ELOOP, errno.EMFILE}
+#: Known user errors in modules that load torch: looked up when loaded, never imported here.
+_HEAVY_USER_ERRORS = (("mint_tui.models.audited.checkpoint", "CheckpointError"),
+                      ("mint_tui.models.audited.zoo", "UnknownArchitectureError"))
+
+
 def _is_user_error(exc: BaseException) -> bool:
-    """Refused bundles, unknown pairs, unreadable files: errors to report without a traceback.
-    (The store module is looked up, not imported: it pulls in torch, which must not slow start-up.)"""
-    store = sys.modules.get("mint_tui.pairs.store")
-    return isinstance(exc, (ValueError, KeyError, OSError)) or (store is not None and isinstance(exc, store.StoreError))
+    """The errors that are the user's to mend: a refused bundle or manifest, an unknown or unusable
+    pair, a checkpoint that does not fit, a file or disk problem. They are reported in one line; any
+    other exception is a bug and keeps its traceback."""
+    from mint_tui.pairs.manifest import ManifestError
+    from mint_tui.pairs.store import StoreError
+    from mint_tui.pairs.verify import BundleError
+    from mint_tui.session import RequestError
+
+    known: list[type[BaseException]] = [BundleError, ManifestError, StoreError, RequestError]
+    for module, name in _HEAVY_USER_ERRORS:
+        if module in sys.modules:
+            known.append(getattr(sys.modules[module], name))
+    if isinstance(exc, tuple(known)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _USER_ERRNOS
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -223,3 +223,43 @@ def test_no_module_over_600_lines():
     sizes = {str(p.relative_to(PACKAGE.parent)): len(p.read_text(encoding="utf-8").splitlines())
              for p in PACKAGE.rglob("*.py")}
     assert {p: n for p, n in sizes.items() if n > 600} == {}
+
+
+# ------------------------------------------------------------------ errors
+def test_only_known_user_errors_lose_their_traceback(tmp_path):
+    import errno
+
+    from mint_tui.cli import UsageError, _is_user_error
+    from mint_tui.pairs.store import PairNotFoundError
+    from mint_tui.pairs.verify import BundleError
+
+    assert _is_user_error(BundleError("refused")) and _is_user_error(PairNotFoundError("x", []))
+    assert _is_user_error(PairUnavailable("no pair")) and _is_user_error(FileNotFoundError(errno.ENOENT, "gone", "f"))
+    assert not _is_user_error(ValueError("a bug")) and not _is_user_error(KeyError("a bug"))
+    assert not _is_user_error(OSError("no errno: a bug")) and not _is_user_error(UsageError("handled before"))
+
+
+def test_a_bug_in_a_command_keeps_its_traceback(monkeypatch):
+    import mint_tui.cli as cli
+
+    def broken(args):
+        raise KeyError("not a user error")
+
+    monkeypatch.setitem(cli.COMMANDS, "pairs", broken)
+    with pytest.raises(KeyError):
+        cli.main(["pairs", "list"])
+
+
+def test_an_unreadable_folder_in_a_training_list_is_refused(tmp_path):
+    from test_bad_input import _make_deep_folder
+
+    from mint_tui.train.data import ImageListError, read_image_list
+
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.jpg").write_bytes(b"x")
+    _make_deep_folder(tmp_path / "ok")  # a folder nested beyond PATH_MAX cannot be listed
+    with pytest.raises(ImageListError, match="cannot list folder"):
+        read_image_list(tmp_path / "ok")
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "b.jpg").write_bytes(b"x")
+    assert read_image_list(tmp_path / "flat") == [tmp_path / "flat" / "b.jpg"]

@@ -12,14 +12,21 @@ from mint_tui.imagefiles import find_images
 from mint_tui.paths import user_cache_dir
 
 
+class ImageListError(ValueError):
+    """A folder of the image list cannot be read in full."""
+
+
 def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Path]:
     """A folder (recursive, sorted) or a text file with one path per line ('#' comments).
 
     Relative paths in a list file are resolved against ``root`` (default: the list file's folder).
+    A folder below ``spec`` that cannot be listed raises :class:`ImageListError`.
     """
     spec = Path(spec)
     if spec.is_dir():
         files, problems = find_images([spec])
+        if problems:  # a folder left out would silently change the data set
+            raise ImageListError("; ".join(f"{folder}: {why}" for folder, why in problems))
         return files
     if not spec.is_file():
         raise FileNotFoundError(f"no such folder or list file: {spec}")
