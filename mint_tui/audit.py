@@ -22,6 +22,7 @@ import numpy as np
 from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, Face, PreparedImage, PrepareSettings, is_image_path,
                             prepare_images, to_tensor_batch)
 from mint_tui.faces.prepare import StageTimes
+from mint_tui.safe_text import printable
 
 if TYPE_CHECKING:
     import torch
@@ -77,16 +78,6 @@ class ResultRow:
             "verdict": self.verdict,
             "message": self.message,
         }
-
-
-def printable(text: str) -> str:
-    """Text (a path) as valid UTF-8: bytes of a file name that are not UTF-8 (which Python keeps as
-    lone surrogates) become ``\\xNN`` escapes instead of breaking a JSON/CSV encoder or a terminal."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)

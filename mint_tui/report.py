@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mint_tui import __version__
+from mint_tui.safe_text import for_terminal
 
 if TYPE_CHECKING:  # numpy, OpenCV and the pipeline load when a report is written, not with the CLI
     import numpy as np
@@ -901,19 +902,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.max_crops < 0:
         print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
         return 2
-    html_path = Path(args.html)
-    if html_path.is_dir():
-        print(f"mint-tui: error: --html {html_path} is a folder; give a file name", file=sys.stderr)
+    from mint_tui.destinations import check_destinations
+
+    try:  # before any work: not a folder or a device, not the results file or the pair
+        html_path = check_destinations({"--html": args.html}, [args.results, args.pair])["--html"]
+    except ValueError as exc:
+        print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
     try:
         summary = _write(args.results, html_path, args.pair, max_crops=args.max_crops)
     except (OSError, ValueError) as exc:
-        print(f"mint-tui: error: {exc}", file=sys.stderr)
+        print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: no report written", file=sys.stderr)
         return 130
     for warning in summary.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"report written to {summary.path} ({summary.faces} faces, {summary.crops} crops shown)", file=sys.stderr)
+        print(f"warning: {for_terminal(warning)}", file=sys.stderr)
+    print(f"report written to {for_terminal(summary.path)} ({summary.faces} faces, {summary.crops} crops shown)", file=sys.stderr)
     return 0
