@@ -54,7 +54,8 @@ async def test_results_table_and_detail_escape_control_characters(make_app, demo
 
 
 async def test_pair_card_escapes_a_hostile_title(make_app, demo_folder, pair_file, tmp_path):
-    from mint_tui.pairs.bundle import load_pair, read_manifest, write_bundle
+    from mint_tui.pairs.bundle import read_manifest, write_bundle
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.pairs.store import PairStore
 
     m = read_manifest(pair_file)
