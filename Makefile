@@ -6,7 +6,7 @@ LFW    ?= ../shared/data/lfw
 # The main job: audit a few LFW photos (members and non-members of the demo pair) on the CPU.
 RUN_IMAGES ?= $(LFW)/images/Alvaro_Uribe $(LFW)/images/Aaron_Peirsol
 
-.PHONY: setup run test bench demo exe exe-smoke clean
+.PHONY: setup run test test-fast bench demo exe exe-smoke clean
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,10 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The inner loop: everything but the tests marked slow (real audits, Pilot-driven TUI, snapshots).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 demo: setup
 	$(PY) scripts/build_demo.py --lfw $(LFW)

@@ -23,6 +23,7 @@ from mint_tui.faces import Face, PreparedImage, PrepareSettings, prepare_images,
 from mint_tui.faces.prepare import StageTimes
 from mint_tui.imagefiles import find_images
 from mint_tui.options import AuditOptions
+from mint_tui.safe_text import printable
 
 if TYPE_CHECKING:
     import torch
@@ -52,16 +53,6 @@ class ResultRow:
             "verdict": self.verdict,
             "message": self.message,
         }
-
-
-def printable(text: str) -> str:
-    """Text (a path) as valid UTF-8: bytes of a file name that are not UTF-8 (which Python keeps as
-    lone surrogates) become ``\\xNN`` escapes instead of breaking a JSON/CSV encoder or a terminal."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from mint_tui import __version__
 from mint_tui.options import (DEFAULT_ALPHA, DEFAULT_BATCH_SIZE, DEFAULT_DETECTOR, DEFAULT_FACE_POLICY, DETECTORS,
                               FACE_POLICIES, AuditOptions)
 from mint_tui.report import DEFAULT_MAX_CROPS
+from mint_tui.safe_text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -49,8 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                "or was stopped with Ctrl-C or SIGTERM\n(exit status 130). After a crash or kill -9, FILE.partial "
                "is left: a valid CSV / JSON Lines file with every row\nfinished before it (JSON Lines then lacks "
                "its final {\"end\": true} record). An audit refuses to start while\nFILE.partial exists. --json "
-               "writes one document atomically (temp file + rename) at the end, also on Ctrl-C\n(with "
-               "\"interrupted\": true and every row computed so far).")
+               "streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp file + "
+               "rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so far). "
+               "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
+               "folder or a device; a symbolic link is written through to its target.")
     audit.add_argument("paths", nargs="+", metavar="PATH")
     _add_pair_option(audit)
     audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
@@ -204,8 +207,8 @@ def cmd_pairs(args: argparse.Namespace) -> int:
             print("no pairs installed")
         for e in entries:
             flag = "bundled " if e.builtin else "installed"
-            status = f"  UNUSABLE: {e.error}" if e.error else ""
-            print(f"{e.name:<28} {flag}  {e.title}{status}")
+            status = f"  UNUSABLE: {for_terminal(e.error)}" if e.error else ""
+            print(f"{for_terminal(e.name):<28} {flag}  {for_terminal(e.title)}{status}")
         return EXIT_OK
     if action == "info":
         entry = store.get(args.name)
@@ -222,20 +225,20 @@ def cmd_pairs(args: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "install":
         entry = store.install(Path(args.file), replace=args.replace)
-        print(f"installed {entry.name} -> {entry.path}")
+        print(f"installed {for_terminal(entry.name)} -> {for_terminal(entry.path)}")
         return EXIT_OK
     if action == "remove":
         store.remove(args.name)
-        print(f"removed {args.name}")
+        print(f"removed {for_terminal(args.name)}")
         return EXIT_OK
     if action == "verify":
         manifest = store.verify(args.name)
-        print(f"{manifest.pair.name}: OK (manifest valid, sha256 of every weights file matches, weight shapes fit "
-              f"{manifest.audited.arch} + {manifest.mint.kind} MINT)")
+        print(f"{for_terminal(manifest.pair.name)}: OK (manifest valid, sha256 of every weights file matches, weight "
+              f"shapes fit {for_terminal(manifest.audited.arch)} + {for_terminal(manifest.mint.kind)} MINT)")
         return EXIT_OK
     if action == "export":
         dest = store.export(args.name, Path(args.file))
-        print(f"exported {args.name} -> {dest}")
+        print(f"exported {for_terminal(args.name)} -> {for_terminal(dest)}")
         return EXIT_OK
     raise UsageError(f"unknown pairs action {action!r}")
 
@@ -266,15 +269,13 @@ class _ProgressBar:
 def _table_line(row) -> str:
     score = f"{row.score:.3f}" if row.score is not None else "  -  "
     face = "-" if row.face is None else str(row.face)
-    note = f"  ({row.message})" if row.message else ""
-    return f"{row.verdict:<13} {score:>6} {face:>4}  {row.path}{note}"
+    note = f"  ({for_terminal(row.message)})" if row.message else ""
+    return f"{row.verdict:<13} {score:>6} {face:>4}  {for_terminal(row.path)}{note}"
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    import dataclasses
     import signal
 
-    from mint_tui.audit import printable
     from mint_tui.session import AuditRequest, Exports, RequestError, everyone_is, one_person_per_folder, open_audit, run
 
     try:
@@ -288,7 +289,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     except (RequestError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     try:
-        audit = open_audit(request)  # a refused bundle is not a usage error: exit status 1
+        audit = open_audit(request, exports)  # a refused bundle is not a usage error: exit status 1
     except RequestError as exc:
         raise UsageError(str(exc)) from None
     if audit.identity_problem:
@@ -296,13 +297,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     table = not exports
     bar = _ProgressBar()
     if table:
-        print(f"pair {audit.pair.manifest.pair.name}  device {audit.device}  "
+        print(f"pair {for_terminal(audit.pair.manifest.pair.name)}  device {audit.device}  "
               f"threshold {audit.pair.manifest.calibration.threshold:.3f}")
         print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
 
     def show(row) -> None:
         bar.close()
-        print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
+        print(_table_line(row), flush=True)
 
     def on_sigterm(signum, frame):
         raise KeyboardInterrupt
@@ -317,11 +318,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
         bar.close()
     out = sys.stdout if table else sys.stderr
     if outcome.interrupted:
-        where = f" in {', '.join(outcome.saved)}" if outcome.saved else ""
+        where = f" in {for_terminal(', '.join(outcome.saved))}" if outcome.saved else ""
         print(f"interrupted: {outcome.total} results kept{where}", file=sys.stderr)
     print(f"{outcome.total} results: {outcome.summary()}", file=out)
     for result in outcome.identities or ():
-        print(f"identity test  {result.explanation}", file=out)
+        print(f"identity test  {for_terminal(result.explanation)}", file=out)
     if outcome.interrupted:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not outcome.total or outcome.counts["error"] == outcome.total:
@@ -338,6 +339,17 @@ def _json_arg(text: str, what: str) -> dict:
     if not isinstance(value, dict):
         raise UsageError(f"{what} must be a JSON object")
     return value
+
+
+def _check_outputs(outputs: dict[str, str | None], inputs: list[str | None], stdout_ok: tuple[str, ...] = ()
+                   ) -> dict[str, Path | None]:
+    """Every destination checked against the inputs before any work starts (see mint_tui.destinations)."""
+    from mint_tui.destinations import check_destinations
+
+    try:
+        return check_destinations(outputs, [i for i in inputs if i], stdout_ok=stdout_ok)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _image_list(spec: str, root: str | None) -> list[Path]:
@@ -358,6 +370,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.fit import MintFitConfig
 
+    dests = _check_outputs({"--out": args.out, "--report": args.report},
+                           [args.weights, args.audited_from, args.members, args.external, args.eval_members,
+                            args.eval_external])
     if args.audited_from:
         source = load_pair(resolve_pair_path(args.audited_from))
         arch, arch_config = source.manifest.audited.arch, dict(source.manifest.audited.config)
@@ -376,7 +391,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     req = PairRequest(
         name=args.name, arch=arch, arch_config=arch_config, audited_state=state,
         members=_image_list(args.members, args.root), external=_image_list(args.external, args.root),
-        out=Path(args.out), preprocess=preprocess,
+        out=dests["--out"], preprocess=preprocess,
         fit=MintFitConfig(kind=args.kind, taps=taps, mint_config=_json_arg(args.mint_config, "--mint-config"),
                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                           seed=args.seed),
@@ -390,18 +405,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         eval_data=f"{args.eval_members} vs {args.eval_external}" if args.eval_members else "",
     )
     try:
-        path, report = build_pair(req, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        path, report = build_pair(req, log=lambda msg: print(for_terminal(msg), file=sys.stderr, flush=True))
     except KeyboardInterrupt:
         print("interrupted: no bundle written", file=sys.stderr)
         return 130
     if args.report:
         from mint_tui.fileio import atomic_write_text
 
-        atomic_write_text(args.report, json.dumps(report, indent=2) + "\n")
+        atomic_write_text(dests["--report"], json.dumps(report, indent=2) + "\n")
     if args.install:
         entry = _store().install(path, replace=True)
-        print(f"installed {entry.name}", file=sys.stderr)
-    print(path)
+        print(f"installed {for_terminal(entry.name)}", file=sys.stderr)
+    print(for_terminal(path))
     return EXIT_OK
 
 
@@ -417,7 +432,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         except ImportError:
             raise UsageError("--plot needs matplotlib, which is not installed here (the standalone executable "
                              "does not include it); run eval without --plot, or from the Python package") from None
-    pair = load_pair(resolve_pair_path(args.pair), device=str(resolve_device(args.device)))
+    pair_path = resolve_pair_path(args.pair)
+    dests = _check_outputs({"--json": args.json, "--plot": args.plot},
+                           [pair_path, args.members, args.external, args.reference_members], stdout_ok=("--json",))
+    pair = load_pair(pair_path, device=str(resolve_device(args.device)))
     ref = _image_list(args.reference_members, args.root) if args.reference_members else None
     ev = evaluate_pair(pair, _image_list(args.members, args.root), _image_list(args.external, args.root),
                        reference_members=ref)
@@ -425,17 +443,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
            "threshold": pair.manifest.calibration.threshold, "members": args.members, "external": args.external,
            "counts": ev.counts, "metrics": ev.metrics}
     if args.json:
-        write_output(args.json, json.dumps(doc, indent=2) + "\n")
+        write_output(str(dests["--json"] or "-"), json.dumps(doc, indent=2) + "\n")
     if args.json != "-":
         c = ev.counts
-        print(f"{pair.manifest.pair.name}: {c['members_scored']} members, {c['external_scored']} external scored "
+        print(f"{for_terminal(pair.manifest.pair.name)}: {c['members_scored']} members, {c['external_scored']} external scored "
               f"({c['no_face']} without a face, {c['errors']} unreadable)")
         print(f"{'':34} {'acc':>7} {'bal.acc':>7} {'AUC':>7} {'TPR@1%':>7} {'TPR@.1%':>7}")
         for name, m in ev.metrics.items():
             print(f"{name:34} {m['accuracy']:7.4f} {m['balanced_accuracy']:7.4f} {m['roc_auc']:7.4f} "
                   f"{m['tpr@1%fpr']:7.4f} {m['tpr@0.1%fpr']:7.4f}")
     if args.plot:
-        plot_evaluation(ev, Path(args.plot), title=pair.manifest.pair.title)
+        plot_evaluation(ev, dests["--plot"], title=pair.manifest.pair.title)
     return EXIT_OK
 
 
@@ -448,21 +466,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.max_crops < 0:
         print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
         return 2
-    html_path = Path(args.html)
-    if html_path.is_dir():
-        print(f"mint-tui: error: --html {html_path} is a folder; give a file name", file=sys.stderr)
-        return 2
+    # before any work: not a folder or a device, not the results file or the pair
+    html_path = _check_outputs({"--html": args.html}, [args.results, args.pair])["--html"]
     try:
         summary = report_from_source(args.results, html_path, args.pair, max_crops=args.max_crops)
     except (OSError, ValueError) as exc:
-        print(f"mint-tui: error: {exc}", file=sys.stderr)
+        print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: no report written", file=sys.stderr)
         return 130
     for warning in summary.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"report written to {summary.path} ({summary.faces} faces, {summary.crops} crops shown)", file=sys.stderr)
+        print(f"warning: {for_terminal(warning)}", file=sys.stderr)
+    print(f"report written to {for_terminal(summary.path)} ({summary.faces} faces, {summary.crops} crops shown)",
+          file=sys.stderr)
     return 0
 
 
@@ -516,13 +533,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command(args)
     except UsageError as exc:
-        print(f"mint-tui: error: {exc}", file=sys.stderr)
+        print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         if not _is_user_error(exc):
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"mint-tui: error: {message}", file=sys.stderr)
+        print(f"mint-tui: error: {for_terminal(message)}", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -168,13 +168,15 @@ class Audit:
         return [self.identity(name, [r.score for r in members]) for name, members in groups.items()]
 
 
-def open_audit(request: AuditRequest, load: Callable[[Path, str], LoadedPair] | None = None,
-               store: PairStore | None = None) -> Audit:
-    """Resolve the device and the pair, load it (``load(path, device)``, default
+def open_audit(request: AuditRequest, exports: Exports | None = None,
+               load: Callable[[Path, str], LoadedPair] | None = None, store: PairStore | None = None) -> Audit:
+    """Resolve the device and the pair, check the exports' destinations against the inputs (the
+    paths and the pair), load the pair (``load(path, device)``, default
     :func:`mint_tui.pairs.loaded.load_pair`) and make the header.
 
     Raises :class:`RequestError` for a device that cannot be used, :class:`PairUnavailable` for a
-    pair that cannot be found, and what loading raises (a refused bundle: ``BundleError``).
+    pair that cannot be found, :class:`OutputError` for a destination that cannot be used, and what
+    loading raises (a refused bundle: ``BundleError``).
     """
     import dataclasses
 
@@ -186,6 +188,8 @@ def open_audit(request: AuditRequest, load: Callable[[Path, str], LoadedPair] | 
         raise RequestError(str(exc)) from None
     options = dataclasses.replace(request.options, workers=request.options.workers or default_workers(device))
     path = resolve_pair(request.pair, store)
+    if exports is not None:
+        exports.check([*request.paths, path])
     if load is None:
         from mint_tui.pairs.loaded import load_pair
 
@@ -270,53 +274,45 @@ class Exports:
     """Where an audit's rows go: ``{"json": dest, "jsonl": dest, "csv": dest}`` (each a file or
     ``'-'`` for standard output; None or absent: not written).
 
-    JSON Lines and CSV are streamed (each row flushed as it comes) into ``FILE.partial``, renamed
-    to ``FILE`` by :meth:`finish`; JSON is one document written atomically at the end (and on a
-    crash into ``FILE.partial``). The destinations are checked here, before anything is audited:
-    :class:`OutputError` says what is wrong.
+    Every output is streamed: JSON Lines and CSV row by row into ``FILE.partial``, renamed to
+    ``FILE`` by :meth:`finish`; the JSON document as JSON Lines into ``FILE.partial`` too, then
+    written atomically at the end (:class:`mint_tui.results.JsonDocumentStream`). :meth:`check`
+    checks the destinations against the inputs before anything is loaded or audited
+    (:func:`mint_tui.results.check_audit_outputs`; :class:`OutputError` says what is wrong).
     """
 
     def __init__(self, outputs: dict[str, str | None] | None = None) -> None:
-        from mint_tui.results import partial_path
-
         self.outputs = {kind: dest for kind, dest in (outputs or {}).items() if dest is not None}
         unknown = set(self.outputs) - set(OUTPUT_KINDS)
         if unknown:
             raise OutputError(f"unknown output kind(s) {', '.join(sorted(unknown))}")
-        if sum(dest == "-" for dest in self.outputs.values()) > 1:
-            raise OutputError("only one of --json, --jsonl and --csv can write to standard output")
-        files = [Path(dest).resolve() for dest in self.outputs.values() if dest != "-"]
-        if len(set(files)) != len(files):
-            raise OutputError("--json, --jsonl and --csv must name different files")
-        for kind in OUTPUT_KINDS:
-            dest = self.outputs.get(kind)
-            if dest not in (None, "-") and partial_path(dest).exists():
-                raise OutputError(f"{partial_path(dest)} exists: it may hold the results of an interrupted audit; "
-                                  "move or delete it first")
-        self.header: dict[str, Any] | None = None
+        self.checked: dict[str, str] | None = None
         self.streams: list[RowStream] = []
-
-    @property
-    def keeps_rows(self) -> bool:
-        """Whether :meth:`finish` needs every row (one JSON document is written at the end)."""
-        return "json" in self.outputs
-
-    @property
-    def to_stdout(self) -> bool:
-        return "-" in self.outputs.values()
 
     def __bool__(self) -> bool:
         return bool(self.outputs)
 
+    def check(self, inputs: Iterable[str | os.PathLike[str]]) -> None:
+        """Refuse destinations that would destroy an input (or each other), cannot be written, or
+        have an interrupted audit's ``.partial`` in the way; files become their real paths."""
+        from mint_tui.results import check_audit_outputs
+
+        try:
+            self.checked = check_audit_outputs(dict(self.outputs), list(inputs))
+        except ValueError as exc:
+            raise OutputError(str(exc)) from None
+
     def open(self, header: dict[str, Any]) -> None:
-        """Start the streamed outputs (their ``.partial`` files and header lines)."""
+        """Start every output (their ``.partial`` files and header lines)."""
         from mint_tui.results import open_stream
 
-        self.header = header
+        if self.checked is None:
+            self.check([])
+        assert self.checked is not None
         try:
-            for kind in ("jsonl", "csv"):
-                if kind in self.outputs:
-                    self.streams.append(open_stream(kind, self.outputs[kind], header))
+            for kind in OUTPUT_KINDS:
+                if kind in self.checked:
+                    self.streams.append(open_stream(kind, self.checked[kind], header))
         except BaseException:
             for stream in self.streams:
                 stream.abandon()
@@ -328,29 +324,21 @@ class Exports:
         for stream in self.streams:
             stream.write(row)
 
-    def finish(self, rows: list[ResultRow], interrupted: bool,
-               identities: list[dict[str, Any]] | None = None) -> list[str]:
-        """Close every output; returns the files written."""
-        from mint_tui.results import results_json, write_output
-
-        assert self.header is not None, "open() first"
-        saved = [str(path) for path in (stream.finish(interrupted) for stream in self.streams) if path is not None]
-        if "json" in self.outputs:
-            write_output(self.outputs["json"], results_json(self.header, rows, interrupted, identities))
-            if self.outputs["json"] != "-":
-                saved.append(self.outputs["json"])
-        return saved
-
-    def crashed(self, rows: list[ResultRow]) -> None:
-        """A crash: keep every row computed so far where it cannot be mistaken for a finished audit."""
-        from mint_tui.fileio import atomic_write_text
-        from mint_tui.results import partial_path, results_json
+    def finish(self, interrupted: bool, identities: list[dict[str, Any]] | None = None) -> list[str]:
+        """Close every output (the JSON document with the identity-level results); returns the
+        files written."""
+        from mint_tui.results import JsonDocumentStream
 
         for stream in self.streams:
+            if isinstance(stream, JsonDocumentStream):
+                stream.identities = identities
+        return [str(path) for path in (stream.finish(interrupted) for stream in self.streams) if path is not None]
+
+    def crashed(self) -> None:
+        """A crash: every ``.partial`` stays as it is, holding each row computed so far, where it
+        cannot be mistaken for a finished audit."""
+        for stream in self.streams:
             stream.abandon()
-        dest = self.outputs.get("json")
-        if dest not in (None, "-") and self.header is not None:
-            atomic_write_text(partial_path(dest), results_json(self.header, rows, interrupted=True))
 
 
 def export_results(path: str | os.PathLike[str], fmt: str, header: dict[str, Any] | None,
@@ -410,7 +398,6 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
     """
     exports = exports if exports is not None else Exports()
     exports.open(audit.header)
-    kept: list[ResultRow] = []  # every row, only for an export that needs them all (one JSON document)
     scored: list[_Scored] = []
     counts: Counter[str] = Counter()
     interrupted = False
@@ -421,8 +408,6 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
                 counts[row.verdict] += 1
                 if audit.identity is not None:
                     scored.append(_Scored(row.path, row.score))
-                if exports.keeps_rows:
-                    kept.append(row)
                 exports.write(row)
                 if on_row is not None:
                     on_row(row)
@@ -432,9 +417,9 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
         finally:
             results.close()
     except BaseException:
-        exports.crashed(kept)
+        exports.crashed()
         raise
     interrupted = interrupted or audit.request.cancel.is_set()
     identities = audit.people(scored)
-    saved = exports.finish(kept, interrupted, None if identities is None else [i.to_dict() for i in identities])
+    saved = exports.finish(interrupted, None if identities is None else [i.to_dict() for i in identities])
     return Outcome(counts, interrupted, identities, saved)

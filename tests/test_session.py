@@ -87,13 +87,18 @@ def test_recorded_calibration():
 # ------------------------------------------------------------------ exports
 def test_exports_refuse_unusable_destinations(tmp_path):
     with pytest.raises(OutputError, match="standard output"):
-        Exports({"json": "-", "csv": "-"})
-    with pytest.raises(OutputError, match="different files"):
-        Exports({"json": str(tmp_path / "r"), "csv": str(tmp_path / "r")})
+        Exports({"json": "-", "csv": "-"}).check([])
+    with pytest.raises(OutputError, match="name the same file"):
+        Exports({"json": str(tmp_path / "r"), "csv": str(tmp_path / "r")}).check([])
+    (tmp_path / "in.jpg").write_bytes(b"x")
+    with pytest.raises(OutputError, match="one of the inputs"):
+        Exports({"csv": str(tmp_path / "in.jpg")}).check([tmp_path / "in.jpg"])
     (tmp_path / "r.csv.partial").write_text("rows of an interrupted audit\n")
     with pytest.raises(OutputError, match="r.csv.partial exists"):
-        Exports({"csv": str(tmp_path / "r.csv")})
-    assert not Exports({"json": None}) and Exports({"jsonl": "-"}).to_stdout
+        Exports({"csv": str(tmp_path / "r.csv")}).check([])
+    assert not Exports({"json": None}) and Exports({"jsonl": "-"})
+    with pytest.raises(OutputError, match="unknown output"):
+        Exports({"xml": "-"})
 
 
 def test_export_results_keeps_identities_and_interruption(tmp_path):

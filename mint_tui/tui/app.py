@@ -20,11 +20,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from mint_tui.imagefiles import count_images
+from mint_tui.safe_text import for_terminal
 from mint_tui.tui import core
 from mint_tui.options import DEFAULT_ALPHA, AuditOptions
-from mint_tui.session import PER_FOLDER, AuditRequest, display_path, recorded_calibration
+from mint_tui.session import PER_FOLDER, AuditRequest, recorded_calibration
 from mint_tui.tui.session import (AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded, RowsArrived, RunFinished,
-                                  RunPhase, RunStarted, SelectionCounted, common_folder, group_label, selection_root)
+                                  RunPhase, RunStarted, SelectionCounted, common_folder, display_path, group_label,
+                                  selection_root)
 from mint_tui.tui.settings import Settings, load_settings
 from mint_tui.tui.settings import save_settings as write_settings
 
@@ -88,6 +90,11 @@ class MintApp(App[int]):
 
         self.main_screen = MainScreen(self.start_folder, self.image_mode)
         return self.main_screen
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
+        """Notifications carry file names, pair titles and error messages: shown literally (no
+        markup) with control characters escaped."""
+        super().notify(for_terminal(message, keep_newlines=True), markup=markup, **kwargs)
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:

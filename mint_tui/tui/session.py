@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from mint_tui import session
+from mint_tui.safe_text import for_terminal
 from mint_tui.session import PER_FOLDER
 
 if TYPE_CHECKING:
@@ -36,6 +38,12 @@ class AuditSession:
     @property
     def unsaved(self) -> bool:
         return bool(self.rows) and not self.saved
+
+
+def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
+    """:func:`mint_tui.session.display_path` with control characters escaped (it is shown on the
+    terminal)."""
+    return for_terminal(session.display_path(path, cwd))
 
 
 def common_folder(paths: list[str]) -> str:

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Static
 
-from mint_tui.session import display_path
+from mint_tui.tui.session import display_path
 
 
 class SuffixTree(DirectoryTree):

@@ -13,7 +13,7 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Button, ProgressBar, Static
 
-from mint_tui.session import display_path
+from mint_tui.tui.session import display_path
 
 
 class ReportScreen(ModalScreen[None]):

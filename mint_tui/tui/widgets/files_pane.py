@@ -19,8 +19,7 @@ from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
 from mint_tui.imagefiles import is_image_name
-from mint_tui.session import display_path
-from mint_tui.tui.session import group_label
+from mint_tui.tui.session import display_path, group_label
 from mint_tui.tui.widgets.image_view import ImageView
 
 if TYPE_CHECKING:
