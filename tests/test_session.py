@@ -203,6 +203,10 @@ def test_cycle_finder_finds_a_circle():
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
+def test_no_import_circle_anywhere():
+    assert cycles(import_graph()) == []
+
+
 def test_core_library_imports_no_ui():
     graph = import_graph()
     core = [m for m in graph if not m.startswith(("mint_tui.tui", "mint_tui.cli", "mint_tui.__main__"))]

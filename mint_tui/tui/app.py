@@ -16,7 +16,6 @@ from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
 from mint_tui.imagefiles import count_images
@@ -25,10 +24,19 @@ from mint_tui.tui import core
 from mint_tui.options import DEFAULT_ALPHA, AuditOptions
 from mint_tui.session import PER_FOLDER, AuditRequest, recorded_calibration
 from mint_tui.tui.session import (AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded, RowsArrived, RunFinished,
-                                  RunPhase, RunStarted, SelectionCounted, common_folder, display_path, group_label,
-                                  selection_root)
+                                  RunPhase, RunStarted, SelectionCounted, common_folder, display_path)
+from mint_tui.tui.marks import Marks
 from mint_tui.tui.settings import Settings, load_settings
+from mint_tui.tui.state import APP_BINDINGS, FolderChosen, MarksCleared, MarkToggled, PairChosen
+from mint_tui.tui.screens.main import MainScreen
 from mint_tui.tui.settings import save_settings as write_settings
+from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
+from mint_tui.tui.widgets.identity_panel import IdentityPanel
+from mint_tui.tui.widgets.pairs_pane import PairsPane
+from mint_tui.tui.widgets.results_pane import ResultsPane
+from mint_tui.tui.widgets.run_pane import RunPane
+from mint_tui.tui.widgets.status_bar import StatusBar
+
 
 STYLES = ["styles/app.tcss", "styles/images.tcss", "styles/pairs.tcss", "styles/run.tcss",
           "styles/results.tcss", "styles/dialogs.tcss"]
@@ -40,7 +48,7 @@ class MintApp(App[int]):
     TITLE = "mint-tui"
     SUB_TITLE = "was this face used to train this model?"
     CSS_PATH = STYLES
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit, from anywhere")]
+    BINDINGS = APP_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     def __init__(self, start: str | os.PathLike[str] | None = None, *, image_mode: str = "halfblock",
@@ -51,10 +59,6 @@ class MintApp(App[int]):
         self.image_mode = image_mode
         self.start_problem: str | None = None
         self.start_folder = self._start_folder(start)
-        self.selection: dict[Path, bool] = {}  # marked path -> is a folder
-        self.groups: dict[Path, str] = {}  # marked path -> its person's name (or PER_FOLDER); a subset of selection
-        self.selection_images: int | None = 0
-        self._count_generation = 0
         self.pairs: list[Any] = []
         self.pairs_loaded = False
         self.pairs_error: str | None = None
@@ -67,7 +71,7 @@ class MintApp(App[int]):
         self.running = False
         self.last_progress: Any = None
         self.pair_cache = core.PairCache()
-        self.main_screen: Any = None
+        self.main_screen: MainScreen | None = None
 
     # ================================================================ start-up
     def _start_folder(self, start: str | os.PathLike[str] | None) -> Path:
@@ -86,8 +90,6 @@ class MintApp(App[int]):
         return Path.cwd().resolve()
 
     def get_default_screen(self) -> Screen:
-        from mint_tui.tui.screens.main import MainScreen
-
         self.main_screen = MainScreen(self.start_folder, self.image_mode)
         return self.main_screen
 
@@ -127,8 +129,27 @@ class MintApp(App[int]):
         self.post_message(DevicesFound(core.detect_devices()))
 
     # ================================================================ panes
-    def pane(self, name: str) -> Any:
-        return self.main_screen.query_one(f"#{name}")
+    # typed accessors of the main screen's parts (before it is composed they raise NoMatches)
+    def files_pane(self) -> FilesPane:
+        return self.main_screen.query_one("#files-pane", FilesPane)
+
+    def image_tree(self) -> ImageTree:
+        return self.main_screen.query_one("#image-tree", ImageTree)
+
+    def pairs_pane(self) -> PairsPane:
+        return self.main_screen.query_one("#pairs-pane", PairsPane)
+
+    def people_panel(self) -> IdentityPanel:
+        return self.main_screen.query_one("#people", IdentityPanel)
+
+    def results_pane(self) -> ResultsPane:
+        return self.main_screen.query_one("#results-pane", ResultsPane)
+
+    def run_pane(self) -> RunPane:
+        return self.main_screen.query_one("#run-pane", RunPane)
+
+    def status_bar(self) -> StatusBar:
+        return self.main_screen.query_one("#status-bar", StatusBar)
 
     def show_tab(self, name: str, focus: str | None = None) -> None:
         self.main_screen.show_tab(name, focus)
@@ -153,7 +174,7 @@ class MintApp(App[int]):
             else:
                 text.append("loading…" if not self.pairs_loaded else "none", style="italic #d7af00")
             text.append("  ·  ", style="dim")
-            text.append(self.selection_text() if self.selection else "nothing marked")
+            text.append(self.marks.text() if self.marks else "nothing marked")
             if self.session.rows:
                 text.append("  ·  ", style="dim")
                 text.append(f"{len(self.session.rows)} results")
@@ -179,8 +200,8 @@ class MintApp(App[int]):
                 break
         else:
             self.pair_name = None
-        self.pane("pairs-pane").refresh_list()
-        self.pane("run-pane").refresh_what()
+        self.pairs_pane().refresh_list()
+        self.run_pane().refresh_what()
         self.update_status()
         if self._run_when_loaded:
             self._run_when_loaded = False
@@ -188,10 +209,13 @@ class MintApp(App[int]):
 
     def on_devices_found(self, message: DevicesFound) -> None:
         self.devices = message.info
-        self.pane("run-pane").show_devices(message.info.describe())
+        self.run_pane().show_devices(message.info.describe())
 
     def entry(self, name: str | None) -> Any:
         return next((e for e in self.pairs if e.name == name), None)
+
+    def on_pair_chosen(self, message: PairChosen) -> None:
+        self.use_pair(message.name)
 
     def use_pair(self, name: str) -> None:
         entry = self.entry(name)
@@ -203,165 +227,82 @@ class MintApp(App[int]):
         self.pair_name = name
         self.settings.pair = name
         self.save_settings()
-        self.pane("pairs-pane").refresh_list()
-        self.pane("run-pane").refresh_what()
+        self.pairs_pane().refresh_list()
+        self.run_pane().refresh_what()
         self.update_status()
         self.notify(f"Using pair {name}")
 
-    def highlighted_pair(self) -> str | None:
-        return self.pane("pairs-pane").highlighted_name() or self.pair_name
-
+    # pairs are installed, verified and removed in the Pair tab; the palette asks it
     def action_install_pair(self) -> None:
-        from mint_tui.pairs.bundle import BUNDLE_SUFFIX
-        from mint_tui.tui.screens.pick_file import PickFileScreen
-
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self.install_worker(path, False)
-
-        self.push_screen(PickFileScreen("Install a pair (.mintpair file)", (BUNDLE_SUFFIX,), self.start_folder),
-                         picked)
-
-    @work(thread=True, group="pairs-change")
-    def install_worker(self, path: Path, replace: bool) -> None:
-        from mint_tui.pairs.verify import BundleError
-        from mint_tui.pairs.store import PairExistsError, StoreError
-
-        try:
-            entry = core.install_pair(path, replace=replace)
-        except PairExistsError as exc:
-            self.call_from_thread(self._ask_replace, path, str(exc))
-            return
-        except (StoreError, BundleError, OSError) as exc:
-            self.call_from_thread(self.notify, f"Not installed: {exc}", severity="error", timeout=10)
-            return
-        self.call_from_thread(self.notify, f"Installed pair {entry.name}")
-        self.post_message(PairsLoaded(*core.list_pairs()))
-
-    def _ask_replace(self, path: Path, problem: str) -> None:
-        from mint_tui.tui.screens.confirm import ConfirmScreen
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.install_worker(path, True)
-
-        self.push_screen(ConfirmScreen(f"{problem[0].upper()}{problem[1:]}.\nReplace it with {path.name}?",
-                                       "Replace", "Keep it", danger=True), answered)
+        self.pairs_pane().install()
 
     def action_verify_pair(self) -> None:
-        name = self.highlighted_pair()
-        if name is None:
-            self.notify("No pair to verify", severity="warning")
-            return
-        self.notify(f"Verifying {name}…")
-        self.verify_worker(name)
-
-    @work(thread=True, group="pairs-change")
-    def verify_worker(self, name: str) -> None:
-        try:
-            m = core.verify_pair(name)
-        except Exception as exc:  # noqa: BLE001 - BundleError, StoreError, OSError: all shown
-            self.call_from_thread(self.notify, f"{name} FAILED verification: {exc}", severity="error", timeout=15)
-            return
-        self.call_from_thread(self.notify, f"{name}: OK. Manifest valid, sha256 of both weights files matches, "
-                                           f"weight shapes fit {m.audited.arch} + {m.mint.kind} MINT.", timeout=8)
+        self.pairs_pane().verify()
 
     def action_remove_pair(self) -> None:
-        from mint_tui.tui.screens.confirm import ConfirmScreen
-
-        name = self.highlighted_pair()
-        entry = self.entry(name)
-        if entry is None:
-            self.notify("No pair to remove", severity="warning")
-            return
-        if entry.builtin:
-            self.notify(f"{name} is bundled with mint-tui and cannot be removed", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.remove_worker(entry.name)
-
-        self.push_screen(ConfirmScreen(f"Remove the pair {name} from this computer?\n{display_path(entry.path)}",
-                                       "Remove", "Keep", danger=True), answered)
-
-    @work(thread=True, group="pairs-change")
-    def remove_worker(self, name: str) -> None:
-        try:
-            core.remove_pair(name)
-        except Exception as exc:  # noqa: BLE001
-            self.call_from_thread(self.notify, f"Not removed: {exc}", severity="error")
-            return
-        self.call_from_thread(self.notify, f"Removed pair {name}")
-        self.post_message(PairsLoaded(*core.list_pairs()))
+        self.pairs_pane().remove()
 
     # ================================================================ images and marks
+    @property
+    def marks(self) -> Marks:
+        """The marks and people (the main screen owns them)."""
+        assert self.main_screen is not None
+        return self.main_screen.marks
+
+    @property
+    def selection(self) -> dict[Path, bool]:
+        return self.marks.selection
+
+    @property
+    def groups(self) -> dict[Path, str]:
+        return self.marks.groups
+
     def browse(self, folder: Path) -> None:
-        self.pane("files-pane").browse(folder)
+        self.files_pane().browse(folder)
         self.settings.last_folder = str(folder)
         self.save_settings()
 
-    def mark_state(self, path: Path) -> str:
-        if path in self.selection:
-            return "marked"
-        if self.selection and any(parent in self.selection for parent in path.parents):
-            return "included"
-        return ""
+    def on_folder_chosen(self, message: FolderChosen) -> None:
+        self.browse(message.folder)
 
     def toggle_mark(self, path: Path, is_dir: bool, quiet: bool = False) -> None:
-        if path in self.selection:
-            del self.selection[path]
-            self.groups.pop(path, None)
-        else:
-            holder = next((p for p in path.parents if p in self.selection), None)
-            if holder is not None:
-                if not quiet:
-                    self.notify(f"Already included: the folder {holder.name} is marked")
-                return
-            if is_dir:
-                for marked in [p for p in self.selection if path in p.parents]:
-                    del self.selection[marked]
-                    self.groups.pop(marked, None)
-            self.selection[path] = is_dir
+        if not self.marks.toggle(path, is_dir):
+            if not quiet:
+                self.notify(f"Already included: the folder {self.marks.holder(path).name} is marked")
+            return
         self.selection_changed()
+
+    def on_mark_toggled(self, message: MarkToggled) -> None:
+        self.toggle_mark(message.path, message.is_dir, message.quiet)
 
     def clear_marks(self) -> None:
-        self.selection.clear()
-        self.groups.clear()
+        self.marks.clear()
         self.selection_changed()
 
-    # ================================================================ people (identity groups)
-    def ungrouped_marks(self) -> list[Path]:
-        return [p for p in self.selection if p not in self.groups]
-
-    def people_names(self) -> list[str]:
-        """The groups, in the order they were made: names, and "one person per folder"."""
-        return [group_label(n) for n in dict.fromkeys(self.groups.values())]
+    def on_marks_cleared(self, message: MarksCleared) -> None:
+        self.clear_marks()
 
     def action_group_marks(self) -> None:
         """p: the marks not yet in a group become one person (asks the name), or one per folder."""
         from mint_tui.tui.screens.group import GroupScreen
 
-        marks = self.ungrouped_marks()
+        marks = self.marks.ungrouped()
         if not marks:
-            self.notify("Mark the images or folders of one person first (space), then p names them" if not self.groups
+            self.notify("Mark the images or folders of one person first (space), then p names them"
+                        if not self.marks.groups
                         else "Every mark is already in a group: mark more (space), or space on a grouped mark "
                              "takes it out", severity="warning")
             return
-        folders = sum(1 for p in marks if self.selection[p])
-        files = len(marks) - folders
-        what = " + ".join(part for part in (f"{files} marked image{'s' * (files != 1)}" if files else "",
-                                            f"{folders} marked folder{'s' * (folders != 1)}" if folders else "")
-                          if part)
-        parents = {p if self.selection[p] else p.parent for p in marks}
+        folders = sum(1 for p in marks if self.marks.selection[p])
+        what = self.marks.describe(marks)
+        parents = {p if self.marks.selection[p] else p.parent for p in marks}
         default = next(iter(parents)).name if len(parents) == 1 else ""
-        people = tuple(n for n in dict.fromkeys(self.groups.values()) if n != PER_FOLDER)
+        people = self.marks.named_people()
 
         def named(name: str | None) -> None:
             if name is None:
                 return
-            for path in marks:
-                self.groups[path] = name
+            self.marks.group(marks, name)
             self.selection_changed()
             if name == PER_FOLDER:
                 self.notify(f"{what.capitalize()}: one person per folder of images")
@@ -372,14 +313,10 @@ class MintApp(App[int]):
         self.push_screen(GroupScreen(what, default, people, folders), named)
 
     def selection_changed(self) -> None:
-        self._count_generation += 1
-        if any(self.selection.values()):
-            self.selection_images = None
-            self.count_worker(list(self.selection), self._count_generation)
-        else:
-            self.selection_images = len(self.selection)
-        self.pane("files-pane").refresh_marks()
-        self.pane("run-pane").refresh_what()
+        if self.marks.images is None:
+            self.count_worker(list(self.marks.selection), self.marks.generation)
+        self.files_pane().refresh_marks()
+        self.run_pane().refresh_what()
         self.update_status()
 
     @work(thread=True, exclusive=True, group="count")
@@ -387,26 +324,15 @@ class MintApp(App[int]):
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
-        n = count_images(paths, lambda: worker.is_cancelled or generation != self._count_generation)
+        n = count_images(paths, lambda: worker.is_cancelled or generation != self.marks.generation)
         if not worker.is_cancelled:
             self.post_message(SelectionCounted(n, generation))
 
     def on_selection_counted(self, message: SelectionCounted) -> None:
-        if message.generation == self._count_generation:
-            self.selection_images = message.images
-            self.pane("files-pane").update_summary()
-            self.pane("run-pane").refresh_what()
+        if self.marks.counted(message.images, message.generation):
+            self.files_pane().update_summary()
+            self.run_pane().refresh_what()
             self.update_status()
-
-    def selection_text(self) -> str:
-        files = sum(1 for d in self.selection.values() if not d)
-        folders = len(self.selection) - files
-        parts = [f"{files} file{'s' * (files != 1)}"] if files else []
-        if folders:
-            parts.append(f"{folders} folder{'s' * (folders != 1)}")
-        count = "counting…" if self.selection_images is None else (
-            f"{self.selection_images} image{'s' * (self.selection_images != 1)}")
-        return f"{' + '.join(parts)} ({count})"
 
     # ================================================================ run
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -418,7 +344,7 @@ class MintApp(App[int]):
             return True if self.session.rows and not self.running else None
         if action == "focus_people":
             try:
-                return self.pane("people").has_people
+                return self.people_panel().has_people
             except Exception:  # noqa: BLE001 - before the screen is composed
                 return False
         return True
@@ -427,7 +353,7 @@ class MintApp(App[int]):
         if self.running:
             self.notify("An audit is already running: x cancels it")
             return
-        if not self.selection:
+        if not self.marks:
             self.notify("Mark images or folders first (space in the Images tab)", severity="warning")
             self.show_tab("images")
             return
@@ -440,13 +366,13 @@ class MintApp(App[int]):
             self.notify("Choose a pair first (or install one with i)", severity="warning")
             self.show_tab("pair")
             return
-        device, faces, batch = self.pane("run-pane").options()
+        device, faces, batch = self.run_pane().options()
         if batch is None:
             self.notify("Batch size must be a whole number from 1 to 4096", severity="error")
             self.show_tab("run")
             return
-        alpha = self.pane("run-pane").alpha()
-        if alpha is None and self.groups:
+        alpha = self.run_pane().alpha()
+        if alpha is None and self.marks.groups:
             self.notify("Alpha (identity test) must be a number between 0 and 1, e.g. 0.05", severity="error")
             self.show_tab("run", focus="#alpha")
             return
@@ -455,8 +381,8 @@ class MintApp(App[int]):
             self.show_tab("run")
             return
         options = AuditOptions(faces=faces, batch_size=batch, device=device, keep_crops=True)
-        people = [(str(p), name) for p, name in self.groups.items()]
-        request = AuditRequest([str(p) for p in self.selection], str(entry.path), options, people,
+        people = self.marks.people()
+        request = AuditRequest([str(p) for p in self.marks.selection], str(entry.path), options, people,
                                alpha or DEFAULT_ALPHA)
         if self.session.unsaved:
             from mint_tui.tui.screens.confirm import ConfirmScreen
@@ -475,9 +401,9 @@ class MintApp(App[int]):
         self.request = request
         self.running = True
         self.last_progress = None
-        self.session = AuditSession(origin="run", saved=False, people=len(set(self.groups.values())))
-        self.pane("results-pane").reset(selection_root(self.selection))
-        run_pane = self.pane("run-pane")
+        self.session = AuditSession(origin="run", saved=False, people=len(set(self.marks.groups.values())))
+        self.results_pane().reset(self.marks.root())
+        run_pane = self.run_pane()
         run_pane.set_running(True)
         run_pane.set_status("Starting…")
         self.show_tab("results")
@@ -510,15 +436,15 @@ class MintApp(App[int]):
             self.post_message(RunFinished(request.cancel.is_set(), error=str(exc) or type(exc).__name__))
 
     def on_run_phase(self, message: RunPhase) -> None:
-        self.pane("run-pane").set_status(message.text)
-        self.pane("status-bar").show(f"▶ {message.text}")
+        self.run_pane().set_status(message.text)
+        self.status_bar().show(f"▶ {message.text}")
 
     def on_run_started(self, message: RunStarted) -> None:
         self.session.header = message.header
         self.session.manifest = message.manifest
         self.session.calibration = message.manifest.calibration
-        self.pane("run-pane").set_status(f"Auditing on {message.device}: finding faces…")
-        self.pane("status-bar").show(f"▶ auditing on {message.device}: finding faces in the first images…")
+        self.run_pane().set_status(f"Auditing on {message.device}: finding faces…")
+        self.status_bar().show(f"▶ auditing on {message.device}: finding faces in the first images…")
 
     def on_rows_arrived(self, message: RowsArrived) -> None:
         if message.progress is not None:
@@ -526,20 +452,20 @@ class MintApp(App[int]):
         if message.rows:
             start = len(self.session.rows)
             self.session.rows.extend(message.rows)
-            self.pane("results-pane").append(start, message.rows)
+            self.results_pane().append(start, message.rows)
         if self.running:
             self.update_status()
             if self.last_progress is not None:
                 from mint_tui.tui.widgets.status_bar import progress_text
 
-                self.pane("run-pane").set_status(f"Auditing: {progress_text(self.last_progress)}")
+                self.run_pane().set_status(f"Auditing: {progress_text(self.last_progress)}")
 
     def on_identities_computed(self, message: IdentitiesComputed) -> None:
         session = self.session
         session.identities, session.identity_note = message.identities, message.note
         if session.header is not None and message.identities is not None:
             session.header["identities"] = message.identities
-        self.pane("results-pane").show_people()
+        self.results_pane().show_people()
 
     def on_run_finished(self, message: RunFinished) -> None:
         from mint_tui.tui.widgets.status_bar import clock
@@ -562,24 +488,24 @@ class MintApp(App[int]):
             text = f"Audit failed: {message.error}"
             self.notify(text, severity="error", timeout=15)
             if not rows:
-                self.pane("results-pane").show_failure(text)
+                self.results_pane().show_failure(text)
         elif message.cancelled:
             text = f"Audit cancelled: {len(rows)} results kept ({summary})"
             self.notify(text, severity="warning")
         else:
             text = f"Audit finished{elapsed}: {summary}. e exports."
             self.notify(text)
-        run_pane = self.pane("run-pane")
+        run_pane = self.run_pane()
         run_pane.set_running(False)
         run_pane.set_status(text)
-        self.pane("results-pane").show_people()
+        self.results_pane().show_people()
         self.refresh_bindings()
         self.update_status()
 
     def action_cancel_audit(self) -> None:
         if self.running and self.request is not None:
             self.request.cancel.set()
-            self.pane("run-pane").set_status("Cancelling: finishing the current batch…")
+            self.run_pane().set_status("Cancelling: finishing the current batch…")
             self.update_status()
 
     # ================================================================ results files
@@ -738,7 +664,7 @@ class MintApp(App[int]):
                                     calibration=recorded_calibration(header)
                                     or (manifest.calibration if manifest is not None else None),
                                     identities=identities if isinstance(identities, list) else None)
-        pane = self.pane("results-pane")
+        pane = self.results_pane()
         pane.reset(common_folder([r.path for r in rows]))
         pane.rebuild()
         self.show_tab("results")
@@ -748,16 +674,16 @@ class MintApp(App[int]):
 
     # ================================================================ results view
     def action_cycle_sort(self) -> None:
-        self.pane("results-pane").cycle_sort()
+        self.results_pane().cycle_sort()
 
     def action_cycle_verdict_filter(self) -> None:
-        self.pane("results-pane").cycle_verdict_filter()
+        self.results_pane().cycle_verdict_filter()
 
     def action_focus_filter(self) -> None:
         self.show_tab("results", focus="#filter")
 
     def action_focus_people(self) -> None:
-        if not self.pane("people").has_people:
+        if not self.people_panel().has_people:
             self.notify("No identity test in these results: group marks as one person with p on the Images tab, "
                         "then run")
             return
@@ -812,7 +738,7 @@ class MintApp(App[int]):
         if self.report_cancel is not None:
             self.report_cancel.set()
         try:
-            self.settings.last_folder = str(self.pane("image-tree").path)
+            self.settings.last_folder = str(self.image_tree().path)
         except Exception:  # noqa: BLE001
             pass
         self.save_settings()

@@ -12,7 +12,6 @@ from textual.message import Message
 
 from mint_tui import session
 from mint_tui.safe_text import for_terminal
-from mint_tui.session import PER_FOLDER
 
 if TYPE_CHECKING:
     from mint_tui.pairs.manifest import Calibration
@@ -57,25 +56,7 @@ def common_folder(paths: list[str]) -> str:
         return ""
 
 
-def selection_root(selection: dict[Path, bool]) -> str:
-    """The folder that result paths are shown relative to: the marked folder itself when it is the
-    only thing marked, else the deepest folder holding every marked folder and file."""
-    folders = [str(p) if is_dir else str(p.parent) for p, is_dir in selection.items()]
-    if not folders:
-        return ""
-    try:
-        return os.path.commonpath(folders)
-    except ValueError:
-        return ""
-
-
 # ---------------------------------------------------------------- people (identity groups)
-def group_label(name: str, short: bool = False) -> str:
-    if name == PER_FOLDER:
-        return "per folder" if short else "one person per folder"
-    return name
-
-
 def clean_person_name(text: str) -> str | None:
     """A person's name as typed, trimmed; None when it is empty or holds control characters."""
     import unicodedata

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -12,9 +10,8 @@ from textual.validation import Integer, Number
 from textual.widgets import Button, Input, Label, Select, Static
 
 from mint_tui.options import DEFAULT_ALPHA, FACE_POLICIES, MAX_BATCH_SIZE
+from mint_tui.tui.state import MintState, state_of
 
-if TYPE_CHECKING:
-    from mint_tui.tui.app import MintApp
 
 DEVICE_CHOICES = [("auto (CUDA when found)", "auto"), ("CPU", "cpu"), ("CUDA", "cuda")]
 FACE_CHOICES = [(label, policy) for policy, label in FACE_POLICIES.items()]
@@ -24,8 +21,8 @@ class RunPane(VerticalScroll):
     """The "Run" tab."""
 
     @property
-    def mint(self) -> "MintApp":
-        return self.app  # type: ignore[return-value]
+    def mint(self) -> MintState:
+        return state_of(self)
 
     def compose(self) -> ComposeResult:
         settings = self.mint.settings
@@ -58,14 +55,14 @@ class RunPane(VerticalScroll):
     def refresh_what(self) -> None:
         app = self.mint
         text = Text()
-        n = len(app.selection)
+        n = len(app.marks.selection)
         text.append("Images   ", style="bold")
         if n:
-            text.append(app.selection_text())
+            text.append(app.marks.text())
         else:
             text.append("nothing marked (Images tab, space marks)", style="italic #d7af00")
         text.append("\nPeople   ", style="bold")
-        people = app.people_names()
+        people = app.marks.people_names()
         if people:
             text.append(", ".join(people[:6]) + (f" and {len(people) - 6} more" if len(people) > 6 else ""))
             text.append(" (identity test after the audit)", style="dim")
@@ -134,8 +131,8 @@ class RunPane(VerticalScroll):
 
     @on(Button.Pressed, "#run-start")
     def _start(self) -> None:
-        self.mint.action_run_audit()
+        self.run_action("app.run_audit")
 
     @on(Button.Pressed, "#run-cancel")
     def _cancel(self) -> None:
-        self.mint.action_cancel_audit()
+        self.run_action("app.cancel_audit")
