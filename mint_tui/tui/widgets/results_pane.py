@@ -299,7 +299,7 @@ class ResultsPane(Vertical):
             self.query_one(DataTable).focus()
 
     # -------------------------------------------------------------- detail
-    @on(DataTable.RowHighlighted)
+    @on(DataTable.RowHighlighted, "#results-table")  # not the People table's rows: they are people
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is not None and event.row_key.value is not None:
             self.show_detail(int(event.row_key.value))

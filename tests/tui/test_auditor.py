@@ -1,0 +1,68 @@
+"""What an auditor sees (issue 15): the defects a new user hit in the Results, Open, Export, palette
+and help screens, each tested as the user met it (Pilot on the real app and core)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from .conftest import calibration_scores, settle
+from .test_flows import text_of
+
+
+def people_results_file(folder: Path) -> Path:
+    """A result file of two people (per-folder groups) with the identity test made by the core's own
+    test from made-up calibration scores; one person's folder has no scored face."""
+    from mint_tui.audit import AuditOptions, ResultRow
+    from mint_tui.identity import IdentityTest
+    from mint_tui.results import FORMAT, FORMAT_VERSION, results_json
+
+    rows = [
+        ResultRow("people/Hugh_Grant/Hugh_Grant_0001.jpg", "a" * 64, 0, (1.0, 1.0, 50.0, 50.0), 0.9, 0.02,
+                  "non-member"),
+        ResultRow("people/Hugh_Grant/Hugh_Grant_0004.jpg", "b" * 64, 0, (1.0, 1.0, 50.0, 50.0), 0.9, 0.0,
+                  "non-member"),
+        ResultRow("people/Anna_Kournikova/Anna_Kournikova_0001.jpg", "c" * 64, 0, (1.0, 1.0, 50.0, 50.0), 0.9,
+                  1.0, "member"),
+        ResultRow("people/Anna_Kournikova/Anna_Kournikova_0002.jpg", "d" * 64, 0, (1.0, 1.0, 50.0, 50.0), 0.9,
+                  0.97, "member"),
+        ResultRow("people/Nobody/drawn.png", "e" * 64, None, None, None, None, "no-face", "no face found"),
+    ]
+    test = IdentityTest(calibration_scores(), 0.05)
+    identities = [test("Anna_Kournikova", [1.0, 0.97]), test("Hugh_Grant", [0.02, 0.0]), test("Nobody", [])]
+    header = {"format": FORMAT, "version": FORMAT_VERSION, "tool_version": "test",
+              "created": "2025-01-01T00:00:00+00:00",
+              "pair": {"name": "tiny-test", "title": "tiny-test", "bundle_sha256": "0" * 64, "threshold": 0.5,
+                       "inconclusive": [0.4, 0.6]},
+              "device": "cpu", "options": {k: v for k, v in vars(AuditOptions()).items() if k != "keep_crops"}}
+    path = folder / "people.json"
+    path.write_text(results_json(header, rows, identities=identities), encoding="utf-8")
+    return path
+
+
+def facts(app) -> str:
+    return text_of(app.main_screen.query_one("#row-facts"))
+
+
+# ------------------------------------------------------------------ 1: People rows are people
+async def test_moving_in_the_people_table_keeps_the_highlighted_photo(make_app, demo_folder):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_results(people_results_file(Path(".")))
+        await settle(pilot)
+        await pilot.press("slash", *"Hugh", "enter")  # search Hugh, back to the table
+        await pilot.press("down")  # Hugh_Grant_0004 (score 0.000)
+        await settle(pilot)
+        assert "Hugh_Grant_0004.jpg" in facts(app)
+        await pilot.press("p")
+        people = app.main_screen.query_one("#people-table", DataTable)
+        assert people.has_focus
+        await pilot.press("down", "down")
+        await settle(pilot)
+        # the People table explains the person; the photo on the right stays the highlighted image
+        assert "Nobody" in text_of(app.main_screen.query_one("#people-explain"))
+        assert "Hugh_Grant_0004.jpg" in facts(app)
+        assert "0.000" in text_of(app.main_screen.query_one("#verdict-explain"))
