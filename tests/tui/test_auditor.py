@@ -66,3 +66,38 @@ async def test_moving_in_the_people_table_keeps_the_highlighted_photo(make_app, 
         assert "Nobody" in text_of(app.main_screen.query_one("#people-explain"))
         assert "Hugh_Grant_0004.jpg" in facts(app)
         assert "0.000" in text_of(app.main_screen.query_one("#verdict-explain"))
+
+
+# ------------------------------------------------------------------ 2: the sort holds across a re-run
+def scores_shown(app) -> list[str]:
+    table = app.main_screen.query_one("#results-table", DataTable)
+    idx = [c.key.value for c in table.ordered_columns].index("score")
+    return [str(table.get_row_at(i)[idx]) for i in range(table.row_count)]
+
+
+async def test_a_rerun_keeps_the_sort_the_status_names(make_app, demo_folder, lfw_faces, installed_pair):
+    from mint_tui.tui.screens.confirm import ConfirmScreen
+
+    from .conftest import wait_run
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.toggle_mark(demo_folder / "drawn-1.png", False)  # no face: first in input order, last by score
+        app.toggle_mark(demo_folder / "faces", True)
+        await pilot.press("r")
+        await wait_run(pilot)
+        await pilot.press("s")  # by score, highest first
+        summary = text_of(app.main_screen.query_one("#summary"))
+        assert "by score ↓" in summary
+        first = scores_shown(app)
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)  # the results were not exported
+        await pilot.press("y")
+        await wait_run(pilot)
+        await pilot.pause(0.7)  # a re-sort while rows stream in waits up to half a second
+        shown = scores_shown(app)
+        assert "by score ↓" in text_of(app.main_screen.query_one("#summary"))
+        numbers = [float(s) for s in shown if s != "–"]
+        assert numbers == sorted(numbers, reverse=True) and shown[-1] == "–"  # no face: last
+        assert shown == first

@@ -171,22 +171,17 @@ class ResultsPane(Vertical):
         """While rows stream in under a sort, re-sort at most twice a second."""
         if self._rebuild_due:
             return
-        delay = max(0.0, 0.5 - (time.monotonic() - self._last_rebuild))
         self._rebuild_due = True
-        self.set_timer(delay, self._timed_resort)
+        delay = 0.5 - (time.monotonic() - self._last_rebuild)
+        if delay > 0:
+            self.set_timer(delay, self._timed_resort)
+        else:  # a timer of 0 s fails inside Textual, and the sort would never be applied
+            self.call_later(self._timed_resort)
 
     def _timed_resort(self) -> None:
         self._rebuild_due = False
         self._last_rebuild = time.monotonic()
         self.resort()
-
-    def schedule_rebuild(self) -> None:
-        """Re-sort at most twice a second while rows stream in."""
-        if self._rebuild_due:
-            return
-        delay = max(0.0, 0.5 - (time.monotonic() - self._last_rebuild))
-        self._rebuild_due = True
-        self.set_timer(delay, self.rebuild)
 
     def ordered(self, indices: list[int]) -> list[int]:
         """Row indices in the current sort order."""
