@@ -380,6 +380,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     print(f"{total} results: {summary or 'nothing audited'}", file=out)
     for result in identities or ():
         print(f"identity test  {result.explanation}", file=out)
+    if identities and len(identities) > 1:
+        from mint_tui.identity import people_summary
+
+        print(f"people: {people_summary(identities)}", file=out)
     if interrupted:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not total or counts["error"] == total:

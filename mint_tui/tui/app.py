@@ -555,8 +555,9 @@ class MintApp(App[int]):
         if message.cancelled and self.session.header is not None:
             self.session.header["interrupted"] = True  # exports and the report say so
         if self.session.identities:
-            members = sum(d.get("verdict") == "member" for d in self.session.identities)
-            summary += f"; people: {members} of {len(self.session.identities)} shown in the training data"
+            from mint_tui.identity import people_summary
+
+            summary += f"; {people_summary(self.session.identities)}"
         elapsed = f" in {clock(self.last_progress.elapsed)}" if self.last_progress is not None else ""
         if message.error:
             text = f"Audit failed: {message.error}"

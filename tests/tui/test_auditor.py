@@ -101,3 +101,24 @@ async def test_a_rerun_keeps_the_sort_the_status_names(make_app, demo_folder, lf
         numbers = [float(s) for s in shown if s != "–"]
         assert numbers == sorted(numbers, reverse=True) and shown[-1] == "–"  # no face: last
         assert shown == first
+
+
+# ------------------------------------------------------------------ 11: people with no face are not counted
+def test_people_summary_leaves_out_people_with_no_scored_face():
+    from mint_tui.identity import IdentityTest, people_summary
+
+    test = IdentityTest(calibration_scores(), 0.5)
+    people = [test("A", [0.99, 0.99]), test("B", [0.01]), test("C", [])]
+    assert [p.verdict for p in people] == ["member", "not-shown", "no-faces"]
+    assert people_summary(people) == "1 of 2 people shown in the training data; 1 with no scored face, not tested"
+    assert people_summary([p.to_dict() for p in people[:1]]) == "1 of 1 person shown in the training data"
+
+
+async def test_the_people_heading_does_not_count_a_person_with_no_face(make_app, demo_folder):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_results(people_results_file(Path(".")))
+        await settle(pilot)
+        title = text_of(app.main_screen.query_one("#people-title"))
+        assert "of 2 people shown in the training data; 1 with no scored face, not tested" in title
