@@ -412,8 +412,6 @@ class MintApp(App[int]):
             return self.running
         if action == "run_audit":
             return not self.running
-        if action == "export":
-            return True if self.session.rows and not self.running else None
         if action == "focus_people":
             try:
                 return self.pane("people").has_people
@@ -602,6 +600,7 @@ class MintApp(App[int]):
 
         def chosen(answer: tuple[Path, str] | None) -> None:
             if answer is None:
+                self.notify("Export cancelled: nothing was written")
                 return
             if answer[1] == "html":
                 self.write_report(answer[0])
@@ -626,7 +625,7 @@ class MintApp(App[int]):
         session.saved = True
         self.settings.last_export_folder = str(path.parent.resolve())
         self.save_settings()
-        self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path)}")
+        self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path.resolve(), Path('/'))}")
         self.update_status()
 
     # ---------------------------------------------------------------- the HTML audit report
@@ -676,7 +675,7 @@ class MintApp(App[int]):
             return
         self.settings.last_export_folder = str(path.parent.resolve())
         self.save_settings()
-        self.notify(f"Audit report written: {display_path(path)}", timeout=8)
+        self.notify(f"Audit report written: {display_path(path.resolve(), Path('/'))}", timeout=8)
 
     def action_open_results(self) -> None:
         from mint_tui.tui.screens.confirm import ConfirmScreen

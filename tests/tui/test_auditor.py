@@ -122,3 +122,54 @@ async def test_the_people_heading_does_not_count_a_person_with_no_face(make_app,
         await settle(pilot)
         title = text_of(app.main_screen.query_one("#people-title"))
         assert "of 2 people shown in the training data; 1 with no scored face, not tested" in title
+
+
+# ------------------------------------------------------------------ 7: the Open dialog takes a typed path
+async def test_open_dialog_takes_a_typed_path(make_app, demo_folder):
+    from mint_tui.tui.screens.pick_file import PickFileScreen, SuffixTree
+
+    path = people_results_file(Path("."))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        assert isinstance(app.screen, PickFileScreen)
+        field = app.screen.query_one("#pick-path")
+        assert field.has_focus
+        await pilot.press("tab")  # to the tree; typing there goes to the field
+        assert app.screen.query_one(SuffixTree).has_focus
+        await pilot.press(*str(path))
+        assert field.has_focus and field.value == str(path)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, PickFileScreen)
+        assert app.session.origin == "people.json" and len(app.session.rows) == 5
+
+
+# ------------------------------------------------------------------ 8: export always says what happened
+def notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_export_says_why_not_or_where(make_app, demo_folder):
+    from mint_tui.tui.screens.export import ExportScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")  # before any run
+        assert any(n.startswith("Nothing to export yet") for n in notes(app))
+        app.open_results(people_results_file(Path(".")))
+        await settle(pilot)
+        await pilot.press("e")
+        assert isinstance(app.screen, ExportScreen)
+        await pilot.press("escape")
+        assert any(n.startswith("Export cancelled: nothing was written") for n in notes(app))
+        await pilot.press("e")
+        app.screen.query_one("#export-path").value = "out.csv"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert Path("out.csv").is_file()
+        saved = [n for n in notes(app) if n.startswith("Saved 5 rows as CSV: ")]
+        assert saved and saved[0].endswith(str(Path("out.csv").resolve().relative_to(Path.home()))
+                                           if Path.cwd().is_relative_to(Path.home()) else str(Path("out.csv").resolve()))
