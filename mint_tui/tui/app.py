@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from mint_tui.tui import core
+from mint_tui.tui.commands import MintCommands
 from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
                                   RowsArrived, RunFinished, RunPhase, RunStarted, SelectionCounted, calibration_of,
                                   common_folder, display_path, group_label, selection_root)
@@ -36,6 +37,7 @@ class MintApp(App[int]):
     TITLE = "mint-tui"
     SUB_TITLE = "was this face used to train this model?"
     CSS_PATH = STYLES
+    COMMANDS = {MintCommands}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit, from anywhere")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -769,8 +771,9 @@ class MintApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Run audit", "Audit the marked images with the chosen pair (r)", self.action_run_audit)
-        yield SystemCommand("Cancel audit", "Stop the running audit after its current batch (x)",
-                            self.action_cancel_audit)
+        if self.running:
+            yield SystemCommand("Cancel audit", "Stop the running audit after its current batch (x)",
+                                self.action_cancel_audit)
         yield SystemCommand("Export results", "Save the results as JSON or CSV (e)", self.action_export)
         yield SystemCommand("Export audit report (HTML)", "One self-contained page: crops, scores, identity test, "
                             "pair, provenance (e)", self.action_export_report)
@@ -788,7 +791,23 @@ class MintApp(App[int]):
         for tab, title in (("images", "Images"), ("pair", "Pair"), ("run", "Run"), ("results", "Results")):
             yield SystemCommand(f"Go to {title}", f"Show the {title} tab", lambda tab=tab: self.show_tab(tab))
         yield SystemCommand("Help", "Every key (?)", self.action_help)
-        yield from super().get_system_commands(screen)
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
+        yield SystemCommand("Screenshot", "Save an SVG picture of the screen in the user data folder",
+                            lambda: self.set_timer(0.1, self.save_screen_picture))
+
+    def save_screen_picture(self) -> Path | None:
+        """The screen as SVG under the user data folder (there is no Downloads folder everywhere)."""
+        from mint_tui.paths import user_data_dir
+
+        folder = user_data_dir() / "screenshots"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = Path(self.save_screenshot(path=str(folder)))
+        except OSError as exc:
+            self.notify(f"Screenshot not saved: {exc}", severity="error")
+            return None
+        self.notify(f"Screenshot saved: {display_path(path, Path('/'))}", timeout=8)
+        return path
 
     async def action_quit(self) -> None:
         from mint_tui.tui.screens.confirm import ConfirmScreen

@@ -173,3 +173,29 @@ async def test_export_says_why_not_or_where(make_app, demo_folder):
         saved = [n for n in notes(app) if n.startswith("Saved 5 rows as CSV: ")]
         assert saved and saved[0].endswith(str(Path("out.csv").resolve().relative_to(Path.home()))
                                            if Path.cwd().is_relative_to(Path.home()) else str(Path("out.csv").resolve()))
+
+
+# ------------------------------------------------------------------ 9: the command palette
+async def test_palette_lists_app_commands_first_and_saves_screenshots(make_app, demo_folder, home):
+    from mint_tui.tui.commands import MintCommands
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        provider = MintCommands(app.screen)
+        shown = [str(hit.display) async for hit in provider.discover()]
+        assert shown[0] == "Run audit" and shown.index("Help") < shown.index("Theme") < shown.index("Quit")
+        assert "Cancel audit" not in shown  # only while a run is going
+        app.running = True
+        assert "Cancel audit" in [c.title for c in app.get_system_commands(app.screen)]
+        app.running = False
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"screenshot")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        pictures = list((home / "data" / "screenshots").glob("*.svg"))
+        assert len(pictures) == 1 and "<svg" in pictures[0].read_text()[:500]
+        assert any(n.startswith("Screenshot saved: ") and n.endswith(pictures[0].name) for n in notes(app))
