@@ -199,3 +199,59 @@ async def test_palette_lists_app_commands_first_and_saves_screenshots(make_app, 
         pictures = list((home / "data" / "screenshots").glob("*.svg"))
         assert len(pictures) == 1 and "<svg" in pictures[0].read_text()[:500]
         assert any(n.startswith("Screenshot saved: ") and n.endswith(pictures[0].name) for n in notes(app))
+
+
+# ------------------------------------------------------------------ 10: keys
+async def test_escape_leaves_a_field_and_j_k_move(make_app, demo_folder):
+    from mint_tui.tui.widgets.files_pane import ImageTree
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tree = app.main_screen.query_one(ImageTree)
+        line = tree.cursor_line
+        await pilot.press("j")
+        assert tree.cursor_line == line + 1
+        await pilot.press("k")
+        assert tree.cursor_line == line
+        await pilot.press("3")
+        alpha = app.main_screen.query_one("#alpha")
+        alpha.focus()
+        await pilot.pause()
+        await pilot.press("escape")
+        assert not alpha.has_focus and app.main_screen.query_one("#device").has_focus
+        await pilot.press("1")  # a tab key again, not typed into alpha
+        assert app.main_screen.active_tab == "images" and alpha.value == "0.05"
+        app.open_results(people_results_file(Path(".")))
+        await settle(pilot)
+        table = app.main_screen.query_one("#results-table", DataTable)
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("k")
+        assert table.cursor_row == 1
+
+
+async def test_help_labels_fit_and_say_what_space_does(make_app, demo_folder):
+    from mint_tui.tui.screens.help import HelpScreen, key_sections
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.pause(0.2)
+        sections = dict(key_sections())
+        space = dict(sections["Images (file browser)"])["space"]
+        assert "move down" in space
+        assert ("j / k", "down / up, as the arrow keys") in sections["Results"]
+        # every key label is shown whole: the column is as wide as the longest label
+        body = app.screen.query_one("#help-body")
+        from rich.console import Console
+
+        console = Console(width=body.size.width, record=True, color_system=None)
+        for section in app.screen.query(".help-section"):
+            console.print(section.content)
+        printed = console.export_text()
+        for rows in sections.values():
+            for keys, _ in rows:
+                assert keys in printed, keys

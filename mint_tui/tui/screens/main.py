@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
 from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
 from mint_tui.tui.widgets.pairs_pane import PairsPane
@@ -89,6 +89,14 @@ class MainScreen(Screen):
         target = focus or {"images": "#image-tree", "pair": "#pair-list", "run": "#device",
                            "results": "#results-table"}[name]
         self.query_one(target).focus()
+
+    def on_key(self, event) -> None:
+        """Escape leaves a text field (the Run tab's batch size and alpha): to the tab's main widget,
+        so that 1-4 and the other keys work again instead of typing."""
+        if event.key == "escape" and isinstance(self.focused, Input):
+            event.stop()
+            self._wanted = None
+            self.focus_tab(self.active_tab)
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:

@@ -13,6 +13,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from mint_tui.tui.keys import MOVE_KEYS
+
 if TYPE_CHECKING:
     from mint_tui.tui.session import AuditSession
 
@@ -43,7 +45,7 @@ def explanation(d: dict[str, Any]) -> Text:
 
 
 class PeopleTable(DataTable):
-    BINDINGS = [Binding("p,escape", "back", "Back to images", tooltip="back to the table of images")]
+    BINDINGS = [Binding("p,escape", "back", "Back to images", tooltip="back to the table of images"), *MOVE_KEYS]
 
     def action_back(self) -> None:
         self.screen.query_one("#results-table").focus()

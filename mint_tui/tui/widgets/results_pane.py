@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
 from mint_tui.tui.core import VERDICTS
+from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import display_path
 from mint_tui.tui.widgets.identity_panel import IdentityPanel
 from mint_tui.tui.widgets.image_view import ImageView
@@ -64,6 +65,7 @@ class ResultsTable(DataTable):
         Binding("slash", "app.focus_filter", "Search", tooltip="search file names and notes"),
         Binding("p", "app.focus_people", "People",
                 tooltip="to the identity-level test of each grouped person (p or escape: back)"),
+        *MOVE_KEYS,
     ]
 
 
