@@ -91,18 +91,38 @@ def printable(text: str) -> str:
 
 @dataclass(frozen=True)
 class AuditProgress:
-    done: int  # images finished (all their rows emitted)
+    """Where an audit stands; reported after every image prepared and every image scored.
+
+    Images are prepared (read, decoded, faces found and aligned) one by one, then scored in
+    batches, so ``prepared`` leads ``done``. The rate and ETA come from the preparation pace (known
+    from the first image) plus the measured scoring time per image (once a batch was scored)."""
+
+    done: int  # images finished (scored: all their rows emitted)
     total: int
     faces: int  # faces scored so far
     elapsed: float
+    prepared: int = 0  # images read, decoded, detected and aligned (or failed: an error row)
+    scoring: float = 0.0  # seconds spent scoring so far
 
     @property
     def rate(self) -> float:
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        """Images per second through preparation (the pace of the pipeline)."""
+        working = self.elapsed - self.scoring
+        return self.prepared / working if working > 0 and self.prepared else 0.0
 
     @property
     def eta(self) -> float | None:
-        return (self.total - self.done) / self.rate if self.rate > 0 else None
+        if self.done >= self.total:
+            return 0.0
+        if self.rate <= 0 or (self.prepared >= self.total and not self.scoring):
+            return None  # nothing measured yet, or only the scoring left and its pace not yet known
+        per_image = self.scoring / self.done if self.done else 0.0
+        return (self.total - self.prepared) / self.rate + (self.total - self.done) * per_image
+
+    @property
+    def fraction(self) -> float:
+        """Of the work (each image prepared, then scored) done, 0..1."""
+        return (self.prepared + self.done) / (2 * self.total) if self.total else 1.0
 
 
 def default_workers(device: "torch.device | str") -> int:
@@ -201,8 +221,9 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     total = len(files) + len(early_errors)
     start = time.perf_counter()
     done = faces_scored = 0
+    scoring = 0.0
     yield from early_errors
-    done += len(early_errors)
+    done = prepared_count = len(early_errors)
 
     pre = pair.manifest.audited.preprocess
     settings = PrepareSettings(options.faces, options.detector, tuple(pre.size), pre.template)
@@ -211,14 +232,14 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
 
     def report() -> None:
         if progress is not None:
-            progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start))
+            progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start, prepared_count, scoring))
 
     # Images waiting for their rows, in input order, and the scores of their faces so far.
     pending: deque[tuple[PreparedImage, list[float]]] = deque()
     unscored: deque[tuple[list[float], Face]] = deque()  # faces not yet scored, in order
 
     def score_batch(n: int) -> None:
-        nonlocal faces_scored
+        nonlocal faces_scored, scoring
         chunk = [unscored.popleft() for _ in range(min(n, len(unscored)))]
         if not chunk:
             return
@@ -229,6 +250,7 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
         for (sink, _), score in zip(chunk, pair.score(batch)):
             sink.append(float(score))
         faces_scored += len(chunk)
+        scoring += time.perf_counter() - t
 
     def ready_rows() -> Iterator[ResultRow]:
         nonlocal done
@@ -260,6 +282,8 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
             scores: list[float] = []
             pending.append((item, scores))
             unscored.extend((scores, face) for face in item.faces)
+            prepared_count += 1
+            report()
             while len(unscored) >= options.batch_size:
                 score_batch(options.batch_size)
             if len(pending) >= window:

@@ -239,10 +239,10 @@ class _ProgressBar:
         if not self.enabled or p.total == 0:
             return
         width = 30
-        filled = int(width * p.done / p.total)
+        filled = int(width * p.fraction)
         eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} "
-                         f"{p.rate:5.1f} img/s  ETA {eta}")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.prepared}/{p.total} prepared, "
+                         f"{p.done} scored  {p.rate:5.1f} img/s  ETA {eta}\033[K")
         sys.stderr.flush()
 
     def close(self) -> None:

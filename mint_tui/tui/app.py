@@ -166,9 +166,9 @@ class MintApp(App[int]):
             return
         bar.show(text)
         if self.running and self.last_progress is not None:
-            bar.progress(self.last_progress.done, self.last_progress.total)
+            bar.progress(self.last_progress.fraction)
         elif not self.running:
-            bar.progress(None, None)
+            bar.progress(None)
 
     # ================================================================ pairs
     def on_pairs_loaded(self, message: PairsLoaded) -> None:

@@ -255,3 +255,24 @@ async def test_help_labels_fit_and_say_what_space_does(make_app, demo_folder):
         for rows in sections.values():
             for keys, _ in rows:
                 assert keys in printed, keys
+
+
+# ------------------------------------------------------------------ 5: progress per image
+def test_progress_text_says_prepared_and_scored_with_rate_and_eta(capsys):
+    from mint_tui.audit import AuditProgress
+    from mint_tui.cli import _ProgressBar
+    from mint_tui.tui.widgets.status_bar import progress_text
+
+    start = AuditProgress(0, 32, 0, 1.5)
+    assert progress_text(start) == "0/32 · starting the face detector on the first image…"
+    early = AuditProgress(0, 32, 0, 2.0, prepared=3)  # the first seconds: 3 images prepared, none scored
+    assert progress_text(early, faces=False) == "3/32 prepared · 0 scored · 1.5 img/s · ETA 0:19"
+    late = AuditProgress(32, 40, 30, 20.0, prepared=40, scoring=4.0)
+    assert progress_text(late) == "40/40 prepared · 32 scored · 30 faces · 2.5 img/s · ETA 0:01"
+    waiting = AuditProgress(0, 8, 0, 4.0, prepared=8)
+    assert progress_text(waiting).endswith("scoring the last faces…")
+    bar = _ProgressBar()
+    bar.enabled = True
+    bar(early)
+    err = capsys.readouterr().err
+    assert "3/32 prepared, 0 scored" in err and "1.5 img/s" in err and "ETA   19s" in err
