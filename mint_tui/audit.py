@@ -95,7 +95,7 @@ class AuditProgress:
 
     Images are prepared (read, decoded, faces found and aligned) one by one, then scored in
     batches, so ``prepared`` leads ``done``. The rate and ETA come from the preparation pace (known
-    from the first image) plus the measured scoring time per image (once a batch was scored)."""
+    from the first image) and the measured scoring time per image (once a batch was scored)."""
 
     done: int  # images finished (scored: all their rows emitted)
     total: int
@@ -106,9 +106,8 @@ class AuditProgress:
 
     @property
     def rate(self) -> float:
-        """Images per second through preparation (the pace of the pipeline)."""
-        working = self.elapsed - self.scoring
-        return self.prepared / working if working > 0 and self.prepared else 0.0
+        """Images prepared per second."""
+        return self.prepared / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float | None:
@@ -116,8 +115,9 @@ class AuditProgress:
             return 0.0
         if self.rate <= 0 or (self.prepared >= self.total and not self.scoring):
             return None  # nothing measured yet, or only the scoring left and its pace not yet known
+        # the two stages overlap (images are prepared while a batch is scored): the slower one sets the pace
         per_image = self.scoring / self.done if self.done else 0.0
-        return (self.total - self.prepared) / self.rate + (self.total - self.done) * per_image
+        return max((self.total - self.prepared) / self.rate, (self.total - self.done) * per_image)
 
     @property
     def fraction(self) -> float:
@@ -211,6 +211,11 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     ``cancel.set()`` (or closing the generator) stops the audit after the current batch; rows
     already yielded stay valid. ``stats`` (optional) collects the time spent per stage.
 
+    ``progress`` gets an :class:`AuditProgress` after every image prepared and every image scored:
+    from a preparation thread for the former (the caller may be busy scoring a batch), from the
+    caller's thread for the latter, so it must be thread-safe. Nothing calls it once the
+    generator is finished or closed.
+
     Faces are scored in full batches of ``options.batch_size`` whatever the number of faces per
     image; a partial batch is scored when ``window`` images are waiting on it, and at the end.
     """
@@ -224,6 +229,7 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     scoring = 0.0
     yield from early_errors
     done = prepared_count = len(early_errors)
+    lock = threading.Lock()
 
     pre = pair.manifest.audited.preprocess
     settings = PrepareSettings(options.faces, options.detector, tuple(pre.size), pre.template)
@@ -232,7 +238,15 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
 
     def report() -> None:
         if progress is not None:
-            progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start, prepared_count, scoring))
+            with lock:  # one report at a time, in order
+                progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start, prepared_count,
+                                       scoring))
+
+    def prepared_one() -> None:  # in a preparation thread
+        nonlocal prepared_count
+        with lock:
+            prepared_count += 1
+        report()
 
     # Images waiting for their rows, in input order, and the scores of their faces so far.
     pending: deque[tuple[PreparedImage, list[float]]] = deque()
@@ -276,14 +290,12 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     hooks = _time_mint(pair, stats) if stats is not None else []
     workers = options.workers or default_workers(pair.device)
     window = max(options.batch_size * 2, workers * 4)
-    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats)
+    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats, on_prepared=prepared_one)
     try:
         for item in prepared:
             scores: list[float] = []
             pending.append((item, scores))
             unscored.extend((scores, face) for face in item.faces)
-            prepared_count += 1
-            report()
             while len(unscored) >= options.batch_size:
                 score_batch(options.batch_size)
             if len(pending) >= window:

@@ -230,14 +230,20 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- audit
 class _ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+    """A one-line progress bar on stderr (only when stderr is a terminal). Called from the audit's
+    threads: ``lock`` keeps it from writing in the middle of a table line."""
 
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
+        self.lock = threading.Lock()
 
     def __call__(self, p) -> None:
         if not self.enabled or p.total == 0:
             return
+        with self.lock:
+            self._draw(p)
+
+    def _draw(self, p) -> None:
         width = 30
         filled = int(width * p.fraction)
         eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
@@ -341,8 +347,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 for stream in streams:
                     stream.write(row)
                 if table:
-                    bar.close()
-                    print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
+                    with bar.lock:
+                        bar.close()
+                        print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
         except KeyboardInterrupt:
             interrupted = True
             cancel.set()

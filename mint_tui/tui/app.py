@@ -9,6 +9,7 @@ images, reading and writing files) runs in thread workers that post messages bac
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -492,14 +493,17 @@ class MintApp(App[int]):
             self.post_message(RunStarted(core.audit_header(pair, device, options), pair.manifest, device))
             pending: list[Any] = []
             every: list[Any] = []  # for the identity test at the end
+            lock = threading.Lock()
 
-            def progress(p: Any) -> None:  # called after each batch's rows were yielded
-                rows = pending[:]
-                pending.clear()
+            def progress(p: Any) -> None:  # after each image prepared (another thread) or scored
+                with lock:
+                    rows = pending[:]
+                    pending.clear()
                 self.post_message(RowsArrived(rows, p))
 
             for row in core.run_audit(request, pair, options, progress):
-                pending.append(row)
+                with lock:
+                    pending.append(row)
                 every.append(row)
             self.post_message(RowsArrived(pending[:], None))
             if request.people:

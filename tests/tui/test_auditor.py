@@ -268,7 +268,7 @@ def test_progress_text_says_prepared_and_scored_with_rate_and_eta(capsys):
     early = AuditProgress(0, 32, 0, 2.0, prepared=3)  # the first seconds: 3 images prepared, none scored
     assert progress_text(early, faces=False) == "3/32 prepared · 0 scored · 1.5 img/s · ETA 0:19"
     late = AuditProgress(32, 40, 30, 20.0, prepared=40, scoring=4.0)
-    assert progress_text(late) == "40/40 prepared · 32 scored · 30 faces · 2.5 img/s · ETA 0:01"
+    assert progress_text(late) == "40/40 prepared · 32 scored · 30 faces · 2.0 img/s · ETA 0:01"
     waiting = AuditProgress(0, 8, 0, 4.0, prepared=8)
     assert progress_text(waiting).endswith("scoring the last faces…")
     bar = _ProgressBar()
