@@ -48,7 +48,7 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Pair", [("enter", "use the highlighted pair"), move] + rows(PairList.BINDINGS)),
         ("Results", rows(ResultsTable.BINDINGS) + [
             ("↑ ↓ pgup pgdn", "move; the highlighted row is explained on the right"), move,
-            ("click a column title", "sort by it (again: reverse)"),
+            ("click a title", "sort by that column (again: reverse)"),
             ("escape", "from the search box back to the table"),
             ("p / escape", "in the People table: back to the table of images"),
         ]),
