@@ -513,6 +513,7 @@ async def test_help_screen_lists_every_key(make_app, demo_folder):
     from mint_tui.tui.widgets.results_pane import ResultsTable
 
     listed = {keys for _, rows in key_sections() for keys, _ in rows}
+    listed |= {key for keys in listed for key in keys.split(" / ")}  # "j / k": j and k
     for cls in (MainScreen, MintApp, Tree, PairList, ResultsTable):
         for binding in cls.BINDINGS:
             assert keys_label(binding.key) in listed, binding
