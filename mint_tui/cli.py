@@ -245,19 +245,25 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- audit
 class _ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+    """A one-line progress bar on stderr (only when stderr is a terminal). Called from the audit's
+    threads: ``lock`` keeps it from writing in the middle of a table line."""
 
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
+        self.lock = threading.Lock()
 
     def __call__(self, p) -> None:
         if not self.enabled or p.total == 0:
             return
+        with self.lock:
+            self._draw(p)
+
+    def _draw(self, p) -> None:
         width = 30
-        filled = int(width * p.done / p.total)
+        filled = int(width * p.fraction)
         eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} "
-                         f"{p.rate:5.1f} img/s  ETA {eta}")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.prepared}/{p.total} prepared, "
+                         f"{p.done} scored  {p.rate:5.1f} img/s  ETA {eta}\033[K")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -323,6 +329,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     print(f"{outcome.total} results: {outcome.summary()}", file=out)
     for result in outcome.identities or ():
         print(f"identity test  {for_terminal(result.explanation)}", file=out)
+    if outcome.identities and len(outcome.identities) > 1:
+        from mint_tui.identity import people_summary
+
+        print(f"people: {people_summary(outcome.identities)}", file=out)
     if outcome.interrupted:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not outcome.total or outcome.counts["error"] == outcome.total:

@@ -188,3 +188,18 @@ def identity_test(name: str, scores: Sequence[float | None], calibration_scores:
                   alpha: float = DEFAULT_ALPHA, seed: int = 0) -> IdentityResult:
     """Combine one person's face scores into a p-value against the pair's non-member identities."""
     return IdentityTest(calibration_scores, alpha, seed)(name, scores)
+
+
+def people_summary(identities) -> str:
+    """"1 of 4 people shown in the training data; 1 with no scored face, not tested": people with no
+    scored face (verdict "no-faces") are left out of the count, and said to be. Takes IdentityResults
+    or their dicts (as result files hold them)."""
+    verdicts = [d.get("verdict") if isinstance(d, dict) else d.verdict for d in identities]
+    tested = [v for v in verdicts if v != "no-faces"]
+    text = (f"{tested.count('member')} of {len(tested)} {'person' if len(tested) == 1 else 'people'} "
+            "shown in the training data")
+    untested = len(verdicts) - len(tested)
+    if untested:
+        text += f"; {untested} with no scored face, not tested"
+    return text
+

@@ -9,6 +9,7 @@ images, reading and writing files) runs in thread workers that post messages bac
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from mint_tui.session import PER_FOLDER, AuditRequest, recorded_calibration
 from mint_tui.tui.session import (AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded, RowsArrived, RunFinished,
                                   RunPhase, RunStarted, SelectionCounted, common_folder, display_path)
 from mint_tui.tui.marks import Marks
+from mint_tui.tui.commands import MintCommands
 from mint_tui.tui.settings import Settings, load_settings
 from mint_tui.tui.state import APP_BINDINGS, FolderChosen, MarksCleared, MarkToggled, PairChosen
 from mint_tui.tui.screens.main import MainScreen
@@ -48,6 +50,7 @@ class MintApp(App[int]):
     TITLE = "mint-tui"
     SUB_TITLE = "was this face used to train this model?"
     CSS_PATH = STYLES
+    COMMANDS = {MintCommands}
     BINDINGS = APP_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -186,9 +189,9 @@ class MintApp(App[int]):
             return
         bar.show(text)
         if self.running and self.last_progress is not None:
-            bar.progress(self.last_progress.done, self.last_progress.total)
+            bar.progress(self.last_progress.fraction)
         elif not self.running:
-            bar.progress(None, None)
+            bar.progress(None)
 
     # ================================================================ pairs
     def on_pairs_loaded(self, message: PairsLoaded) -> None:
@@ -340,8 +343,6 @@ class MintApp(App[int]):
             return self.running
         if action == "run_audit":
             return not self.running
-        if action == "export":
-            return True if self.session.rows and not self.running else None
         if action == "focus_people":
             try:
                 return self.people_panel().has_people
@@ -420,13 +421,19 @@ class MintApp(App[int]):
             audit = open_audit(request, load=self.pair_cache.load)
             self.post_message(RunStarted(audit.header, audit.pair.manifest, audit.device))
             pending: list[Any] = []
+            lock = threading.Lock()
 
-            def progress(p: Any) -> None:  # called after each batch's rows were yielded
-                rows = pending[:]
-                pending.clear()
+            def progress(p: Any) -> None:  # after each image prepared (another thread) or scored
+                with lock:
+                    rows = pending[:]
+                    pending.clear()
                 self.post_message(RowsArrived(rows, p))
 
-            outcome = run(audit, on_row=pending.append, progress=progress)
+            def keep(row: Any) -> None:  # rows come on this thread, progress also from the preparation threads
+                with lock:
+                    pending.append(row)
+
+            outcome = run(audit, on_row=keep, progress=progress)
             self.post_message(RowsArrived(pending[:], None))
             if request.people:
                 identities = None if outcome.identities is None else [i.to_dict() for i in outcome.identities]
@@ -481,8 +488,9 @@ class MintApp(App[int]):
         if message.cancelled and self.session.header is not None:
             self.session.header["interrupted"] = True  # exports and the report say so
         if self.session.identities:
-            members = sum(d.get("verdict") == "member" for d in self.session.identities)
-            summary += f"; people: {members} of {len(self.session.identities)} shown in the training data"
+            from mint_tui.identity import people_summary
+
+            summary += f"; {people_summary(self.session.identities)}"
         elapsed = f" in {clock(self.last_progress.elapsed)}" if self.last_progress is not None else ""
         if message.error:
             text = f"Audit failed: {message.error}"
@@ -527,6 +535,7 @@ class MintApp(App[int]):
 
         def chosen(answer: tuple[Path, str] | None) -> None:
             if answer is None:
+                self.notify("Export cancelled: nothing was written")
                 return
             if answer[1] == "html":
                 self.write_report(answer[0])
@@ -553,7 +562,7 @@ class MintApp(App[int]):
         session.saved = True
         self.settings.last_export_folder = str(path.parent.resolve())
         self.save_settings()
-        self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path)}")
+        self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path.resolve(), Path('/'))}")
         self.update_status()
 
     # ---------------------------------------------------------------- the HTML audit report
@@ -603,7 +612,7 @@ class MintApp(App[int]):
             return
         self.settings.last_export_folder = str(path.parent.resolve())
         self.save_settings()
-        self.notify(f"Audit report written: {display_path(path)}", timeout=8)
+        self.notify(f"Audit report written: {display_path(path.resolve(), Path('/'))}", timeout=8)
 
     def action_open_results(self) -> None:
         from mint_tui.tui.screens.confirm import ConfirmScreen
@@ -698,8 +707,9 @@ class MintApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Run audit", "Audit the marked images with the chosen pair (r)", self.action_run_audit)
-        yield SystemCommand("Cancel audit", "Stop the running audit after its current batch (x)",
-                            self.action_cancel_audit)
+        if self.running:
+            yield SystemCommand("Cancel audit", "Stop the running audit after its current batch (x)",
+                                self.action_cancel_audit)
         yield SystemCommand("Export results", "Save the results as JSON or CSV (e)", self.action_export)
         yield SystemCommand("Export audit report (HTML)", "One self-contained page: crops, scores, identity test, "
                             "pair, provenance (e)", self.action_export_report)
@@ -717,7 +727,23 @@ class MintApp(App[int]):
         for tab, title in (("images", "Images"), ("pair", "Pair"), ("run", "Run"), ("results", "Results")):
             yield SystemCommand(f"Go to {title}", f"Show the {title} tab", lambda tab=tab: self.show_tab(tab))
         yield SystemCommand("Help", "Every key (?)", self.action_help)
-        yield from super().get_system_commands(screen)
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
+        yield SystemCommand("Screenshot", "Save an SVG picture of the screen in the user data folder",
+                            lambda: self.set_timer(0.1, self.save_screen_picture))
+
+    def save_screen_picture(self) -> Path | None:
+        """The screen as SVG under the user data folder (there is no Downloads folder everywhere)."""
+        from mint_tui.paths import user_data_dir
+
+        folder = user_data_dir() / "screenshots"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = Path(self.save_screenshot(path=str(folder)))
+        except OSError as exc:
+            self.notify(f"Screenshot not saved: {exc}", severity="error")
+            return None
+        self.notify(f"Screenshot saved: {display_path(path, Path('/'))}", timeout=8)
+        return path
 
     async def action_quit(self) -> None:
         from mint_tui.tui.screens.confirm import ConfirmScreen

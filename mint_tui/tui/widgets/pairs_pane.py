@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from mint_tui.safe_text import for_terminal as t
 from mint_tui.tui import core
+from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import PairsLoaded, display_path
 from mint_tui.tui.state import MintState, PairChosen, state_of
 
@@ -100,6 +101,7 @@ class PairList(OptionList):
         Binding("i", "install_pair", "Install…", tooltip="install a .mintpair file from disk"),
         Binding("v", "verify_pair", "Verify", tooltip="check the pair's bundle: manifest, hashes, weight shapes"),
         Binding("d,delete", "remove_pair", "Remove", tooltip="remove the highlighted installed pair (asks first)"),
+        *MOVE_KEYS,
     ]
 
     def action_install_pair(self) -> None:
