@@ -476,8 +476,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.max_crops < 0:
         print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
         return 2
-    # before any work: not a folder or a device, not the results file or the pair
-    html_path = _check_outputs({"--html": args.html}, [args.results, args.pair])["--html"]
+    try:  # before any work: not a folder or a device, not the results file or the pair
+        html_path = _check_outputs({"--html": args.html}, [args.results, args.pair])["--html"]
+    except UsageError as exc:
+        print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
+        return 2
     try:
         summary = report_from_source(args.results, html_path, args.pair, max_crops=args.max_crops)
     except (OSError, ValueError) as exc:

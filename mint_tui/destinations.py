@@ -121,10 +121,6 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def _is_image(path: Path) -> bool:
-    return is_image_name(path.name)
-
-
 def check_destinations(outputs: Mapping[str, str | os.PathLike[str] | None],
                        inputs: Iterable[str | os.PathLike[str]] = (), *,
                        stdout_ok: Iterable[str] = ()) -> dict[str, Path | None]:
@@ -161,7 +157,7 @@ def check_destinations(outputs: Mapping[str, str | os.PathLike[str] | None],
             if real == source or _same_file(real, source):
                 raise DestinationError(f"{option}: {real} is one of the inputs ({text}); writing it would destroy "
                                        "it. Give another file name")
-            if source.is_dir() and _inside(real, source) and real.exists() and _is_image(real):
+            if source.is_dir() and _inside(real, source) and real.exists() and is_image_name(real):
                 raise DestinationError(f"{option}: {real} is an image inside the input folder {text}; writing it "
                                        "would destroy it. Give another file name")
     return resolved

@@ -146,7 +146,7 @@ class ResultsPane(Vertical):
         face = Text("–" if row.face is None else str(row.face), justify="right")
         score = IndexedText("–" if row.score is None else f"{row.score:.3f}", justify="right")
         score.row_index = index  # lets DataTable.sort reorder rows by our own order
-        return (verdict_text(row.verdict), score, face, tail(for_terminal(name), self.file_width),
+        return (verdict_text(row.verdict), score, face, Text(tail(for_terminal(name), self.file_width)),
                 Text(for_terminal(folder), style="dim"), Text(for_terminal(row.message), style="italic"))
 
     def _passes(self, row: Any) -> bool:
