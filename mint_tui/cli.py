@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     ident.add_argument("--identity", metavar="NAME",
                        help="all the given images show one person: also run the identity-level test on them")
     ident.add_argument("--group-by", choices=("folder",),
-                       help="one person per sub-folder: run the identity-level test for each")
+                       help="one person per folder of images (same-named folders in different places are "
+                            "different people): run the identity-level test for each")
     audit.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
                        help=f"significance level of the identity-level test (default: {DEFAULT_ALPHA:g})")
     audit.add_argument("--json", metavar="FILE|-", help="write results as one JSON document ('-' for standard output)")
