@@ -731,7 +731,7 @@ def make_random_pair(
             config=a_cfg,
             weights="audited.safetensors",
             sha256="0" * 64,
-            preprocess=Preprocess(size=tuple(spec.input_size)),
+            preprocess=spec.preprocess,
         ),
         mint=MintSpec(kind=kind, taps=tuple(taps), config=m_cfg, weights="mint.safetensors", sha256="0" * 64),
         calibration=Calibration(threshold=0.5, inconclusive=(0.4, 0.6), on=f"nothing ({RANDOM_PAIR_NOTE})"),

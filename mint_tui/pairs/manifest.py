@@ -23,10 +23,11 @@ from typing import Any, Literal
 
 import tomli_w
 
+from mint_tui.preprocess import COLOR_ORDERS, Preprocess
+
 __all__ = [
     "SCHEMA_VERSION",
     "COLOR_ORDERS",
-    "TEMPLATES",
     "ManifestError",
     "PairInfo",
     "Preprocess",
@@ -45,8 +46,11 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-COLOR_ORDERS = ("RGB", "BGR")
-TEMPLATES = ("arcface112",)
+
+def _template_names() -> tuple[str, ...]:
+    from mint_tui.faces.align import template_names
+
+    return template_names()
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -81,15 +85,6 @@ class PairInfo:
     name: str
     title: str
     description: str
-
-
-@dataclass(frozen=True)
-class Preprocess:
-    size: tuple[int, int] = (112, 112)
-    color: str = "RGB"
-    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    template: str = "arcface112"
 
 
 @dataclass(frozen=True)
@@ -425,8 +420,8 @@ def _check_preprocess(c: _Checker, t: dict, arch_spec: Any) -> Preprocess | None
                 break
 
     template = c.string(p, "template", "audited.preprocess.template")
-    if template is not None and template not in TEMPLATES:
-        c.error("audited.preprocess.template", f"expected one of {', '.join(TEMPLATES)}, got {template!r}")
+    if template is not None and template not in _template_names():
+        c.error("audited.preprocess.template", f"expected one of {', '.join(_template_names())}, got {template!r}")
         template = None
 
     if not ok or None in (color, mean, std, template):
