@@ -253,3 +253,266 @@ def test_facenet_pytorch_own_class_matches(tmp_path):
     x = torch.randn(2, 3, 160, 160)
     with torch.inference_mode():
         assert (ours(x) - upstream(x)).abs().max().item() < 1e-5
+
+
+# ------------------------------------------------------------------ ONNX
+
+
+def _export(model, size=(112, 112)) -> bytes:
+    """As arcface_torch's torch2onnx.py: legacy exporter, opset 11, BatchNorm folded, dynamic batch."""
+    import io
+
+    buf = io.BytesIO()
+    torch.onnx.export(model.eval(), torch.randn(1, 3, *size), buf, input_names=["input.1"], opset_version=11,
+                      do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL, dynamo=False,
+                      dynamic_axes={"input.1": {0: "batch"}})
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def r50_onnx():
+    """The zoo's iResNet-50 (tamed random weights) and its torch2onnx-style export."""
+    torch.manual_seed(5)
+    model = build_audited("iresnet50").eval()
+    with torch.no_grad():
+        for m in model.modules():
+            if hasattr(m, "bn3"):
+                m.bn3.weight.uniform_(0.0, 0.2)
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+    return model, _export(model)
+
+
+@pytest.mark.slow
+def test_onnx_iresnet50_taps_found_and_agree_with_torch_and_onnxruntime(r50_onnx):
+    import onnxruntime as ort
+
+    from mint_tui.models.audited import build_loaded
+    from mint_tui.models.audited.onnx_model import check_onnx, discover_taps, onnx_config
+
+    model, data = r50_onnx
+    proto = check_onnx(data)
+    ops = [n.op_type for n in proto.graph.node]
+    assert [o.version for o in proto.opset_import] == [11]
+    assert ops.count("BatchNormalization") < 60  # most of the 123 BatchNorms are folded into convolutions
+    taps = discover_taps(proto, (112, 112))
+    assert list(taps) == ["layer1", "layer2", "layer3", "layer4", "embedding"]
+    config = onnx_config(proto, taps, (112, 112))
+    assert config["shapes"] == {"layer1": [64, 56, 56], "layer2": [128, 28, 28], "layer3": [256, 14, 14],
+                                "layer4": [512, 7, 7], "embedding": [512]}
+    runner = build_loaded("onnx", config, data)
+    x = torch.randn(4, 3, 112, 112)
+    names = list(config["shapes"])
+    with TapExtractor(runner, names) as a, TapExtractor(model, names) as b, torch.inference_mode():
+        ours, zoo = a(x), b(x)
+    for name in names:  # the graph's stage outputs are the zoo's layer1..layer4 and embedding
+        rel = ((ours[name] - zoo[name]).abs().max() / zoo[name].abs().max()).item()
+        assert rel < 1e-4, (name, rel)
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    own = session.run(None, {"input.1": x.numpy()})[0]
+    assert np_max_rel(ours["embedding"].numpy(), own) < 1e-6  # extra outputs do not change the result
+
+
+def np_max_rel(a, b) -> float:
+    import numpy as np
+
+    return float(np.abs(a - b).max() / np.abs(b).max())
+
+
+def _tiny_graph(opset: int = 11, external: bool = False) -> bytes:
+    """A small image graph (conv, relu, pool, flatten) made with onnx.helper."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.random.default_rng(0).normal(size=(4, 3, 3, 3)).astype(np.float32), "w")
+    if external:
+        weight.ClearField("raw_data")
+        weight.data_location = TensorProto.EXTERNAL
+        weight.external_data.add(key="location", value="../../../etc/passwd")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"]), helper.make_node("GlobalAveragePool", ["r"], ["p"]),
+             helper.make_node("Flatten", ["p"], ["y"])]
+    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], [weight])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]).SerializeToString()
+
+
+def test_onnx_files_that_must_not_load_are_refused():
+    from mint_tui.models.audited.onnx_model import OnnxError, check_onnx
+
+    check_onnx(_tiny_graph())
+    with pytest.raises(OnnxError, match="refers to external data"):
+        check_onnx(_tiny_graph(external=True))
+    with pytest.raises(OnnxError, match="opset 5 is outside the supported range"):
+        check_onnx(_tiny_graph(opset=5))
+    with pytest.raises(OnnxError, match="not an ONNX model"):
+        check_onnx(b"\x08\x07garbage" * 10)
+
+
+def _onnx_pair(tmp_path, data: bytes, name="onnx-pair", mutate=None):
+    """A .mintpair carrying ``data`` as its audited model (RANDOM MINT weights, tests only)."""
+    from mint_tui.models.audited import ONNX_PREPROCESS
+    from mint_tui.models.audited.onnx_model import check_onnx, discover_taps, onnx_config
+    from mint_tui.models.mint import build_mint
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.manifest import AuditedSpec, Calibration, Manifest, MintSpec, PairInfo, Provenance
+    from mint_tui.preprocess import with_overrides
+
+    proto = check_onnx(data)
+    size = tuple(d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[2:]) or (112, 112)
+    size = size if all(size) else (112, 112)
+    config = onnx_config(proto, discover_taps(proto, size), size)
+    taps = (*config["taps"], "embedding")
+    mint = build_mint("mlp", {k: tuple(config["shapes"][k]) for k in taps})
+    manifest = Manifest(PairInfo(name, f"{name} (random weights, for tests only)", "test"),
+                        AuditedSpec("onnx", config, "audited.onnx", "0" * 64, with_overrides(ONNX_PREPROCESS, size=size)),
+                        MintSpec("mlp", taps, {}, "mint.safetensors", "0" * 64),
+                        Calibration(0.5, (0.4, 0.6), "nothing (tests)"), Provenance("none", "2026-01-01T00:00:00Z", "t"))
+    if mutate:
+        manifest = mutate(manifest)
+    return write_bundle(tmp_path / f"{name}.mintpair", manifest, data, mint.state_dict(), verify=mutate is None)
+
+
+def test_onnx_pair_is_verified_before_load(tmp_path):
+    import dataclasses
+    import zipfile
+
+    from mint_tui.pairs.bundle import BundleError, inspect_bundle, load_pair
+
+    path = _onnx_pair(tmp_path, _tiny_graph())
+    manifest = inspect_bundle(path)
+    assert manifest.audited.arch == "onnx" and manifest.audited.weights == "audited.onnx"
+    assert manifest.audited.config["shapes"] == {"layer1": [4, 16, 16], "embedding": [4]}
+    pair = load_pair(path)
+    assert pair.score(torch.randn(2, 3, 32, 32)).shape == (2,)
+
+    # A swapped graph (external data) under the right name: the hash catches it first ...
+    tampered = tmp_path / "tampered.mintpair"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for info in src.infolist():
+            body = _tiny_graph(external=True) if info.filename == "audited.onnx" else src.read(info)
+            dst.writestr(info, body)
+    with pytest.raises(BundleError, match="SHA-256 mismatch for 'audited.onnx'"):
+        inspect_bundle(tampered)
+    # ... and with a matching hash the graph checks refuse it.
+    external = _onnx_pair(tmp_path, _tiny_graph(), "external",
+                          mutate=lambda m: m)  # written unverified, then the graph is replaced below
+    evil = _tiny_graph(external=True)
+    _replace_entry_with_hash(external, "audited.onnx", evil)
+    with pytest.raises(BundleError, match="refers to external data"):
+        load_pair(external)
+    # Shapes declared in the manifest that the graph does not produce are refused on load.
+    wrong = _onnx_pair(tmp_path, _tiny_graph(), "wrong-shapes", mutate=lambda m: dataclasses.replace(
+        m, audited=dataclasses.replace(m.audited, config={**m.audited.config,
+                                                          "shapes": {"layer1": [4, 8, 8], "embedding": [4]}})))
+    with pytest.raises(BundleError, match="declares"):
+        load_pair(wrong)
+    # A tensor the graph does not have.
+    missing = _onnx_pair(tmp_path, _tiny_graph(), "missing-tensor", mutate=lambda m: dataclasses.replace(
+        m, audited=dataclasses.replace(m.audited, config={**m.audited.config, "taps": {"layer1": "nothere"}})))
+    with pytest.raises(BundleError, match="no tensor 'nothere'"):
+        inspect_bundle(missing)
+
+
+def _replace_entry_with_hash(path, name: str, body: bytes) -> None:
+    """Rewrite one entry and the manifest's sha256 for it (a bundle made that way on purpose)."""
+    import hashlib
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        entries = {i.filename: src.read(i) for i in src.infolist()}
+    text = entries["pair.toml"].decode()
+    old = hashlib.sha256(entries[name]).hexdigest()
+    entries["pair.toml"] = re.sub(old, hashlib.sha256(body).hexdigest(), text).encode()
+    entries[name] = body
+    with zipfile.ZipFile(path, "w") as dst:
+        for entry, data in entries.items():
+            dst.writestr(entry, data)
+
+
+@pytest.mark.slow
+def test_onnx_pair_scores_like_the_zoo_pair(tmp_path, r50_onnx):
+    import numpy as np
+
+    from mint_tui.pairs.bundle import load_pair
+
+    model, data = r50_onnx
+    pair = load_pair(_onnx_pair(tmp_path, data, "r50"))
+    x = torch.randn(3, 3, 112, 112)
+    _, emb = pair.score_with_embeddings(x)
+    with torch.inference_mode():
+        assert np_max_rel(emb, model(x).numpy()) < 1e-4
+    assert np.isfinite(pair.score(x)).all()
+
+
+# ------------------------------------------------------------------ command line: models list / inspect, train
+
+
+def test_models_list_json(capsys):
+    from mint_tui.cli import main
+
+    assert main(["models", "list", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {*ARCHITECTURES, "onnx"}
+    assert rows["adaface_ir50"]["preprocess"]["color"] == "BGR"
+    assert rows["inception_resnet_v1"]["preprocess"]["template"] == "facenet160"
+    assert rows["mbf"]["taps"]["layer1"] == "layers.1"
+    assert [lay["name"] for lay in rows["iresnet50"]["layouts"]] == ["arcface_torch backbone.pth",
+                                                                       "arcface_torch resume checkpoint"]
+
+
+def test_models_inspect_reports_keys_taps_and_embeddings(tmp_path, lfw, capsys):
+    from mint_tui.cli import main
+
+    sd = _state("mbf")
+    ckpt = tmp_path / "checkpoint_gpu_0.pt"
+    torch.save({"epoch": 1, "state_dict_backbone": sd}, ckpt)
+    image = lfw / "images" / "Aaron_Peirsol" / "Aaron_Peirsol_0001.jpg"
+    out = tmp_path / "inspect.json"
+    assert main(["models", "inspect", "--arch", "mbf", "--weights", str(ckpt), str(image),
+                 str(tmp_path / "missing.jpg"), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "layout 'arcface_torch resume checkpoint': 333 of 333 tensors matched" in text
+    doc = json.loads(out.read_text())
+    assert doc["arch"] == "mbf" and doc["preprocess"]["size"] == [112, 112]
+    assert doc["taps"][0] == {"name": "layer1", "shape": [128, 56, 56]}
+    good, bad = doc["images"]
+    assert "error" in bad and len(good["embedding"]) == 512
+    # The same embedding as the model's own forward on the crop an audit makes.
+    from mint_tui.faces import PrepareSettings, prepare_images, to_tensor_batch
+
+    crop = next(prepare_images([image], PrepareSettings())).faces[0].crop
+    model = build_audited("mbf").eval()
+    model.load_state_dict(sd)
+    with torch.inference_mode():
+        expected = model(to_tensor_batch([crop], "RGB", (0.5,) * 3, (0.5,) * 3))[0]
+    assert torch.allclose(torch.tensor(good["embedding"]), expected, atol=1e-5)
+
+
+def test_train_onnx_with_overrides_records_them(tmp_path, lfw):
+    """train --weights F.onnx (no --arch) with preprocessing overrides: the pair records them and audits."""
+    from mint_tui.cli import main
+    from mint_tui.pairs.bundle import inspect_bundle
+
+    torch.manual_seed(0)
+    onnx_file = tmp_path / "tiny.onnx"
+    onnx_file.write_bytes(_export(build_audited("mobilefacenet", {"width": 0.25, "embedding_size": 32})))
+    lines = lambda name: [ln for ln in (lfw / "splits" / name).read_text().splitlines() if ln.strip()][:12]
+    members, external = tmp_path / "m.txt", tmp_path / "e.txt"
+    members.write_text("\n".join(str(lfw / "images" / p) for p in lines("mint_train_members.txt")))
+    external.write_text("\n".join(str(lfw / "images" / p) for p in lines("mint_train_external.txt")))
+    out = tmp_path / "onnx-tiny.mintpair"
+    assert main(["train", "--weights", str(onnx_file), "--members", str(members), "--external", str(external),
+                 "--kind", "mlp", "--epochs", "1", "--name", "onnx-tiny", "--out", str(out),
+                 "--color", "bgr", "--mean", "0.4", "--std", "0.25", "0.25", "0.25", "--taps", "layer4,embedding"]) == 0
+    manifest = inspect_bundle(out)
+    pre = manifest.audited.preprocess
+    assert manifest.audited.arch == "onnx" and manifest.mint.taps == ("layer4", "embedding")
+    assert (pre.color, pre.mean, pre.std, pre.template) == ("BGR", (0.4,) * 3, (0.25,) * 3, "arcface112")
+    result = tmp_path / "audit.json"
+    assert main(["audit", "--pair", str(out), "--device", "cpu", "--json", str(result),
+                 str(lfw / "images" / "Aaron_Peirsol")]) == 0
+    rows = json.loads(result.read_text())["results"]
+    assert rows and all(r.get("score") is not None for r in rows if not r.get("error"))

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from mint_tui.pairs.manifest import (
+    ONNX_ARCH,
     AuditedSpec,
     Calibration,
     Manifest,
@@ -307,6 +308,15 @@ def _architecture_shapes(
 
     a, m = manifest.audited, manifest.mint
     input_size = tuple(a.preprocess.size)
+    if a.arch == ONNX_ARCH:  # declared in the manifest; load_pair checks them against the graph's
+        audited_shapes: dict = {}
+        shapes = {k: tuple(a.config["shapes"][k]) for k in m.taps}
+        try:
+            with torch.device("meta"):
+                mint_shapes = _state_shapes(build_mint(m.kind, dict(shapes), dict(m.config)))
+        except Exception as exc:
+            raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None
+        return audited_shapes, shapes, mint_shapes
     try:
         try:
             with torch.device("meta"):
@@ -334,6 +344,44 @@ def _architecture_shapes(
     except Exception as exc:
         raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None
     return audited_shapes, shapes, mint_shapes
+
+
+def _verify_onnx_entry(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, manifest: Manifest) -> bytes:
+    """An ONNX audited model: size cap, SHA-256, then the graph checks of ``check_onnx_entry`` (opset
+    range, standard operators, no external data, the tensors the manifest names)."""
+    from mint_tui.models.audited.onnx_model import MAX_ONNX_BYTES, OnnxError, check_onnx_entry
+
+    spec = manifest.audited
+    if info.file_size > MAX_ONNX_BYTES:
+        raise BundleError(f"{path}: {spec.weights!r} is larger than the {MAX_ONNX_BYTES}-byte limit for ONNX models")
+    data = _read_capped(path, zf, info, MAX_ONNX_BYTES)
+    assert data is not None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != spec.sha256:
+        raise BundleError(f"{path}: SHA-256 mismatch for {spec.weights!r} (audited weights): manifest says "
+                          f"{spec.sha256}, file is {digest} -- the bundle is corrupt or was tampered with")
+    try:
+        check_onnx_entry(data, spec.config, f"{path}: {spec.weights!r}")
+    except OnnxError as exc:
+        raise BundleError(str(exc)) from None
+    return data
+
+
+def _load_onnx(path, data: bytes, m: Manifest, device: str) -> torch.nn.Module:
+    """The verified ONNX graph as an audited model whose taps have the shapes the manifest declares."""
+    from mint_tui.models.audited import build_loaded
+    from mint_tui.models.audited.onnx_model import OnnxError
+    from mint_tui.models.taps import tap_shapes
+
+    try:
+        audited = build_loaded(ONNX_ARCH, dict(m.audited.config), data, device)
+        found = tap_shapes(audited, [*m.audited.config["taps"], "embedding"], tuple(m.audited.preprocess.size))
+    except (OnnxError, RuntimeError, TypeError) as exc:
+        raise BundleError(f"{path}: the ONNX model does not run: {exc}") from None
+    declared = {k: tuple(v) for k, v in m.audited.config["shapes"].items()}
+    if found != declared:
+        raise BundleError(f"{path}: the ONNX model's taps have shapes {found}, the manifest declares {declared}")
+    return audited
 
 
 @dataclass
@@ -446,7 +494,14 @@ def _verify_zip(path: Path, zf: zipfile.ZipFile, bundle_sha: str, *, full: bool,
 
     found: dict[str, dict[str, tuple[str, tuple[int, ...]]]] = {}
     weights: dict[str, bytes] = {}
+    onnx = manifest.audited.arch == ONNX_ARCH
+    if onnx:
+        weights["audited"] = _verify_onnx_entry(path, zf, names[manifest.audited.weights], manifest)
+        if not keep_weights:
+            del weights["audited"]
     for label, spec in (("audited", manifest.audited), ("mint", manifest.mint)):
+        if label == "audited" and onnx:
+            continue
         info = names[spec.weights]
         col = _HeaderCollector()
         col.keep_all = keep_weights
@@ -481,7 +536,8 @@ def _verify_zip(path: Path, zf: zipfile.ZipFile, bundle_sha: str, *, full: bool,
             col.all.clear()
 
     audited_shapes, shapes, mint_shapes = _architecture_shapes(manifest)
-    _compare_state(f"{path}: audited ({manifest.audited.arch})", audited_shapes, found["audited"])
+    if not onnx:
+        _compare_state(f"{path}: audited ({manifest.audited.arch})", audited_shapes, found["audited"])
     _compare_state(f"{path}: MINT ({manifest.mint.kind})", mint_shapes, found["mint"])
     return _Verified(manifest=manifest, bundle_sha256=bundle_sha, tap_shapes=shapes, weights=weights)
 
@@ -546,7 +602,7 @@ def _atomic_write(dest: Path, write) -> None:
 def write_bundle(
     path: str | os.PathLike[str],
     manifest: Manifest,
-    audited_state: dict[str, torch.Tensor],
+    audited_state: dict[str, torch.Tensor] | bytes,
     mint_state: dict[str, torch.Tensor],
     *,
     calibration_scores: dict[str, Any] | None = None,
@@ -561,7 +617,7 @@ def write_bundle(
     left behind.
     """
     path = Path(path)
-    audited_bytes = _to_safetensors_bytes(audited_state)
+    audited_bytes = audited_state if isinstance(audited_state, bytes) else _to_safetensors_bytes(audited_state)
     mint_bytes = _to_safetensors_bytes(mint_state)
     manifest = dataclasses.replace(
         manifest,
@@ -658,8 +714,11 @@ def load_pair(path: str | os.PathLike[str], device: str | torch.device = "cpu") 
     v = _verify(path, full=True, keep_weights=True)
     m = v.manifest
     try:
-        audited = build_audited(m.audited.arch, dict(m.audited.config))
-        load_state_dict_strict(audited, st_load(v.weights.pop("audited")))
+        if m.audited.arch == ONNX_ARCH:
+            audited = _load_onnx(path, v.weights.pop("audited"), m, str(device))
+        else:
+            audited = build_audited(m.audited.arch, dict(m.audited.config))
+            load_state_dict_strict(audited, st_load(v.weights.pop("audited")))
         mint = build_mint(m.mint.kind, dict(v.tap_shapes), dict(m.mint.config))
         load_state_dict_strict(mint, st_load(v.weights.pop("mint")))
     except CheckpointMismatchError as exc:

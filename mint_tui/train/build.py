@@ -13,7 +13,7 @@ import torch
 
 from mint_tui import __version__
 from mint_tui.faces import PrepareSettings
-from mint_tui.models.audited import ONNX, build_loaded, validate_config
+from mint_tui.models.audited import ARCHITECTURES, ONNX, build_loaded, validate_config
 from mint_tui.models.mint import mint_config_defaults
 from mint_tui.models.taps import tap_shapes as compute_tap_shapes
 from mint_tui.pairs.bundle import load_pair, write_bundle
@@ -36,7 +36,8 @@ class PairRequest:
     members: list[Path]
     external: list[Path]
     out: Path
-    preprocess: Preprocess = field(default_factory=Preprocess)
+    #: None: the architecture's own (the registry's) preprocessing.
+    preprocess: Preprocess | None = None
     fit: MintFitConfig = field(default_factory=MintFitConfig)
     title: str = ""
     description: str = ""
@@ -64,7 +65,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     """Train, calibrate and write the bundle (atomically); returns (path, report)."""
     cfg = req.fit
     audited = build_loaded(req.arch, req.arch_config, req.audited_state)
-    pre = req.preprocess
+    pre = req.preprocess or ARCHITECTURES[req.arch].preprocess
     pre_dict = pre.to_dict()
     settings = PrepareSettings("largest", req.detector, tuple(pre.size), pre.template)
 

@@ -227,10 +227,33 @@ class OnnxAudited(nn.Module):
         self._outputs = list(self.tensors.values())
         self._input = config["input"]
         self._session = _session(model, self._outputs, device)
+        batch = _image_inputs(model)[0].type.tensor_type.shape.dim[0]
+        #: A graph exported with a fixed batch of one runs one face at a time.
+        self.one_at_a_time = batch.HasField("dim_value") and batch.dim_value == 1
+
+    def _run(self, x: np.ndarray) -> list[np.ndarray]:
+        if not self.one_at_a_time or len(x) == 1:
+            return self._session.run(self._outputs, {self._input: x})
+        parts = [self._session.run(self._outputs, {self._input: x[i:i + 1]}) for i in range(len(x))]
+        return [np.concatenate(values) for values in zip(*parts)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        values = self._session.run(self._outputs, {self._input: x.detach().float().cpu().numpy()})
+        values = self._run(np.ascontiguousarray(x.detach().float().cpu().numpy()))
         out = dict(zip(self.tensors, values))
         for name, module in self.taps.items():
             module(torch.from_numpy(out[name]).to(x.device))
         return torch.from_numpy(out["embedding"]).to(x.device).reshape(x.shape[0], -1)
+
+
+def check_onnx_entry(data: bytes, config: Mapping, where: str):
+    """A bundle's ONNX file against its manifest's ``audited.config``: the file passes :func:`check_onnx`,
+    its input is ``config["input"]`` and every tap and the embedding name a tensor of the graph."""
+    model = check_onnx(data, where)
+    source = _image_inputs(model)[0].name
+    if source != config["input"]:
+        raise OnnxError(f"{where}: the graph's input is {source!r}, the manifest says {config['input']!r}")
+    known = graph_tensors(model)
+    missing = [t for t in (*config["taps"].values(), config["embedding"]) if t not in known]
+    if missing:
+        raise OnnxError(f"{where}: the graph has no tensor {', '.join(map(repr, missing))} named by audited.config")
+    return model
