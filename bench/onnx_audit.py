@@ -101,7 +101,7 @@ def main() -> int:
 
     from mint_tui.audit import AuditOptions, run_audit
     from mint_tui.faces import PrepareSettings, prepare_images, to_tensor_batch
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
 
     if args.threads:
         torch.set_num_threads(args.threads)

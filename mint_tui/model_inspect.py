@@ -113,7 +113,7 @@ def open_audited(*, arch: str | None = None, weights: str | os.PathLike[str] | N
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     _check_template(overrides.get("template"))
     if pair is not None:
-        from mint_tui.pairs.bundle import load_pair
+        from mint_tui.pairs.loaded import load_pair
 
         loaded = load_pair(pair)
         a = loaded.manifest.audited

@@ -378,7 +378,8 @@ def test_onnx_pair_is_verified_before_load(tmp_path):
     import dataclasses
     import zipfile
 
-    from mint_tui.pairs.bundle import BundleError, inspect_bundle, load_pair
+    from mint_tui.pairs.bundle import BundleError, inspect_bundle
+    from mint_tui.pairs.loaded import load_pair
 
     path = _onnx_pair(tmp_path, _tiny_graph())
     manifest = inspect_bundle(path)
@@ -436,7 +437,7 @@ def _replace_entry_with_hash(path, name: str, body: bytes) -> None:
 def test_onnx_pair_scores_like_the_zoo_pair(tmp_path, r50_onnx):
     import numpy as np
 
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
 
     model, data = r50_onnx
     pair = load_pair(_onnx_pair(tmp_path, data, "r50"))
