@@ -17,6 +17,8 @@ from torch import nn
 from mint_tui.models.audited import (ARCHITECTURES, CheckpointError, LayoutMismatchError, UnsafeCheckpointError,
                                      build_audited, import_checkpoint, import_checkpoint_report)
 from mint_tui.models.taps import TapExtractor, tap_shapes
+from random_pair import export_onnx as _export
+from random_pair import make_onnx_pair
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -258,17 +260,6 @@ def test_facenet_pytorch_own_class_matches(tmp_path):
 # ------------------------------------------------------------------ ONNX
 
 
-def _export(model, size=(112, 112)) -> bytes:
-    """As arcface_torch's torch2onnx.py: legacy exporter, opset 11, BatchNorm folded, dynamic batch."""
-    import io
-
-    buf = io.BytesIO()
-    torch.onnx.export(model.eval(), torch.randn(1, 3, *size), buf, input_names=["input.1"], opset_version=11,
-                      do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL, dynamo=False,
-                      dynamic_axes={"input.1": {0: "batch"}})
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def r50_onnx():
     """The zoo's iResNet-50 (tamed random weights) and its torch2onnx-style export."""
@@ -351,27 +342,7 @@ def test_onnx_files_that_must_not_load_are_refused():
 
 
 def _onnx_pair(tmp_path, data: bytes, name="onnx-pair", mutate=None):
-    """A .mintpair carrying ``data`` as its audited model (RANDOM MINT weights, tests only)."""
-    from mint_tui.models.audited import ONNX_PREPROCESS
-    from mint_tui.models.audited.onnx_model import check_onnx, discover_taps, onnx_config
-    from mint_tui.models.mint import build_mint
-    from mint_tui.pairs.bundle import write_bundle
-    from mint_tui.pairs.manifest import AuditedSpec, Calibration, Manifest, MintSpec, PairInfo, Provenance
-    from mint_tui.preprocess import with_overrides
-
-    proto = check_onnx(data)
-    size = tuple(d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[2:]) or (112, 112)
-    size = size if all(size) else (112, 112)
-    config = onnx_config(proto, discover_taps(proto, size), size)
-    taps = (*config["taps"], "embedding")
-    mint = build_mint("mlp", {k: tuple(config["shapes"][k]) for k in taps})
-    manifest = Manifest(PairInfo(name, f"{name} (random weights, for tests only)", "test"),
-                        AuditedSpec("onnx", config, "audited.onnx", "0" * 64, with_overrides(ONNX_PREPROCESS, size=size)),
-                        MintSpec("mlp", taps, {}, "mint.safetensors", "0" * 64),
-                        Calibration(0.5, (0.4, 0.6), "nothing (tests)"), Provenance("none", "2026-01-01T00:00:00Z", "t"))
-    if mutate:
-        manifest = mutate(manifest)
-    return write_bundle(tmp_path / f"{name}.mintpair", manifest, data, mint.state_dict(), verify=mutate is None)
+    return make_onnx_pair(tmp_path / f"{name}.mintpair", data, name, mutate=mutate)
 
 
 def test_onnx_pair_is_verified_before_load(tmp_path):
