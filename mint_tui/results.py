@@ -81,15 +81,15 @@ def summarize(rows: Iterable[ResultRow]) -> dict[str, int]:
 
 
 def results_json(header: dict[str, Any], rows: list[ResultRow], interrupted: bool = False,
-                 identities: list[dict[str, Any]] | None = None) -> str:
-    """One JSON document: the header, the summary, the identity-level results (as
-    ``IdentityResult.to_dict()``) when the test was run, and the rows."""
+                 identities: list | None = None) -> str:
+    """One JSON document: the header, the summary, the identity-level results (IdentityResults or
+    their dicts) when the test was run, and the rows."""
     doc = dict(header)
     if interrupted:
         doc["interrupted"] = True
     doc["summary"] = summarize(rows)
     if identities is not None:
-        doc["identities"] = list(identities)
+        doc["identities"] = [i.to_dict() if hasattr(i, "to_dict") else dict(i) for i in identities]
     doc["results"] = [r.to_dict() for r in rows]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

@@ -97,11 +97,10 @@ def resolve_pair(spec: str | os.PathLike[str] | None, store: PairStore | None = 
     A spec ending in ``.mintpair`` or holding a path separator is a file; anything else a name in
     the store (None: the store's default pair). Raises :class:`PairUnavailable` saying why not.
     """
-    from mint_tui.pairs.bundle import BUNDLE_SUFFIX
     from mint_tui.pairs.store import PairNotFoundError, PairStore
 
     text = None if spec is None else os.fspath(spec)
-    if text and (text.endswith(BUNDLE_SUFFIX) or os.sep in text or "/" in text):
+    if text and names_a_file(text):
         path = Path(text)
         if not path.is_file():
             raise PairUnavailable(f"no pair file {text}")
@@ -117,6 +116,14 @@ def resolve_pair(spec: str | os.PathLike[str] | None, store: PairStore | None = 
     if entry.error:
         raise PairUnavailable(f"pair {name!r} is unusable: {entry.error}")
     return entry.path
+
+
+def names_a_file(spec: str) -> bool:
+    """Whether a pair spec is a ``.mintpair`` file (it ends so, or holds a path separator) rather
+    than a name in the store."""
+    from mint_tui.pairs.bundle import BUNDLE_SUFFIX
+
+    return spec.endswith(BUNDLE_SUFFIX) or os.sep in spec or "/" in spec
 
 
 def recorded_calibration(header: dict[str, Any] | None) -> Calibration | None:
