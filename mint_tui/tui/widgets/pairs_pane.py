@@ -26,6 +26,8 @@ RANDOM_NOTE = "random weights, for tests only"
 
 def metrics_block(metrics: Any) -> list[RenderableType]:
     """Measured figures grouped by the data they were measured on (usually one group)."""
+    from mint_tui.pairs.card import metric_label
+
     groups: dict[str, list[Any]] = {}
     for metric in metrics:
         groups.setdefault(metric.data, []).append(metric)
@@ -39,7 +41,7 @@ def metrics_block(metrics: Any) -> list[RenderableType]:
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(style="dim")
         for m in items:
-            grid.add_row(m.name, f"{m.value:.3f}", f"n={m.n}" if m.n is not None and not n else "")
+            grid.add_row(metric_label(m.name), f"{m.value:.3f}", f"n={m.n}" if m.n is not None and not n else "")
         out.append(grid)
     return out
 
@@ -48,6 +50,8 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
     """A pair's model card: what was audited, on what data, and how well the pair was measured."""
     if entry.manifest is None:
         return Group(Text(entry.name, style="bold"), Text(""), Text(f"Unusable: {entry.error}", style="bold red"))
+    from mint_tui.pairs.card import mint_kind_words
+
     m = entry.manifest
     a, k, c, p = m.audited, m.mint, m.calibration, m.provenance
     head = Text(m.pair.title, style="bold")
@@ -68,7 +72,7 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
     config = ", ".join(f"{key}={value}" for key, value in a.config.items()) or json.dumps(a.config)
     grid.add_row("Audited model", f"{a.arch} ({config})")
     grid.add_row("Trained on", p.training_data)
-    grid.add_row("MINT", f"{k.kind.upper()} MINT over taps {', '.join(k.taps)}")
+    grid.add_row("MINT", f"{mint_kind_words(k.kind)} over taps {', '.join(k.taps)}")
     grid.add_row("Threshold", f"{c.threshold:.3f}; inconclusive from {c.low:.3f} to {c.high:.3f}")
     parts += [Text(""), grid, Text(""), Text("Measured reliability", style="bold")]
     if m.metrics:
