@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--plot", metavar="FILE", help="write ROC curves and score histograms as PNG")
     ev.add_argument("--device", default="auto")
 
+    doctor = sub.add_parser("doctor", help="check what an audit needs here (libraries, models, devices, folders, "
+                            "pairs) and say what to do about each failure; exit 0 when all is well")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+
     pairs = sub.add_parser("pairs", help="list, inspect, install, verify, export or remove pairs")
     psub = pairs.add_subparsers(dest="pairs_command", metavar="ACTION", required=True)
     pl = psub.add_parser("list", help="installed and bundled pairs")
@@ -497,6 +501,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mint_tui.doctor import format_check, run_checks
+
+    checks = []
+    for check in run_checks():
+        checks.append(check)
+        if not args.json:
+            print(format_check(check), flush=True)
+    failed = sum(not c.ok for c in checks)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in checks], indent=2))
+    else:
+        print("all checks passed" if not failed else f"{failed} of {len(checks)} checks failed")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 # ---------------------------------------------------------------- entry
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
@@ -508,7 +528,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
-            "tui": cmd_tui}
+            "doctor": cmd_doctor, "tui": cmd_tui}
 
 
 def _is_user_error(exc: BaseException) -> bool:
