@@ -1,4 +1,4 @@
-"""A built wheel carries what an audit needs: installed from it (not editable), mint-tui audits the samples.
+"""A built wheel carries what an audit needs: installed from it (not editable), doctor passes and the samples audit.
 
 The wheel is built from a copy of the source tree and installed with pip (``--no-deps``) into a fresh
 virtual environment that reuses the dependencies already installed in this one (a ``.pth`` line
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_samples import SAMPLES
+from tests.test_samples import EXPECTED_PEOPLE, SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
@@ -81,6 +81,11 @@ def test_wheel_install_audits_the_samples(installed):
     builtin = {x["name"] for x in json.loads(p.stdout) if x["builtin"] and not x["error"]}
     assert {"demo-lfw-cnn", "demo-lfw-mlp"} <= builtin
 
+    p = run(mint, "doctor", "--json", cwd=work, env=env)
+    checks = {c["name"]: c for c in json.loads(p.stdout)}
+    assert p.returncode == 0 and all(c["ok"] for c in checks.values()), p.stdout
+    assert str(located[3]) in checks["detector models"]["detail"]
+
     p = run(mint, "audit", "--device", "cpu", "--group-by", "folder", "--json", work / "out.json", samples,
             cwd=work, env=env)
     assert p.returncode == 0, p.stderr[-2000:]
@@ -91,4 +96,4 @@ def test_wheel_install_audits_the_samples(installed):
     for row in doc["results"]:
         assert row["verdict"] == SAMPLES[Path(row["path"]).parent.name][1], row
     people = {x["name"]: x["verdict"] for x in doc["identities"]}
-    assert people == {name: "member" if v == "member" else "not-shown" for name, (_, v) in SAMPLES.items()}
+    assert people == EXPECTED_PEOPLE

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from mint_tui import paths
 from mint_tui.tui.session import PER_FOLDER
-from tests.test_samples import SAMPLES
-from tests.tui.conftest import settle, wait_run
+from tests.test_samples import EXPECTED_PEOPLE, SAMPLES
+from .conftest import palette, settle, wait_run
 
 
 def offered(app) -> bool:
@@ -19,11 +19,7 @@ async def test_first_start_offers_the_samples_and_audits_them(make_app, bundled_
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.first_start and offered(app)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"try the sample")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await palette(pilot, "try the sample")
         await settle(pilot)
         samples = paths.samples_dir()
         assert app.selection == {samples: True} and app.groups == {samples: PER_FOLDER}
@@ -35,7 +31,7 @@ async def test_first_start_offers_the_samples_and_audits_them(make_app, bundled_
         assert len(rows) == 12
         assert all(r.verdict == SAMPLES[Path(r.path).parent.name][1] for r in rows)
         people = {x["name"]: x["verdict"] for x in app.session.identities}
-        assert people == {name: "member" if v == "member" else "not-shown" for name, (_, v) in SAMPLES.items()}
+        assert people == EXPECTED_PEOPLE
 
 
 async def test_no_offer_with_a_start_folder_or_after_the_first_start(make_app, demo_folder):
@@ -62,11 +58,7 @@ async def test_doctor_in_the_palette_runs_every_check(make_app, demo_folder, tmp
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"doctor")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await palette(pilot, "doctor")
         await pilot.pause(0.2)
         screen = app.screen
         assert isinstance(screen, DoctorScreen)
