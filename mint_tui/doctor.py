@@ -8,12 +8,14 @@ bundled pair. The CLI (``mint-tui doctor``) and the TUI's command palette show t
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TextIO
 
 from mint_tui import paths
 
@@ -225,3 +227,20 @@ def run_checks() -> Iterator[Check]:
 def format_check(check: Check) -> str:
     text = f"{'ok' if check.ok else 'FAIL':<5} {check.name:<21} {check.detail}"
     return text if check.ok else f"{text}\n{'':<27}fix: {check.fix}"
+
+
+def summary(checks: list[Check]) -> str:
+    failed = sum(not c.ok for c in checks)
+    return "all checks passed" if not failed else f"{failed} of {len(checks)} checks failed"
+
+
+def print_checks(as_json: bool = False, out: TextIO | None = None) -> bool:
+    """``mint-tui doctor``: print each check as it finishes (or all as JSON at the end); True if all passed."""
+    out = out or sys.stdout
+    checks = []
+    for check in run_checks():
+        checks.append(check)
+        if not as_json:
+            print(format_check(check), file=out, flush=True)
+    print(json.dumps([c.to_dict() for c in checks], indent=2) if as_json else summary(checks), file=out)
+    return all(c.ok for c in checks)

@@ -54,11 +54,11 @@ class DoctorScreen(ModalScreen[None]):
             self.query_one("#doctor-checks", Static).update(text)
 
     def finish(self) -> None:
+        from mint_tui.doctor import summary
+
         self.done = True
-        failed = sum(not c.ok for c in self.checks)
         if self.is_mounted:
-            self.query_one("#doctor-summary", Static).update(
-                "all checks passed" if not failed else f"{failed} of {len(self.checks)} checks failed: see each fix")
+            self.query_one("#doctor-summary", Static).update(summary(self.checks))
 
     def action_close(self) -> None:
         self.dismiss(None)
