@@ -1,8 +1,8 @@
 """`mint-tui doctor`: check what an audit needs on this machine, and say what to do about each failure.
 
 Each check is real: it loads the system libraries, imports OpenCV, MediaPipe and torch, creates the face
-detector and runs it, hashes the detector models, writes a file into each user folder and verifies every
-bundled pair. The CLI (``mint-tui doctor``) and the TUI's command palette show the same list.
+detector and runs it, hashes the detector models, writes a file into each user folder that exists (and
+checks that the others can be made) and verifies every bundled pair. The CLI (``mint-tui doctor``) and the TUI's command palette show the same list.
 """
 
 from __future__ import annotations
