@@ -250,19 +250,25 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- audit
 class _ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+    """A one-line progress bar on stderr (only when stderr is a terminal). Called from the audit's
+    threads: ``lock`` keeps it from writing in the middle of a table line."""
 
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
+        self.lock = threading.Lock()
 
     def __call__(self, p) -> None:
         if not self.enabled or p.total == 0:
             return
+        with self.lock:
+            self._draw(p)
+
+    def _draw(self, p) -> None:
         width = 30
-        filled = int(width * p.done / p.total)
+        filled = int(width * p.fraction)
         eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} "
-                         f"{p.rate:5.1f} img/s  ETA {eta}")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.prepared}/{p.total} prepared, "
+                         f"{p.done} scored  {p.rate:5.1f} img/s  ETA {eta}\033[K")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -362,8 +368,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 for stream in streams:
                     stream.write(row)
                 if table:
-                    bar.close()
-                    print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
+                    with bar.lock:
+                        bar.close()
+                        print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
         except KeyboardInterrupt:
             interrupted = True
             cancel.set()
@@ -401,6 +408,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     print(f"{total} results: {summary or 'nothing audited'}", file=out)
     for result in identities or ():
         print(f"identity test  {result.explanation}", file=out)
+    if identities and len(identities) > 1:
+        from mint_tui.identity import people_summary
+
+        print(f"people: {people_summary(identities)}", file=out)
     if interrupted:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not total or counts["error"] == total:
