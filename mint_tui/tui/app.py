@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from mint_tui.imagefiles import count_images
+from mint_tui.safe_text import for_terminal
 from mint_tui.tui import core
 from mint_tui.tui.commands import MintCommands
 from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
@@ -92,6 +93,11 @@ class MintApp(App[int]):
 
         self.main_screen = MainScreen(self.start_folder, self.image_mode)
         return self.main_screen
+
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
+        """Notifications carry file names, pair titles and error messages: shown literally (no
+        markup) with control characters escaped."""
+        super().notify(for_terminal(message, keep_newlines=True), markup=markup, **kwargs)
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
