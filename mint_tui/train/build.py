@@ -19,8 +19,8 @@ from mint_tui.models.taps import tap_shapes as compute_tap_shapes
 from mint_tui.pairs.bundle import load_pair, write_bundle
 from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
                                      Provenance)
-from mint_tui.train.activations import extract_activations, state_digest
-from mint_tui.train.data import identity_of, load_faces
+from mint_tui.train.activations import activation_source, choose_mode, state_digest
+from mint_tui.train.data import Rows, identity_of, load_faces
 from mint_tui.train.evaluate import evaluate_pair
 from mint_tui.train.fit import MintFitConfig, fit_mint, predict, split_three
 from mint_tui.train.metrics import best_threshold, binary_metrics, inconclusive_band
@@ -45,6 +45,7 @@ class PairRequest:
     notes: str | None = None
     detector: str = "short"
     workers: int = 2
+    activations: str = "auto"  # auto, cache or live: see train/activations.py
     eval_members: list[Path] | None = None
     eval_external: list[Path] | None = None
     eval_data: str = ""
@@ -78,12 +79,15 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     if len(mem) < 4 or len(ext) < 4:
         raise ValueError("too few faces to train a MINT model (need at least 4 members and 4 external)")
 
-    crops = np.concatenate([mem.crops, ext.crops])
+    crops = Rows(mem.crops, ext.crops)
     shas = mem.shas + ext.shas
     labels = np.r_[np.ones(len(mem)), np.zeros(len(ext))].astype(np.float32)
     shapes = compute_tap_shapes(audited, list(cfg.taps), tuple(pre.size))
-    log(f"activations of taps {', '.join(cfg.taps)} for {len(crops)} faces (cached on disk)")
-    acts = extract_activations(audited, state_digest(req.audited_state), crops, shas, list(cfg.taps), pre_dict)
+    mode, why = choose_mode(cfg.kind, cfg.device, req.activations)
+    log(f"activations of taps {', '.join(cfg.taps)} for {len(crops)} faces: {why}")
+    audited.to(cfg.device)
+    acts = activation_source(mode, audited, state_digest(req.audited_state), crops, shas, list(cfg.taps), pre_dict,
+                             cfg.device, label=req.arch)
 
     m_tr, m_va, m_ca = split_three(len(mem), None, cfg.val_fraction, cfg.cal_fraction, cfg.seed)
     e_tr, e_va, e_ca = split_three(len(ext), [identity_of(p) for p in ext.paths], cfg.val_fraction,

@@ -34,6 +34,7 @@ class MintFitConfig:
     val_fraction: float = 0.15
     cal_fraction: float = 0.2
     seed: int = 0
+    device: str = "cpu"
 
 
 def split_three(n: int, groups: list[str] | None, val: float, cal: float,
@@ -60,22 +61,29 @@ def split_three(n: int, groups: list[str] | None, val: float, cal: float,
     return tuple(np.nonzero(assign == k)[0] for k in range(3))  # type: ignore[return-value]
 
 
-def _batch(acts: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, torch.Tensor]:
+def _batch(acts, idx: np.ndarray, device: str | torch.device = "cpu", taps=None) -> dict[str, torch.Tensor]:
+    """Rows ``idx`` (sorted) of a source (``.batch``, see train/activations.py) or a dict of arrays."""
     idx = np.sort(idx)
-    return {t: torch.from_numpy(np.asarray(a[idx], dtype=np.float32)) for t, a in acts.items()}
+    if hasattr(acts, "batch"):
+        feats = acts.batch(idx, taps)
+    else:
+        feats = {t: torch.from_numpy(np.asarray(a[idx], dtype=np.float32)) for t, a in acts.items()
+                 if taps is None or t in taps}
+    return {t: x.to(device) for t, x in feats.items()}
 
 
 @torch.inference_mode()
-def predict(model: torch.nn.Module, acts: dict[str, np.ndarray], idx: np.ndarray,
-            batch_size: int = 256) -> np.ndarray:
+def predict(model: torch.nn.Module, acts, idx: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Membership probabilities for the rows ``idx`` (returned in sorted order of idx)."""
     model.eval()
     idx = np.sort(idx)
-    out = [torch.sigmoid(model(_batch(acts, idx[i:i + batch_size]))) for i in range(0, len(idx), batch_size)]
+    device = next(model.parameters()).device
+    out = [torch.sigmoid(model(_batch(acts, idx[i:i + batch_size], device))).cpu()
+           for i in range(0, len(idx), batch_size)]
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 
-def fit_mint(acts: dict[str, np.ndarray], tap_shapes: dict[str, tuple], labels: np.ndarray,
+def fit_mint(acts, tap_shapes: dict[str, tuple], labels: np.ndarray,
              train_idx: np.ndarray, val_idx: np.ndarray, cfg: MintFitConfig,
              log: Callable[[str], None] = print) -> tuple[torch.nn.Module, list[dict]]:
     """Train with class-balanced BCE and AdamW; keep the weights of the best validation loss."""
@@ -84,7 +92,8 @@ def fit_mint(acts: dict[str, np.ndarray], tap_shapes: dict[str, tuple], labels: 
     model = build_mint(cfg.kind, {t: tap_shapes[t] for t in cfg.taps}, cfg.mint_config)
     members = np.sort(train_idx[labels[train_idx] == 1])
     if len(members) and len(getattr(model, "prototype_branches", ())):
-        model.initialise_prototypes(_batch({t: acts[t] for t in model.prototype_branches}, members), cfg.seed)
+        model.initialise_prototypes(_batch(acts, members, taps=set(model.prototype_branches)), cfg.seed)
+    model.to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * math.ceil(len(train_idx) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(steps, 1), pct_start=0.1)
@@ -102,8 +111,8 @@ def fit_mint(acts: dict[str, np.ndarray], tap_shapes: dict[str, tuple], labels: 
             if len(idx) < 2:
                 continue
             idx = np.sort(idx)
-            logits = model(_batch(acts, idx))
-            loss = F.binary_cross_entropy_with_logits(logits, y[idx], pos_weight=pos_weight)
+            logits = model(_batch(acts, idx, cfg.device))
+            loss = F.binary_cross_entropy_with_logits(logits, y[idx].to(cfg.device), pos_weight=pos_weight.to(cfg.device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -126,4 +135,4 @@ def fit_mint(acts: dict[str, np.ndarray], tap_shapes: dict[str, tuple], labels: 
     if best is not None:
         model.load_state_dict(best)
     model.eval()
-    return model, history
+    return model.cpu(), history
