@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train and calibrate a MINT model: build a .mintpair",
         description="Train a MINT model on the audited model's activations of member images (its training "
                     "data) vs external images, calibrate its threshold on held-out data, and write a "
-                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits.")
+                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits. "
+                    "Data-parallel on several processes or GPUs: torchrun --nproc-per-node N -m mint_tui train ... "
+                    "(same result as one process for the same seed; rank 0 writes the bundle).")
     src = train.add_mutually_exclusive_group(required=True)
     src.add_argument("--audited-from", metavar="PAIR", help="use the audited model of an installed pair (or file)")
     src.add_argument("--arch", help="zoo architecture of the audited model (with --weights)")
@@ -470,6 +472,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted: no bundle written", file=sys.stderr)
         return 130
+    finally:
+        from mint_tui.train.distributed import shutdown
+
+        shutdown()
+    if path is None:  # torchrun: a process other than rank 0, which wrote the bundle
+        return EXIT_OK
     if args.report:
         from mint_tui.results import atomic_write_text
 

@@ -1,0 +1,149 @@
+"""Does the cost of building a pair grow linearly with the number of faces? (CPU, demo audited model)
+
+    .venv/bin/python bench/scale_bench.py [--sizes 1000,2000,4000] [--kind cnn] [--epochs 3]
+                                          [--activations auto] [--compare-live 1000] [--lfw ../shared/data/lfw]
+
+For each size N it builds a pair from N LFW faces (N/2 members from the demo audited model's training
+photos ``fr_train``, N/2 external photos from ``external``), in a fresh process with an empty cache
+folder, with the bundled demo pair's audited model and a fixed number of epochs (no early stop).
+It prints, per size: seconds per face of the whole build and of each stage (faces: read, detect,
+align; activations: the audited model's forward pass into the cache; training; the rest:
+calibration and writing the bundle), cache bytes per face (everything the run left in the cache
+folder), peak RSS (``ru_maxrss``, which counts the memory-mapped cache pages the process touched)
+and peak anonymous RSS (``RssAnon`` sampled every 50 ms: the process's own memory, without file
+pages the kernel can drop). Linear: seconds and bytes per face stay the same from size to size;
+flat: the anonymous peak does not grow with N.
+
+``--compare-live N`` also trains at size N with ``--activations live`` (the audited model runs
+every epoch), to compare with the cached maps: the measurement behind the CPU default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _anon_kib() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def run_one(args) -> dict:
+    """One build in this process (MINT_TUI_HOME is a fresh folder); prints one JSON line."""
+    import torch
+
+    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.paths import assets_dir
+    from mint_tui.train.build import PairRequest, build_pair
+    from mint_tui.train.data import read_image_list
+    from mint_tui.train.fit import MintFitConfig
+
+    peak = [0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], _anon_kib())
+
+    threading.Thread(target=sample, daemon=True).start()
+    images = args.lfw / "images"
+    half = args.one // 2
+    members = read_image_list(args.lfw / "splits" / "fr_train.txt", images)[:half]
+    external = read_image_list(args.lfw / "splits" / "external.txt", images)[:args.one - half]
+    source = load_pair(assets_dir() / "pairs" / "demo-lfw-cnn.mintpair")
+    state = {k: v.detach().clone() for k, v in source.audited.state_dict().items()}
+    marks = []
+
+    def log(msg: str) -> None:
+        marks.append((time.perf_counter(), msg))
+
+    out = Path(os.environ["MINT_TUI_HOME"]) / "bench.mintpair"
+    req = PairRequest(name="bench", arch=source.manifest.audited.arch, arch_config=dict(source.manifest.audited.config),
+                      audited_state=state, members=members, external=external, out=out,
+                      preprocess=source.manifest.audited.preprocess, activations=args.activations,
+                      fit=MintFitConfig(kind=args.kind, epochs=args.epochs, patience=args.epochs + 1, seed=0))
+    t0 = time.perf_counter()
+    _, report = build_pair(req, log=log)
+    total = time.perf_counter() - t0
+    stop.set()
+
+    def at(prefix: str) -> float:
+        return next(t for t, m in marks if m.startswith(prefix)) - t0
+
+    faces = report["faces"]["members"] + report["faces"]["external"]
+    stages = {"faces": at("faces found"), "activations": at("split:") - at("faces found"),
+              "training": at("calibration:") - at("split:"), "rest": total - at("calibration:")}
+    cache = Path(os.environ["MINT_TUI_HOME"]) / "cache"
+    return {"size": args.one, "faces": faces, "seconds": total, "stages": stages,
+            "mode": next(m for _, m in marks if m.startswith("activations of")).split(": ", 1)[1].split(" (")[0],
+            "cache_bytes": _folder_bytes(cache), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_anon_mib": max(peak[0], _anon_kib()) / 1024, "threads": torch.get_num_threads(),
+            "epochs": len(report["history"])}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lfw", type=Path, default=ROOT.parent / "shared" / "data" / "lfw")
+    ap.add_argument("--sizes", default="1000,2000,4000")
+    ap.add_argument("--kind", choices=("cnn", "mlp"), default="cnn")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--activations", choices=("auto", "cache", "live"), default="auto")
+    ap.add_argument("--compare-live", type=int, default=0, metavar="N",
+                    help="also train at size N with --activations live")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size in this process
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args)))
+        return 0
+    runs = [(int(s), args.activations) for s in args.sizes.split(",")]
+    if args.compare_live:
+        runs.append((args.compare_live, "live"))
+    results = []
+    for size, mode in runs:
+        with tempfile.TemporaryDirectory(prefix="mint-scale-") as home:
+            cmd = [sys.executable, __file__, "--one", str(size), "--kind", args.kind, "--epochs", str(args.epochs),
+                   "--activations", mode, "--lfw", str(args.lfw)]
+            done = subprocess.run(cmd, env={**os.environ, "MINT_TUI_HOME": home}, capture_output=True, text=True)
+            if done.returncode:
+                sys.stderr.write(done.stderr)
+                return done.returncode
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+        results.append(r)
+        n, s = r["faces"], r["stages"]
+        print(f"{size:>5} images, {n} faces, {args.kind} MINT, {r['epochs']} epochs, activations {r['mode']}: "
+              f"{r['seconds'] / n * 1000:.1f} ms/face (faces {s['faces'] / n * 1000:.1f}, activations "
+              f"{s['activations'] / n * 1000:.1f}, training {s['training'] / n * 1000:.1f}, rest "
+              f"{s['rest'] / n * 1000:.1f}); cache {r['cache_bytes'] / n / 1000:.1f} KB/face; peak RSS "
+              f"{r['peak_rss_mib']:.0f} MiB, anonymous {r['peak_anon_mib']:.0f} MiB", flush=True)
+    base = [r for r in results if r["mode"] == results[0]["mode"]]
+    if len(base) > 1:
+        a, b = base[0], base[-1]
+        print(f"from {a['faces']} to {b['faces']} faces: seconds/face x{(b['seconds'] / b['faces']) / (a['seconds'] / a['faces']):.2f}, "
+              f"cache bytes/face x{(b['cache_bytes'] / b['faces']) / (a['cache_bytes'] / a['faces']):.2f}, "
+              f"peak anonymous RSS x{b['peak_anon_mib'] / a['peak_anon_mib']:.2f}, peak RSS x{b['peak_rss_mib'] / a['peak_rss_mib']:.2f} "
+              f"(1.00 = linear time and disk, flat memory)")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (other work on the machine slows every figure)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
