@@ -52,7 +52,7 @@ def run_one(args) -> dict:
     import torch
 
     from mint_tui.pairs.bundle import load_pair
-    from mint_tui.paths import assets_dir
+    from mint_tui.paths import builtin_pairs_dir
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.data import read_image_list
     from mint_tui.train.fit import MintFitConfig
@@ -69,7 +69,7 @@ def run_one(args) -> dict:
     half = args.one // 2
     members = read_image_list(args.lfw / "splits" / "fr_train.txt", images)[:half]
     external = read_image_list(args.lfw / "splits" / "external.txt", images)[:args.one - half]
-    source = load_pair(assets_dir() / "pairs" / "demo-lfw-cnn.mintpair")
+    source = load_pair(builtin_pairs_dir() / "demo-lfw-cnn.mintpair")
     state = {k: v.detach().clone() for k, v in source.audited.state_dict().items()}
     marks = []
 
