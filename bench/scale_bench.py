@@ -57,7 +57,7 @@ def run_one(args) -> dict:
     """One build in this process (MINT_TUI_HOME is a fresh folder); prints one JSON line."""
     import torch
 
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.paths import builtin_pairs_dir
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.data import read_image_list

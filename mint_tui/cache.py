@@ -92,7 +92,7 @@ def set_cache_limit(limit: int | None) -> Path:
     """Write ``cache.limit`` (bytes, or "none") into settings.toml, keeping its other settings."""
     import tomli_w
 
-    from mint_tui.results import atomic_write_text
+    from mint_tui.fileio import atomic_write_text
 
     doc = _read_settings()
     section = doc.get("cache") if isinstance(doc.get("cache"), dict) else {}

@@ -53,7 +53,7 @@ def _train(cmd, home, out, lfw, tmp_path):
 
 
 def test_two_processes_train_the_same_pair_as_one(lfw, tmp_path):
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
 
     home = tmp_path / "home"
     one = _train([sys.executable, "-m", "mint_tui"], home, tmp_path / "one.mintpair", lfw, tmp_path)

@@ -16,7 +16,8 @@ from mint_tui.faces import PrepareSettings
 from mint_tui.models.audited import build_audited, load_state_dict_strict, validate_config
 from mint_tui.models.mint import mint_config_defaults
 from mint_tui.models.taps import tap_shapes as compute_tap_shapes
-from mint_tui.pairs.bundle import load_pair, write_bundle
+from mint_tui.pairs.bundle import write_bundle
+from mint_tui.pairs.loaded import load_pair
 from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
                                      Provenance)
 from mint_tui.train.activations import activation_source, choose_mode, state_digest
@@ -24,7 +25,7 @@ from mint_tui.train.data import Rows, identity_of, load_faces
 from mint_tui.train.distributed import current_world, device_for, rank_zero_first
 from mint_tui.train.evaluate import evaluate_pair
 from mint_tui.train.fit import MintFitConfig, fit_mint, predict, split_three
-from mint_tui.train.metrics import best_threshold, binary_metrics, inconclusive_band
+from mint_tui.metrics import best_threshold, binary_metrics, inconclusive_band
 
 
 @dataclass
