@@ -49,6 +49,24 @@ def _anon_kib() -> int:
     return 0
 
 
+class AnonPeak:
+    """The highest anonymous RSS seen, sampled every 50 ms by a thread until :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self.kib = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.kib = max(self.kib, _anon_kib())
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MiB."""
+        self._stop.set()
+        return max(self.kib, _anon_kib()) / 1024
+
+
 def _folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
@@ -63,14 +81,7 @@ def run_one(args) -> dict:
     from mint_tui.train.data import read_image_list
     from mint_tui.train.fit import MintFitConfig
 
-    peak = [0]
-    stop = threading.Event()
-
-    def sample():
-        while not stop.wait(0.05):
-            peak[0] = max(peak[0], _anon_kib())
-
-    threading.Thread(target=sample, daemon=True).start()
+    peak = AnonPeak()
     images = args.lfw / "images"
     half = args.one // 2
     members = read_image_list(args.lfw / "splits" / "fr_train.txt", images)[:half]
@@ -90,7 +101,7 @@ def run_one(args) -> dict:
     t0 = time.perf_counter()
     _, report = build_pair(req, log=log)
     total = time.perf_counter() - t0
-    stop.set()
+    anon_mib = peak.stop()
 
     def at(prefix: str) -> float:
         return next(t for t, m in marks if m.startswith(prefix)) - t0
@@ -102,7 +113,7 @@ def run_one(args) -> dict:
     return {"size": args.one, "faces": faces, "seconds": total, "stages": stages,
             "mode": next(m for _, m in marks if m.startswith("activations of")).split(": ", 1)[1].split(" (")[0],
             "cache_bytes": _folder_bytes(cache), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "peak_anon_mib": max(peak[0], _anon_kib()) / 1024, "threads": torch.get_num_threads(),
+            "peak_anon_mib": anon_mib, "threads": torch.get_num_threads(),
             "epochs": len(report["history"])}
 
 
@@ -118,14 +129,7 @@ def run_synthetic(args) -> dict:
     from mint_tui.train.data import load_faces, read_image_list
     from mint_tui.train.fit import MintFitConfig, fit_mint
 
-    peak = [0]
-    stop = threading.Event()
-
-    def sample():
-        while not stop.wait(0.05):
-            peak[0] = max(peak[0], _anon_kib())
-
-    threading.Thread(target=sample, daemon=True).start()
+    peak = AnonPeak()
     home = Path(os.environ["MINT_TUI_HOME"])
     base = load_faces(read_image_list(args.lfw / "splits" / "external.txt", args.lfw / "images")[:200],
                       PrepareSettings()).crops
@@ -159,12 +163,12 @@ def run_synthetic(args) -> dict:
     if cuda:
         torch.cuda.synchronize()
     t2 = time.perf_counter()
-    stop.set()
+    anon_mib = peak.stop()
     cache = _folder_bytes(home / "cache" / "activations")
     return {"size": n, "faces": n, "seconds": t2 - t0, "mode": why.split(" (")[0], "epochs": args.epochs,
             "stages": {"faces": 0.0, "activations": t1 - t0, "training": t2 - t1, "rest": 0.0},
             "cache_bytes": cache, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "peak_anon_mib": max(peak[0], _anon_kib()) / 1024, "threads": torch.get_num_threads(),
+            "peak_anon_mib": anon_mib, "threads": torch.get_num_threads(),
             "gpu_peak_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else None}
 
 
