@@ -18,6 +18,7 @@ from mint_tui.report import DEFAULT_MAX_CROPS
 from mint_tui.safe_text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
 
 
 def _add_pair_option(p: argparse.ArgumentParser) -> None:
@@ -51,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
                "streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp file + "
                "rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so far). "
                "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
-               "folder or a device; a symbolic link is written through to its target.")
+               "folder or a device; a symbolic link is written through to its target.\n\n"
+               "Exit status: 0 when at least one face was scored; 1 when nothing could be read (every row an\n"
+               "error) or the pair was refused; 2 for usage errors; 3 when images were read but no face was\n"
+               "found in any of them (nothing scored); 130 when interrupted (the rows so far are kept).")
     audit.add_argument("paths", nargs="+", metavar="PATH")
     _add_pair_option(audit)
     audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
@@ -85,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train and calibrate a MINT model: build a .mintpair",
         description="Train a MINT model on the audited model's activations of member images (its training "
                     "data) vs external images, calibrate its threshold on held-out data, and write a "
-                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits.")
+                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits. "
+                    "Data-parallel on several processes or GPUs: torchrun --nproc-per-node N -m mint_tui train ... "
+                    "(same result as one process for the same seed; rank 0 writes the bundle).")
     src = train.add_mutually_exclusive_group()
     src.add_argument("--audited-from", metavar="PAIR", help="use the audited model of an installed pair (or file)")
     src.add_argument("--arch", help="registered architecture of the audited model (see `mint-tui models list`)")
@@ -110,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--patience", type=int, default=6, help="early-stopping patience in epochs")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="where the MINT model trains: cpu, cuda, auto (default: cpu)")
+    train.add_argument("--activations", choices=("auto", "cache", "live"), default="auto",
+                       help="auto: MLP MINT caches pooled features, CNN MINT caches feature maps on the CPU and "
+                            "computes them on the fly on CUDA; cache: cache maps; live: compute every epoch")
     train.add_argument("--name", required=True, help="pair name (lower-case slug)")
     train.add_argument("--title", default="")
     train.add_argument("--description", default="")
@@ -136,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--plot", metavar="FILE", help="write ROC curves and score histograms as PNG")
     ev.add_argument("--device", default="auto")
 
+    doctor = sub.add_parser("doctor", help="check what an audit needs here and say what to fix (exit 0: all is well)")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+
     pairs = sub.add_parser("pairs", help="list, inspect, install, verify, export or remove pairs")
     psub = pairs.add_subparsers(dest="pairs_command", metavar="ACTION", required=True)
     pl = psub.add_parser("list", help="installed and bundled pairs")
@@ -155,6 +168,18 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("file")
     _add_report_parser(sub)
     add_models_parser(sub)
+
+    cache = sub.add_parser("cache", help="show or clear the crop and activation caches, set their size limit",
+                           description="Pair building caches aligned faces and the audited model's activations "
+                                       "in the user cache folder. Over the size limit, the least recently used "
+                                       "entries are evicted (never those of a run still going).")
+    csub = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    ci = csub.add_parser("info", help="where the caches are, what they hold and how big they are, per model")
+    ci.add_argument("--json", action="store_true", help="machine-readable output")
+    cc = csub.add_parser("clear", help="delete cached crops and activations")
+    cc.add_argument("kind", nargs="?", choices=("crops", "activations"), help="only this cache (default: both)")
+    clim = csub.add_parser("limit", help="show or set the size limit (e.g. 20GB, 500MiB, none)")
+    clim.add_argument("size", nargs="?")
     return parser
 
 
@@ -167,7 +192,8 @@ def _add_report_parser(subparsers) -> None:
                     "hashes, bundle hash, tool version, device, time). Crops are made again from the files, "
                     "only where a file's sha256 still equals the one recorded by the audit.")
     p.add_argument("results", metavar="RESULTS", help="an audit result file (.json from --json, .jsonl or .csv)")
-    p.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
+    p.add_argument("--html", metavar="FILE",
+                   help="where to write the report (default: RESULTS with .html, beside it: out.json -> out.html)")
     p.add_argument("--pair", metavar="NAME|FILE",
                    help="the pair (installed name or .mintpair file) if not the one named in the results; its "
                         "bundle sha256 must equal the recorded one for the model card and ROC to be included")
@@ -307,6 +333,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if table:
         print(f"pair {for_terminal(audit.pair.manifest.pair.name)}  device {audit.device}  "
               f"threshold {audit.pair.manifest.calibration.threshold:.3f}")
+        from mint_tui.pairs.card import member_claim
+
+        claim, caveat = member_claim(audit.pair.manifest)
+        print(f"member: {claim}. {caveat}".rstrip())
         print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
 
     def show(row) -> None:
@@ -327,8 +357,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     out = sys.stdout if table else sys.stderr
     if outcome.interrupted:
         where = f" in {for_terminal(', '.join(outcome.saved))}" if outcome.saved else ""
-        print(f"interrupted: {outcome.total} results kept{where}", file=sys.stderr)
-    print(f"{outcome.total} results: {outcome.summary()}", file=out)
+        print(f"interrupted: {plural(outcome.total, 'result')} kept{where}", file=sys.stderr)
+    print(f"{plural(outcome.total, 'result')}: {outcome.summary()}", file=out)
     for result in outcome.identities or ():
         print(f"identity test  {for_terminal(result.explanation)}", file=out)
     if outcome.identities and len(outcome.identities) > 1:
@@ -339,7 +369,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not outcome.total or outcome.counts["error"] == outcome.total:
         return EXIT_FAILED
+    if not any(outcome.counts[v] for v in ("member", "non-member", "inconclusive")):
+        print("no face was found in any image: nothing was scored (exit status 3)", file=sys.stderr)
+        return EXIT_NO_FACE
     return EXIT_OK
+
+
+def plural(n: int, word: str) -> str:
+    """"1 result", "2 results"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------- train / eval
@@ -366,6 +404,7 @@ def _image_list(spec: str, root: str | None) -> list[Path]:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
+    from mint_tui.audit import resolve_device
     from mint_tui.model_inspect import open_audited
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.fit import MintFitConfig
@@ -394,7 +433,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         out=dests["--out"], preprocess=preprocess,
         fit=MintFitConfig(kind=args.kind, taps=taps, mint_config=json_arg(args.mint_config, "--mint-config"),
                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
-                          seed=args.seed),
+                          seed=args.seed, device=str(resolve_device(args.device))),
+        activations=args.activations,
         title=args.title, description=args.description, training_data=args.training_data,
         notes=args.notes, license=args.license,
         splits={"members": args.members, "external": args.external,
@@ -409,6 +449,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted: no bundle written", file=sys.stderr)
         return 130
+    finally:
+        from mint_tui.train.distributed import shutdown
+
+        shutdown()
+    if path is None:  # torchrun: a process other than rank 0, which wrote the bundle
+        return EXIT_OK
     if args.report:
         from mint_tui.fileio import atomic_write_text
 
@@ -457,6 +503,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mint_tui.doctor import print_checks
+
+    return EXIT_OK if print_checks(as_json=args.json) else EXIT_FAILED
+
+
 # ---------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
     """``mint-tui report``: 0 written, 1 the results could not be read or the report not written,
@@ -466,8 +518,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.max_crops < 0:
         print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
         return 2
+    if args.html is None and args.results == "-":
+        print("mint-tui: error: a report of standard input needs --html FILE, e.g. mint-tui report - --html "
+              "report.html", file=sys.stderr)
+        return 2
+    html = args.html if args.html is not None else str(Path(args.results).with_suffix(".html"))
     try:  # before any work: not a folder or a device, not the results file or the pair
-        html_path = _check_outputs({"--html": args.html}, [args.results, args.pair])["--html"]
+        html_path = _check_outputs({"--html": html}, [args.results, args.pair])["--html"]
     except UsageError as exc:
         print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
@@ -486,6 +543,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- cache
+def cmd_cache(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from mint_tui import cache
+
+    if args.cache_command == "clear":
+        n, freed = cache.clear(args.kind)
+        print(f"removed {n} cache entries, {cache.format_size(freed)}")
+        return EXIT_OK
+    if args.cache_command == "limit":
+        if args.size is not None:
+            try:
+                limit = cache.parse_size(args.size)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            path = cache.set_cache_limit(limit)
+            ev = cache.enforce_limit(limit)
+            print(f"cache limit {cache.format_size(limit)} (in {path}); evicted {ev.removed} entries, "
+                  f"{cache.format_size(ev.freed)}")
+        else:
+            print(f"cache limit {cache.format_size(cache.cache_limit())} (in {cache.settings_path()})")
+        return EXIT_OK
+    doc = cache.summary()
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    print(f"cache folder {doc['folder']}")
+    print(f"size {cache.format_size(doc['total'])} of limit {cache.format_size(doc['limit'])} "
+          f"(set with `mint-tui cache limit SIZE`, kept in {doc['settings']})")
+    for g in sorted(doc["groups"], key=lambda g: (g["kind"], -g["bytes"])):
+        used = datetime.fromtimestamp(g["last_used"]).strftime("%Y-%m-%d %H:%M") if g["last_used"] else "-"
+        if g["kind"] == "crops":
+            what = f"aligned faces of {g['faces']} images, settings {g['group']}"
+        else:
+            what = (f"{'/'.join(g['forms']) or 'maps'} of {g['faces']} faces in {g['entries']} set(s), model "
+                    f"{g['group']}, taps {','.join(g['taps']) or '?'}")
+        print(f"  {g['kind']:<12} {cache.format_size(g['bytes']):>9}  last used {used}  {what}")
+    if not doc["groups"]:
+        print("  (empty)")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- entry
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
@@ -497,7 +597,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
-            "tui": cmd_tui, "models": cmd_models}
+            "cache": cmd_cache, "doctor": cmd_doctor, "tui": cmd_tui, "models": cmd_models}
 
 
 #: OS errors about the user's files and disks (missing, unwritable, full): reported in one line.
@@ -526,11 +626,23 @@ def _is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in _USER_ERRNOS
 
 
+def unknown_command(parser: argparse.ArgumentParser, word: str) -> str:
+    """What to say for `mint-tui WORD` when WORD is neither a command nor a folder: the commands, in words."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
+    lines = [f"mint-tui: error: {word!r} is not a command, and not a folder to open the app in. The commands:"]
+    lines += [f"  {choice.dest:<8} {choice.help}" for choice in sub._choices_actions]  # noqa: SLF001
+    lines.append("`mint-tui COMMAND --help` says more; `mint-tui` alone opens the terminal app.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) == 1 and argv[0] not in COMMANDS and Path(argv[0]).is_dir():
         argv = ["tui", argv[0]]  # `mint-tui FOLDER` opens the app there
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        print(unknown_command(parser, argv[0]), file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     command = COMMANDS.get(args.command or "tui")
     try:
