@@ -8,11 +8,12 @@ thread. Rows come out in input order as soon as their batch is scored; a bad fil
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,10 @@ class ResultRow:
     verdict: str = "error"
     message: str = ""
     crop: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the pair that scored the row (its name and bundle sha256); None in result files written
+    #: before rows named their pair
+    pair: str | None = None
+    pair_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +57,8 @@ class ResultRow:
             "score": self.score,
             "verdict": self.verdict,
             "message": self.message,
+            "pair": None if self.pair is None else printable(self.pair),
+            "pair_sha256": self.pair_sha256,
         }
 
 
@@ -123,10 +130,28 @@ def collect_images(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
     return files, [ResultRow(str(folder), message=why) for folder, why in problems]
 
 
-def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", options: AuditOptions | None = None,
+def preprocessing_groups(pairs: Sequence["LoadedPair"], options: AuditOptions) -> list[tuple[PrepareSettings, list["LoadedPair"]]]:
+    """The pairs grouped by how their faces are prepared (detection policy, input size, alignment
+    template), in the order the pairs are given: each group's crops are made once and scored by
+    every pair in it (colour order and normalisation are per pair, done on the shared crops)."""
+    groups: dict[PrepareSettings, list[LoadedPair]] = {}
+    for pair in pairs:
+        pre = pair.manifest.audited.preprocess
+        groups.setdefault(PrepareSettings(options.faces, options.detector, tuple(pre.size), pre.template), []).append(pair)
+    return list(groups.items())
+
+
+def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequence[LoadedPair]",
+              options: AuditOptions | None = None,
               progress: Callable[[AuditProgress], None] | None = None,
               cancel: threading.Event | None = None, stats: StageTimes | None = None) -> Iterator[ResultRow]:
-    """Audit images with a loaded pair; yields rows in input order as they are computed.
+    """Audit images with one loaded pair or several; yields rows in input order as they are computed.
+
+    Each row names the pair that scored it. With several pairs, each image is read, decoded,
+    detected and aligned once per distinct preprocessing (:func:`preprocessing_groups`) and its
+    faces scored by every pair of that group: the rows of one image come together, pair by pair in
+    the order given (an unreadable image or one without a face gives one row per pair), and the
+    groups follow one another. ``AuditProgress.total`` counts one image per group.
 
     ``cancel.set()`` (or closing the generator) stops the audit after the current batch; rows
     already yielded stay valid. ``stats`` (optional) collects the time spent per stage.
@@ -141,19 +166,21 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     """
     import torch
 
+    pairs = [pairs] if not isinstance(pairs, (list, tuple)) else list(pairs)
+    if not pairs:
+        raise ValueError("no pair to audit with")
     options = options or AuditOptions()
     files, early_errors = collect_images(paths)
-    total = len(files) + len(early_errors)
+    groups = preprocessing_groups(pairs, options)
+    total = len(files) * len(groups) + len(early_errors)
     start = time.perf_counter()
     done = faces_scored = 0
     scoring = 0.0
-    yield from early_errors
+    for row in early_errors:
+        for pair in pairs:
+            yield dataclasses.replace(row, pair=pair.name, pair_sha256=pair.bundle_sha256)
     done = prepared_count = len(early_errors)
     lock = threading.Lock()
-
-    pre = pair.manifest.audited.preprocess
-    settings = PrepareSettings(options.faces, options.detector, tuple(pre.size), pre.template)
-    calibration = pair.manifest.calibration
     from mint_tui.pairs.manifest import verdict as verdict_of
 
     def report() -> None:
@@ -168,67 +195,93 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
             prepared_count += 1
         report()
 
-    # Images waiting for their rows, in input order, and the scores of their faces so far.
-    pending: deque[tuple[PreparedImage, list[float]]] = deque()
-    unscored: deque[tuple[list[float], Face]] = deque()  # faces not yet scored, in order
+    def cancelled() -> bool:
+        return cancel is not None and cancel.is_set()
 
-    def score_batch(n: int) -> None:
-        nonlocal faces_scored, scoring
-        chunk = [unscored.popleft() for _ in range(min(n, len(unscored)))]
-        if not chunk:
-            return
-        t = time.perf_counter()
-        batch = to_tensor_batch([face.crop for _, face in chunk], pre.color, tuple(pre.mean), tuple(pre.std))
-        if stats is not None:
-            stats.add("batch", time.perf_counter() - t, len(chunk))
-        for (sink, _), score in zip(chunk, pair.score(batch)):
-            sink.append(float(score))
-        faces_scored += len(chunk)
-        scoring += time.perf_counter() - t
+    def audit_group(group: list[LoadedPair], prepared: Iterator[PreparedImage]) -> Iterator[ResultRow]:
+        # Images waiting for their rows, in input order, and the scores of their faces so far
+        # (one tuple per face: a score for each pair of the group).
+        pending: deque[tuple[PreparedImage, list[tuple[float, ...]]]] = deque()
+        unscored: deque[tuple[list[tuple[float, ...]], Face]] = deque()  # faces not yet scored, in order
 
-    def ready_rows() -> Iterator[ResultRow]:
-        nonlocal done
-        emitted = False
-        while pending and len(pending[0][1]) == len(pending[0][0].faces):
-            item, scores = pending.popleft()
-            if item.error is not None:
-                yield ResultRow(str(item.path), item.sha256, verdict="error", message=item.error)
-            elif not item.faces:
-                yield ResultRow(str(item.path), item.sha256, verdict="no-face", message="no face found")
-            for face, score in zip(item.faces, scores):
-                yield ResultRow(str(item.path), item.sha256, face.index, face.box, face.detection_score, score,
-                                verdict_of(score, calibration), "", face.crop if options.keep_crops else None)
-            done += 1
-            emitted = True
-        if emitted:
-            report()
+        def score_batch(n: int) -> None:
+            nonlocal faces_scored, scoring
+            chunk = [unscored.popleft() for _ in range(min(n, len(unscored)))]
+            if not chunk:
+                return
+            t = time.perf_counter()
+            batches: dict[tuple, Any] = {}  # one normalised batch per colour order and mean/std
+            per_pair = []
+            for pair in group:
+                pre = pair.manifest.audited.preprocess
+                norm = (pre.color, tuple(pre.mean), tuple(pre.std))
+                if norm not in batches:
+                    t0 = time.perf_counter()
+                    batches[norm] = to_tensor_batch([face.crop for _, face in chunk], *norm)
+                    if stats is not None:
+                        stats.add("batch", time.perf_counter() - t0, len(chunk))
+                per_pair.append(pair.score(batches[norm]))
+            for i, (sink, _) in enumerate(chunk):
+                sink.append(tuple(float(scores[i]) for scores in per_pair))
+            faces_scored += len(chunk)
+            scoring += time.perf_counter() - t
 
-    report()
-    saved_threads = torch.get_num_threads()
-    if options.threads and pair.device.type == "cpu":
-        torch.set_num_threads(options.threads)
-    hooks = _time_mint(pair, stats) if stats is not None else []
-    workers = options.workers or default_workers(pair.device)
-    window = max(options.batch_size * 2, workers * 4)
-    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats, on_prepared=prepared_one)
-    try:
+        def ready_rows() -> Iterator[ResultRow]:
+            nonlocal done
+            emitted = False
+            while pending and len(pending[0][1]) == len(pending[0][0].faces):
+                item, scores = pending.popleft()
+                for j, pair in enumerate(group):
+                    named = {"pair": pair.name, "pair_sha256": pair.bundle_sha256}
+                    if item.error is not None:
+                        yield ResultRow(str(item.path), item.sha256, verdict="error", message=item.error, **named)
+                    elif not item.faces:
+                        yield ResultRow(str(item.path), item.sha256, verdict="no-face", message="no face found",
+                                        **named)
+                    for face, face_scores in zip(item.faces, scores):
+                        score = face_scores[j]
+                        yield ResultRow(str(item.path), item.sha256, face.index, face.box, face.detection_score,
+                                        score, verdict_of(score, pair.manifest.calibration), "",
+                                        face.crop if options.keep_crops else None, **named)
+                done += 1
+                emitted = True
+            if emitted:
+                report()
+
         for item in prepared:
-            scores: list[float] = []
-            pending.append((item, scores))
-            unscored.extend((scores, face) for face in item.faces)
+            pending.append((item, []))
+            unscored.extend((pending[-1][1], face) for face in item.faces)
             while len(unscored) >= options.batch_size:
                 score_batch(options.batch_size)
             if len(pending) >= window:
                 score_batch(len(unscored))
             yield from ready_rows()
-            if cancel is not None and cancel.is_set():
+            if cancelled():
                 return
-        while unscored and not (cancel and cancel.is_set()):
+        while unscored and not cancelled():
             score_batch(options.batch_size)
-        if not (cancel and cancel.is_set()):
+        if not cancelled():
             yield from ready_rows()
+
+    report()
+    device = pairs[0].device
+    saved_threads = torch.get_num_threads()
+    if options.threads and device.type == "cpu":
+        torch.set_num_threads(options.threads)
+    hooks = [hook for pair in pairs for hook in _time_mint(pair, stats)] if stats is not None else []
+    workers = options.workers or default_workers(device)
+    window = max(options.batch_size * 2, workers * 4)
+    try:
+        for settings, group in groups:
+            if cancelled():
+                return
+            prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats,
+                                      on_prepared=prepared_one)
+            try:
+                yield from audit_group(group, prepared)
+            finally:
+                prepared.close()
     finally:
-        prepared.close()
         for hook in hooks:
             hook.remove()
         torch.set_num_threads(saved_threads)

@@ -21,7 +21,13 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
 
 
-def _add_pair_option(p: argparse.ArgumentParser) -> None:
+def _add_pair_option(p: argparse.ArgumentParser, several: bool = False) -> None:
+    if several:
+        p.add_argument("--pair", metavar="NAME|FILE[,...]|all",
+                       help="installed pair name or a .mintpair file; several joined by commas, or all (every "
+                            "installed and bundled pair): each image is prepared once and scored by each pair, "
+                            "one row per (image, face, pair) (default: the bundled demo pair)")
+        return
     p.add_argument("--pair", metavar="NAME|FILE",
                    help="installed pair name or a .mintpair file (default: the bundled demo pair)")
 
@@ -57,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                "error) or the pair was refused; 2 for usage errors; 3 when images were read but no face was\n"
                "found in any of them (nothing scored); 130 when interrupted (the rows so far are kept).")
     audit.add_argument("paths", nargs="+", metavar="PATH")
-    _add_pair_option(audit)
+    _add_pair_option(audit, several=True)
     audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
     audit.add_argument("--faces", default=DEFAULT_FACE_POLICY, choices=tuple(FACE_POLICIES),
                        help="largest face per image, every face, or images that are already aligned crops "
@@ -78,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="one person per folder of images (same-named folders in different places are "
                             "different people): run the identity-level test for each")
     audit.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
-                       help=f"significance level of the identity-level test (default: {DEFAULT_ALPHA:g})")
+                       help="significance level of the identity-level test; with several pairs, the chance of "
+                            f"wrongly naming any of them for a person (Holm) (default: {DEFAULT_ALPHA:g})")
     audit.add_argument("--json", metavar="FILE|-", help="write results as one JSON document ('-' for standard output)")
     audit.add_argument("--jsonl", metavar="FILE|-",
                        help="stream results as JSON Lines: a header line, then one row per line ('-' for "
@@ -300,17 +307,19 @@ class _ProgressBar:
             sys.stderr.flush()
 
 
-def _table_line(row) -> str:
+def _table_line(row, pair_width: int = 0) -> str:
     score = f"{row.score:.3f}" if row.score is not None else "  -  "
     face = "-" if row.face is None else str(row.face)
     note = f"  ({for_terminal(row.message)})" if row.message else ""
-    return f"{row.verdict:<13} {score:>6} {face:>4}  {for_terminal(row.path)}{note}"
+    pair = f"{for_terminal(row.pair or ''):<{pair_width}}  " if pair_width else ""
+    return f"{row.verdict:<13} {score:>6} {face:>4}  {pair}{for_terminal(row.path)}{note}"
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     import signal
 
-    from mint_tui.session import AuditRequest, Exports, RequestError, everyone_is, one_person_per_folder, open_audit, run
+    from mint_tui.session import (ALL_PAIRS, AuditRequest, Exports, PairUnavailable, RequestError, everyone_is,
+                                  one_person_per_folder, open_audit, pair_specs, run)
 
     try:
         exports = Exports({"json": args.json, "jsonl": args.jsonl, "csv": args.csv})
@@ -324,24 +333,37 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     try:
         audit = open_audit(request, exports)  # a refused bundle is not a usage error: exit status 1
+    except PairUnavailable as exc:
+        if len(pair_specs(args.pair)) == 1 and args.pair != ALL_PAIRS:
+            raise UsageError(str(exc)) from None
+        print(f"mint-tui: error: {for_terminal(str(exc))}", file=sys.stderr)  # several pairs, none usable
+        return EXIT_FAILED
     except RequestError as exc:
         raise UsageError(str(exc)) from None
+    for spec, why in audit.failed:  # the other pairs go on
+        print(f"mint-tui: pair {for_terminal(spec)} left out: {for_terminal(why)}", file=sys.stderr)
     if audit.identity_problem:
         raise UsageError(f"identity test: {audit.identity_problem}")
+    for name, why in audit.identity_problems.items():
+        print(f"mint-tui: identity test without pair {for_terminal(name)}: {for_terminal(why)}", file=sys.stderr)
     table = not exports
     bar = _ProgressBar()
+    several = len(audit.pairs) > 1
+    pair_width = max(len(for_terminal(p.name)) for p in audit.pairs) if several else 0
     if table:
-        print(f"pair {for_terminal(audit.pair.manifest.pair.name)}  device {audit.device}  "
-              f"threshold {audit.pair.manifest.calibration.threshold:.3f}")
         from mint_tui.pairs.card import member_claim
 
-        claim, caveat = member_claim(audit.pair.manifest)
-        print(f"member: {claim}. {caveat}".rstrip())
-        print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
+        for pair in audit.pairs:
+            print(f"pair {for_terminal(pair.manifest.pair.name)}  device {audit.device}  "
+                  f"threshold {pair.manifest.calibration.threshold:.3f}")
+            claim, caveat = member_claim(pair.manifest)
+            print(f"member: {claim}. {caveat}".rstrip())
+        pair_col = f"{'pair':<{pair_width}}  " if several else ""
+        print(f"{'verdict':<13} {'score':>6} {'face':>4}  {pair_col}path")
 
     def show(row) -> None:
         bar.close()
-        print(_table_line(row), flush=True)
+        print(_table_line(row, pair_width), flush=True)
 
     def on_sigterm(signum, frame):
         raise KeyboardInterrupt
@@ -360,7 +382,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"interrupted: {plural(outcome.total, 'result')} kept{where}", file=sys.stderr)
     print(f"{plural(outcome.total, 'result')}: {outcome.summary()}", file=out)
     for result in outcome.identities or ():
-        print(f"identity test  {for_terminal(result.explanation)}", file=out)
+        pair = f"[{for_terminal(result.pair)}] " if several else ""
+        print(f"identity test  {pair}{for_terminal(result.explanation)}", file=out)
     if outcome.identities and len(outcome.identities) > 1:
         from mint_tui.identity import people_summary
 

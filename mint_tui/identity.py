@@ -53,13 +53,29 @@ Assumptions (what the guarantee rests on)
     - each face is a different photo (duplicates of one photo would count twice).
 It says nothing about *which* photo was used: a member verdict means that the person's photos,
 taken together, score higher than non-member people's photos at the stated error rate.
+
+Several pairs: which of these models know this person?
+    Asking the question of m pairs at once asks m questions, and with m tests at level alpha each
+    the chance that at least one of them wrongly names a model grows towards m * alpha. So each
+    person's p-values across the pairs tested for them are adjusted with Holm's step-down method,
+    and a pair is named ("member") only when its adjusted p-value is at most alpha; then the chance
+    of wrongly naming *any* model for that person (the family-wise error rate) is at most alpha,
+    whatever the dependence between the pairs' scores (Holm 1979). Holm needs p-values that are
+    valid at every level, so the rank p-value is first turned into ``p_conditional``: the
+    smallest alpha at which this pair alone would name the person under the training-conditional
+    rule above, i.e. the upper 95 % confidence bound of the false-positive rate of the cut-off at
+    the person's rank, the a with P(Binomial(G, a) <= rank - 1) = 1 - CONFIDENCE. For one pair,
+    ``p_adjusted`` is ``p_conditional`` and "p_adjusted <= alpha" is exactly "p <= level". The
+    guarantee assumes what the single test assumes, for each pair; pairs with no scored face of
+    the person, or that cannot run the test, are not counted among the m.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -80,6 +96,13 @@ class IdentityResult:
     verdict: str  # "member" (p <= level) | "not-shown" | "no-faces"
     null_identities: int  # G
     level: float  # the rejection level that keeps the false-positive rate <= alpha (see module docs); 0: none
+    #: the smallest alpha at which this pair alone names the person (see "Several pairs"); 1.0: none
+    p_conditional: float = 1.0
+    #: p_conditional adjusted (Holm) across the pairs tested for this person; the verdict is
+    #: "member" when it is at most alpha
+    p_adjusted: float = 1.0
+    pair: str | None = None  # the pair tested (None: the audit's one pair)
+    tested_pairs: int = 1  # m, the pairs the adjustment ran over
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,6 +116,13 @@ class IdentityResult:
         if self.verdict == "no-faces":
             return f"{self.name}: no scored faces, nothing to test"
         at = f"cut-off {self.level:.4f} for alpha {self.alpha:g}"
+        if self.tested_pairs > 1:
+            adjusted = (f"p = {self.p_value:.4f}; adjusted over {self.tested_pairs} pairs {self.p_adjusted:.4f} "
+                        f"{'<=' if self.verdict == 'member' else '>'} alpha {self.alpha:g}; {self._faces_text}, "
+                        f"combined score {self.statistic:.3f}")
+            if self.verdict == "member":
+                return f"{self.name}: evidence that this person's photos were in the training data ({adjusted})"
+            return f"{self.name}: not shown to be in the training data ({adjusted})"
         if self.verdict == "member":
             return (f"{self.name}: evidence that this person's photos were in the training data "
                     f"(p = {self.p_value:.4f} <= {at}, {self._faces_text}, combined score {self.statistic:.3f})")
@@ -106,18 +136,71 @@ class IdentityResult:
 EPS = 1e-6
 
 
+def _binomial_pmf(i: int, n: int, p: float) -> float:
+    return math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+                    + i * math.log(p) + (n - i) * math.log1p(-p))
+
+
 def rejection_level(g: int, alpha: float, confidence: float = CONFIDENCE) -> float:
     """j / (1 + g) for the largest rank cut-off j with P(Binomial(g, alpha) <= j - 1) <= 1 - confidence
     (0.0 when no j qualifies); see the module docstring."""
     cdf, best = 0.0, 0
     for j in range(1, g + 1):
-        i = j - 1  # P(Binomial(g, alpha) = i)
-        cdf += math.exp(math.lgamma(g + 1) - math.lgamma(i + 1) - math.lgamma(g - i + 1)
-                        + i * math.log(alpha) + (g - i) * math.log1p(-alpha))
+        cdf += _binomial_pmf(j - 1, g, alpha)  # P(Binomial(g, alpha) <= j - 1)
         if cdf > 1 - confidence:
             break
         best = j
     return best / (1 + g)
+
+
+def conditional_p_value(p_value: float, g: int, confidence: float = CONFIDENCE) -> float:
+    """The smallest alpha at which ``p_value <= rejection_level(g, alpha)``: the a in (0, 1) with
+    P(Binomial(g, a) <= rank - 1) = 1 - confidence, rank = p_value * (1 + g) (found by bisection;
+    that probability falls as a grows). 1.0 when no alpha below 1 would reject."""
+    return _conditional_p_value(round(p_value * (1 + g)), g, confidence)
+
+
+@functools.lru_cache(maxsize=4096)
+def _conditional_p_value(rank: int, g: int, confidence: float) -> float:
+    if rank > g:
+        return 1.0
+
+    def tail(a: float) -> float:  # P(Binomial(g, a) <= rank - 1)
+        return sum(_binomial_pmf(i, g, a) for i in range(rank))
+
+    lo, hi = 0.0, 1.0  # tail(lo) > 1 - confidence >= tail(hi)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if tail(mid) <= 1 - confidence:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, in the order given: with p(1) <= ... <= p(m), the k-th
+    smallest becomes max over j <= k of min(1, (m - j + 1) p(j))."""
+    m = len(p_values)
+    adjusted = [1.0] * m
+    running = 0.0
+    for k, i in enumerate(sorted(range(m), key=lambda i: p_values[i])):
+        running = max(running, min(1.0, (m - k) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def adjust_across_pairs(results: Sequence[IdentityResult]) -> list[IdentityResult]:
+    """One person's results, one per pair, with ``p_adjusted`` (Holm over the pairs that tested a
+    scored face of theirs) and the verdict it gives: "member" when p_adjusted <= alpha."""
+    tested = [i for i, r in enumerate(results) if r.verdict != "no-faces"]
+    adjusted = holm([results[i].p_conditional for i in tested])
+    out = list(results)
+    for i, p_adj in zip(tested, adjusted):
+        r = results[i]
+        out[i] = replace(r, p_adjusted=p_adj, tested_pairs=len(tested),
+                         verdict="member" if p_adj <= r.alpha else "not-shown")
+    return out
 
 
 def combine_scores(scores) -> float:
@@ -181,7 +264,8 @@ class IdentityTest:
         t = combine_scores(scores)
         p = rank_p_value(self.null(len(scores)), t)
         verdict = "member" if level > 0 and p <= level + 1e-12 else "not-shown"
-        return IdentityResult(name, len(scores), t, p, self.alpha, verdict, g, level)
+        q = conditional_p_value(p, g)
+        return IdentityResult(name, len(scores), t, p, self.alpha, verdict, g, level, q, q)
 
 
 def identity_test(name: str, scores: Sequence[float | None], calibration_scores: dict | None,
@@ -192,14 +276,22 @@ def identity_test(name: str, scores: Sequence[float | None], calibration_scores:
 
 def people_summary(identities) -> str:
     """"1 of 4 people shown in the training data; 1 with no scored face, not tested": people with no
-    scored face (verdict "no-faces") are left out of the count, and said to be. Takes IdentityResults
-    or their dicts (as result files hold them)."""
-    verdicts = [d.get("verdict") if isinstance(d, dict) else d.verdict for d in identities]
-    tested = [v for v in verdicts if v != "no-faces"]
-    text = (f"{tested.count('member')} of {len(tested)} {'person' if len(tested) == 1 else 'people'} "
-            "shown in the training data")
-    untested = len(verdicts) - len(tested)
-    if untested:
-        text += f"; {untested} with no scored face, not tested"
-    return text
+    scored face (verdict "no-faces") are left out of the count, and said to be. With several pairs,
+    one such count per pair ("pair-a: 1 of 4 people ...; pair-b: ..."). Takes IdentityResults or
+    their dicts (as result files hold them)."""
+    def get(d, key):
+        return d.get(key) if isinstance(d, dict) else getattr(d, key)
 
+    by_pair: dict = {}
+    for d in identities or ():
+        by_pair.setdefault(get(d, "pair"), []).append(get(d, "verdict"))
+    texts = []
+    for pair, verdicts in by_pair.items():
+        tested = [v for v in verdicts if v != "no-faces"]
+        text = (f"{tested.count('member')} of {len(tested)} {'person' if len(tested) == 1 else 'people'} "
+                "shown in the training data")
+        untested = len(verdicts) - len(tested)
+        if untested:
+            text += f"; {untested} with no scored face, not tested"
+        texts.append(text if len(by_pair) == 1 else f"{pair}: {text}")
+    return "; ".join(texts) if texts else "0 of 0 people shown in the training data"

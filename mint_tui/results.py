@@ -3,11 +3,15 @@
 JSON schema (``format = "mint-tui/audit"``, ``version = 1``)::
 
     {"format": "mint-tui/audit", "version": 1, "tool_version": ..., "created": ...,
-     "pair": {"name", "title", "bundle_sha256", "threshold", "inconclusive"},
-     "device": ..., "options": {...}, "summary": {verdict: count}, "results": [row, ...]}
+     "pairs": [{"name", "title", "bundle_sha256", "threshold", "inconclusive", "card"}, ...],
+     "pair": (the one entry of "pairs", when the audit had one pair),
+     "device": ..., "options": {...}, "summary": {verdict: count},
+     "identities": [{"name", "pair", "p_value", "p_adjusted", "verdict", ...}, ...] (when people were tested),
+     "results": [row, ...]}
 
 written atomically (temp file + rename) at the end of an audit; ``"interrupted": true`` marks an
-audit that was stopped early.
+audit that was stopped early. Every row names the pair that scored it (``pair``, ``pair_sha256``):
+an audit with several pairs has one row per (image, face, pair).
 
 JSON Lines (``.jsonl``): the same header object on the first line (``"layout": "jsonl"``), then one
 row object per line, then an end record ``{"end": true, "interrupted": bool, "summary": {...}}``.
@@ -48,31 +52,62 @@ from mint_tui.options import VERDICTS, AuditOptions
 
 FORMAT = "mint-tui/audit"
 FORMAT_VERSION = 1
-CSV_FIELDS = ("path", "sha256", "face", "box", "detection_score", "score", "verdict", "message")
+CSV_FIELDS = ("path", "sha256", "face", "box", "detection_score", "score", "verdict", "message", "pair",
+              "pair_sha256")
+#: Fields a CSV written before rows named their pair lacks (read as None).
+_LATER_FIELDS = ("pair", "pair_sha256")
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def audit_header(pair: Any, device: str, options: AuditOptions) -> dict[str, Any]:
-    """What is needed to reproduce an audit: the pair (and its bundle hash), device, options."""
+def pair_entry(pair: Any) -> dict[str, Any]:
+    """A loaded pair as a result header records it: name, title, bundle hash, calibration and a
+    summary of its model card (what it audits, what a member verdict means)."""
+    from mint_tui.pairs.card import card_summary
+
     m = pair.manifest
     return {
+        "name": m.pair.name,
+        "title": m.pair.title,
+        "bundle_sha256": pair.bundle_sha256,
+        "threshold": m.calibration.threshold,
+        "inconclusive": list(m.calibration.inconclusive),
+        "card": card_summary(m),
+    }
+
+
+def audit_header(pairs: Any, device: str, options: AuditOptions) -> dict[str, Any]:
+    """What is needed to reproduce an audit: the pairs (each with its bundle hash), device, options.
+
+    ``pairs`` is one loaded pair or a list of them; the header lists them all under ``"pairs"``,
+    and a one-pair audit also under ``"pair"`` (as result files have always had it)."""
+    pairs = list(pairs) if isinstance(pairs, (list, tuple)) else [pairs]
+    header: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "tool_version": __version__,
         "created": now_iso(),
-        "pair": {
-            "name": m.pair.name,
-            "title": m.pair.title,
-            "bundle_sha256": pair.bundle_sha256,
-            "threshold": m.calibration.threshold,
-            "inconclusive": list(m.calibration.inconclusive),
-        },
-        "device": device,
-        "options": {k: v for k, v in asdict(options).items() if k != "keep_crops"},
     }
+    entries = [pair_entry(p) for p in pairs]
+    if len(entries) == 1:
+        header["pair"] = entries[0]
+    header["pairs"] = entries
+    header["device"] = device
+    header["options"] = {k: v for k, v in asdict(options).items() if k != "keep_crops"}
+    return header
+
+
+def header_pairs(header: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The pairs a result header records (``"pairs"``; a file from before several pairs: its one
+    ``"pair"``), each a dict with at least a ``"name"``."""
+    header = header or {}
+    pairs = header.get("pairs")
+    if isinstance(pairs, list):
+        return [p for p in pairs if isinstance(p, dict)]
+    one = header.get("pair")
+    return [one] if isinstance(one, dict) else []
 
 
 def summarize(rows: Iterable[ResultRow]) -> dict[str, int]:
@@ -125,9 +160,10 @@ def read_results(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Res
             text = text[: text.rfind("\n") + 1]
         rows = []
         for rec in csv.DictReader(io.StringIO(text)):
-            if set(CSV_FIELDS) - set(rec):
-                raise ValueError(f"{path}: not a mint-tui CSV (missing {sorted(set(CSV_FIELDS) - set(rec))})")
-            rows.append(_row_from_dict({k: (_csv_uncell(rec[k]) if rec[k] else None) for k in CSV_FIELDS}))
+            missing = set(CSV_FIELDS) - set(rec) - set(_LATER_FIELDS)
+            if missing:
+                raise ValueError(f"{path}: not a mint-tui CSV (missing {sorted(missing)})")
+            rows.append(_row_from_dict({k: (_csv_uncell(rec[k]) if rec.get(k) else None) for k in CSV_FIELDS}))
         return {"format": FORMAT, "version": FORMAT_VERSION}, rows
     try:
         doc = json.loads(text)
@@ -151,7 +187,8 @@ def _row_from_dict(d: dict[str, Any]) -> ResultRow:
     if verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict!r} in result file")
     return ResultRow(str(d["path"]), d.get("sha256"), num(d.get("face"), int), tuple(box) if box else None,
-                     num(d.get("detection_score")), num(d.get("score")), verdict, d.get("message") or "")
+                     num(d.get("detection_score")), num(d.get("score")), verdict, d.get("message") or "",
+                     pair=d.get("pair"), pair_sha256=d.get("pair_sha256"))
 
 
 # ---------------------------------------------------------------- streamed outputs

@@ -2,13 +2,15 @@
 
     request -> rows -> people -> result header -> exports
 
-An :class:`AuditRequest` says what to audit (paths), with which pair (a name or a ``.mintpair``
-file), how (:class:`mint_tui.options.AuditOptions`) and which people to test (marked paths, each
+An :class:`AuditRequest` says what to audit (paths), with which pairs (names or ``.mintpair``
+files, or every pair: :data:`ALL_PAIRS`), how (:class:`mint_tui.options.AuditOptions`) and which people to test (marked paths, each
 with a person's name or :data:`PER_FOLDER`). :func:`open_audit` resolves the pair and the device,
-loads the pair and makes the result header; :func:`run` streams the rows into :class:`Exports`
+loads the pairs (one that cannot be loaded is set aside with the reason, the others go on) and
+makes the result header; :func:`run` streams the rows into :class:`Exports`
 (JSON Lines and CSV written row by row into ``FILE.partial``, one JSON document at the end) and
 hands each row to the caller, then groups the people (:func:`group_people`, the one grouping
-function) and runs the identity-level test on them. Ctrl-C (KeyboardInterrupt) or a set
+function) and runs the identity-level test on them with every pair, adjusted across the pairs
+(:func:`mint_tui.identity.adjust_across_pairs`). Ctrl-C (KeyboardInterrupt) or a set
 ``request.cancel`` ends it early with every row so far kept and the exports marked interrupted;
 a crash leaves the ``.partial`` files where they cannot be mistaken for a finished audit.
 
@@ -18,10 +20,11 @@ the TUI can build its request before they are loaded.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +42,9 @@ if TYPE_CHECKING:
 #: The person's name of marks grouped "one person per folder": each folder that directly holds
 #: images is one person, named after that folder.
 PER_FOLDER = ""
+
+#: The pair spec that names every installed and bundled pair.
+ALL_PAIRS = "all"
 
 #: Output kinds, in the order the command line names them.
 OUTPUT_KINDS = ("json", "jsonl", "csv")
@@ -60,15 +66,15 @@ class OutputError(RequestError):
 # ---------------------------------------------------------------- the request
 @dataclass
 class AuditRequest:
-    """What to audit, with which pair, how, and which people to test.
+    """What to audit, with which pairs, how, and which people to test.
 
-    ``pair`` is one installed pair's name or a ``.mintpair`` file (None: the default pair); the
-    session keeps what belongs to that pair (its header, its identity test) together in
-    :class:`Audit`, so that a request naming several pairs can later run one :class:`Audit` each.
+    ``pair`` is one installed pair's name or a ``.mintpair`` file (None: the default pair), a list
+    of them, several names joined by commas (``"A,B"``), or :data:`ALL_PAIRS` (every installed and
+    bundled pair). Each image is prepared once per distinct preprocessing and scored by every pair.
     """
 
     paths: list[str]
-    pair: str | None = None
+    pair: str | Sequence[str] | None = None
     options: AuditOptions = field(default_factory=AuditOptions)
     #: (marked path, person's name or PER_FOLDER): the people of the identity-level test
     people: list[tuple[str, str]] = field(default_factory=list)
@@ -118,6 +124,49 @@ def resolve_pair(spec: str | os.PathLike[str] | None, store: PairStore | None = 
     return entry.path
 
 
+def pair_specs(spec: str | Sequence[str] | None) -> list[str | None]:
+    """The pairs a request names, one spec each: a list as it is, ``"A,B"`` split at the commas
+    (unless it is an existing file), None (the default pair) as ``[None]``."""
+    if spec is None:
+        return [None]
+    if not isinstance(spec, str):
+        return list(spec) or [None]
+    if "," in spec and not Path(spec).is_file():
+        return [part.strip() for part in spec.split(",") if part.strip()] or [None]
+    return [spec]
+
+
+def resolve_pairs(spec: str | Sequence[str] | None, store: PairStore | None = None
+                  ) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The bundles a request names (:func:`pair_specs`; :data:`ALL_PAIRS`: every pair of the
+    store), each once, and (spec, why) for each that cannot be used. Raises
+    :class:`PairUnavailable` when none is named at all."""
+    from mint_tui.pairs.store import PairStore
+
+    store = store if store is not None else PairStore()
+    found: list[Path] = []
+    failed: list[tuple[str, str]] = []
+    if spec == ALL_PAIRS:
+        entries = store.list()
+        if not entries:
+            raise PairUnavailable("no pair is installed; install one with `mint-tui pairs install FILE`")
+        for entry in entries:
+            if entry.error:
+                failed.append((entry.name, f"pair {entry.name!r} is unusable: {entry.error}"))
+            else:
+                found.append(entry.path)
+        return found, failed
+    for one in pair_specs(spec):
+        try:
+            path = resolve_pair(one, store)
+        except PairUnavailable as exc:
+            failed.append((one or "default", str(exc)))
+            continue
+        if all(path.resolve() != p.resolve() for p in found):
+            found.append(path)
+    return found, failed
+
+
 def names_a_file(spec: str) -> bool:
     """Whether a pair spec is a ``.mintpair`` file (it ends so, or holds a path separator) rather
     than a name in the store."""
@@ -140,70 +189,121 @@ def recorded_calibration(header: dict[str, Any] | None) -> Calibration | None:
 
 # ---------------------------------------------------------------- one audit
 class Audit:
-    """One pair's audit of a request: the loaded pair, the device, the options as run (workers
-    resolved) and the result header; :meth:`rows` runs it, :meth:`people` tests the people."""
+    """The audit of a request with one pair or several: the loaded pairs, those set aside
+    (``failed``: (spec, why)), the device, the options as run (workers resolved) and the result
+    header; :meth:`rows` runs it, :meth:`people` tests the people with every pair."""
 
-    def __init__(self, request: AuditRequest, pair: LoadedPair, device: str, options: AuditOptions) -> None:
+    def __init__(self, request: AuditRequest, pairs: LoadedPair | Sequence[LoadedPair], device: str,
+                 options: AuditOptions, failed: Sequence[tuple[str, str]] = ()) -> None:
         from mint_tui.results import audit_header
 
-        self.request, self.pair, self.device, self.options = request, pair, device, options
-        self.header = audit_header(pair, device, options)
-        self.identity: IdentityTest | None = None
-        #: why the people of the request cannot be tested with this pair ("" when they can, or
-        #: when there are none)
-        self.identity_problem = ""
+        self.request, self.device, self.options = request, device, options
+        self.pairs: list[LoadedPair] = list(pairs) if isinstance(pairs, (list, tuple)) else [pairs]
+        self.failed = list(failed)
+        self.header = audit_header(self.pairs, device, options)
+        if self.failed:
+            self.header["pairs_failed"] = [{"pair": spec, "error": why} for spec, why in self.failed]
+        #: the identity test of each pair that can run it, by pair name
+        self.tests: dict[str, IdentityTest] = {}
+        #: why a pair cannot test the people of the request, by pair name
+        self.identity_problems: dict[str, str] = {}
         if request.people:
             from mint_tui import identity
 
-            try:
-                self.identity = identity.IdentityTest(pair.calibration_scores, request.alpha)
-            except ValueError as exc:
-                self.identity_problem = str(exc)
+            for pair in self.pairs:
+                try:
+                    self.tests[pair.name] = identity.IdentityTest(pair.calibration_scores, request.alpha)
+                except ValueError as exc:
+                    self.identity_problems[pair.name] = str(exc)
+
+    @property
+    def pair(self) -> LoadedPair:
+        """The first pair (the only one of a one-pair audit)."""
+        return self.pairs[0]
+
+    @property
+    def identity_problem(self) -> str:
+        """Why the people of the request cannot be tested with any of the pairs ("" when at least
+        one pair can test them, or when there are none)."""
+        if self.tests or not self.identity_problems:
+            return ""
+        if len(self.identity_problems) == 1:
+            return next(iter(self.identity_problems.values()))
+        return "; ".join(f"{name}: {why}" for name, why in self.identity_problems.items())
 
     def rows(self, progress: Callable[[AuditProgress], None] | None = None) -> Iterator[ResultRow]:
-        """The audit's rows in input order as they are computed (a generator: close it to stop)."""
+        """The audit's rows as they are computed (a generator: close it to stop); see
+        :func:`mint_tui.audit.run_audit` for their order."""
         from mint_tui.audit import run_audit
 
-        return run_audit(self.request.paths, self.pair, self.options, progress=progress, cancel=self.request.cancel)
+        return run_audit(self.request.paths, self.pairs, self.options, progress=progress, cancel=self.request.cancel)
 
     def people(self, rows: Iterable[Any]) -> list[IdentityResult] | None:
-        """The identity-level test of each person of the request over ``rows`` (anything with
-        ``path`` and ``score``); None when there are no people or they cannot be tested."""
-        if self.identity is None:
+        """The identity-level test of each person of the request with each pair that can run it,
+        adjusted across those pairs (Holm), person by person in the order of the request, pairs in
+        the audit's order. ``rows`` is anything with ``path``, ``score`` and ``pair`` (a row
+        naming no pair belongs to the first). None when there are no people or no pair can test them."""
+        if not self.tests:
             return None
-        groups = group_people(self.request.people, rows)
-        return [self.identity(name, [r.score for r in members]) for name, members in groups.items()]
+        from mint_tui.identity import adjust_across_pairs
+
+        first = self.pairs[0].name
+        by_pair: dict[str, list[Any]] = {name: [] for name in self.tests}
+        for row in rows:
+            name = getattr(row, "pair", None) or first
+            if name in by_pair:
+                by_pair[name].append(row)
+        per_person: dict[str, list[IdentityResult]] = {}
+        for name, pair_rows in by_pair.items():
+            test = self.tests[name]
+            for person, members in group_people(self.request.people, pair_rows).items():
+                result = dataclasses.replace(test(person, [r.score for r in members]), pair=name)
+                per_person.setdefault(person, []).append(result)
+        return [r for results in per_person.values() for r in adjust_across_pairs(results)]
 
 
 def open_audit(request: AuditRequest, exports: Exports | None = None,
                load: Callable[[Path, str], LoadedPair] | None = None, store: PairStore | None = None) -> Audit:
-    """Resolve the device and the pair, check the exports' destinations against the inputs (the
-    paths and the pair), load the pair (``load(path, device)``, default
+    """Resolve the device and the pairs, check the exports' destinations against the inputs (the
+    paths and the pairs), load the pairs (``load(path, device)``, default
     :func:`mint_tui.pairs.loaded.load_pair`) and make the header.
 
-    Raises :class:`RequestError` for a device that cannot be used, :class:`PairUnavailable` for a
-    pair that cannot be found, :class:`OutputError` for a destination that cannot be used, and what
-    loading raises (a refused bundle: ``BundleError``).
+    A pair that cannot be found or loaded (a refused bundle) is set aside in ``Audit.failed`` with
+    the reason, and the others go on. Raises :class:`RequestError` for a device that cannot be
+    used, :class:`OutputError` for a destination that cannot be used; when no pair is left: what
+    loading the one pair asked for raised (a refused bundle: ``BundleError``), else
+    :class:`PairUnavailable` with every reason.
     """
-    import dataclasses
-
     from mint_tui.audit import default_workers, resolve_device
+    from mint_tui.pairs.verify import BundleError
 
     try:
         device = resolve_device(request.options.device)
     except ValueError as exc:
         raise RequestError(str(exc)) from None
     options = dataclasses.replace(request.options, workers=request.options.workers or default_workers(device))
-    path = resolve_pair(request.pair, store)
+    paths, failed = resolve_pairs(request.pair, store)
+    if len(pair_specs(request.pair)) == 1 and failed and request.pair != ALL_PAIRS:
+        raise PairUnavailable(failed[0][1])
     if exports is not None:
-        exports.check([*request.paths, path])
+        exports.check([*request.paths, *paths])
     if load is None:
         from mint_tui.pairs.loaded import load_pair
 
         def load(p: Path, d: str) -> LoadedPair:
             return load_pair(p, device=d)
 
-    return Audit(request, load(path, str(device)), str(device), options)
+    loaded: list[LoadedPair] = []
+    for path in paths:
+        try:
+            loaded.append(load(path, str(device)))
+        except (BundleError, OSError) as exc:
+            if len(paths) == 1 and not failed:
+                raise
+            failed.append((str(path), str(exc)))
+    if not loaded:
+        raise PairUnavailable("no pair could be used: " + "; ".join(why for _, why in failed))
+    return Audit(request, loaded, str(device), options, failed)
 
 
 # ---------------------------------------------------------------- people
@@ -391,6 +491,7 @@ class _Scored:
 
     path: str
     score: float | None
+    pair: str | None
 
 
 def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRow], None] | None = None,
@@ -413,8 +514,8 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
         try:
             for row in results:
                 counts[row.verdict] += 1
-                if audit.identity is not None:
-                    scored.append(_Scored(row.path, row.score))
+                if audit.tests:
+                    scored.append(_Scored(row.path, row.score, row.pair))
                 exports.write(row)
                 if on_row is not None:
                     on_row(row)

@@ -49,6 +49,24 @@ def metric_groups(metrics) -> dict[tuple[str, int | None], list]:
     return groups
 
 
+def card_summary(manifest: Manifest) -> dict:
+    """The model card in brief, as a result header records it for each pair: what the pair audits,
+    what its MINT model reads, what it was calibrated on, what a member verdict means, and its
+    measured metrics (plain text from the bundle: whoever shows it escapes it)."""
+    m = manifest
+    claim, caveat = member_claim(m)
+    pre = m.audited.preprocess
+    return {
+        "audited": f"{m.audited.arch}, input {pre.size[0]}x{pre.size[1]} {pre.color}, template {pre.template}",
+        "mint": f"{mint_kind_words(m.mint.kind)} over taps {', '.join(m.mint.taps)}",
+        "training_data": m.provenance.training_data,
+        "calibrated_on": m.calibration.on,
+        "member_claim": claim,
+        "caveat": caveat,
+        "metrics": [{"name": x.name, "value": x.value, "data": x.data, "n": x.n} for x in m.metrics],
+    }
+
+
 def model_card(manifest: Manifest, path: Path | None = None, builtin: bool = False) -> str:
     """A human-readable model card of a manifest (every text from the bundle with its control
     characters escaped: it is shown in terminals)."""
