@@ -110,6 +110,28 @@ def header_pairs(header: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [one] if isinstance(one, dict) else []
 
 
+def pair_views(header: dict[str, Any] | None, rows: list[ResultRow]) -> list[tuple[dict[str, Any], list[ResultRow]]]:
+    """An audit's results as one (header, rows) per pair, each as a one-pair audit would have
+    written it: the header with that pair as ``"pair"`` and only its identity results, and its rows
+    (a row naming no pair belongs to the first). A one-pair audit is one view of itself."""
+    header = dict(header or {})
+    pairs = header_pairs(header)
+    if len(pairs) <= 1:
+        return [(header, rows)]
+    first = pairs[0].get("name")
+    views = []
+    for entry in pairs:
+        name = entry.get("name")
+        view = {k: v for k, v in header.items() if k not in ("pairs", "identities")}
+        view["pair"], view["pairs"] = entry, [entry]
+        identities = header.get("identities")
+        if isinstance(identities, list):
+            view["identities"] = [d for d in identities
+                                  if (d.get("pair") if isinstance(d, dict) else getattr(d, "pair", None)) == name]
+        views.append((view, [r for r in rows if (r.pair or first) == name]))
+    return views
+
+
 def summarize(rows: Iterable[ResultRow]) -> dict[str, int]:
     counts = Counter(r.verdict for r in rows)
     return {v: counts.get(v, 0) for v in VERDICTS}

@@ -158,3 +158,35 @@ def test_pairs_with_the_same_preprocessing_share_one_preparation(three_pairs, mo
     rows = list(run_audit(photos, pairs))
     assert sorted(calls) == sorted(photos)
     assert [(r.path, r.pair) for r in rows] == [(str(p), n) for p in photos for n in ("tiny-test", "tiny-other")]
+
+
+@pytest.mark.slow
+def test_report_of_several_pairs_opens_with_the_matrix_then_one_section_per_pair(tmp_path, capsys):
+    import re
+
+    from mint_tui.cli import main
+    from mint_tui.paths import samples_dir
+
+    out, html_path = tmp_path / "samples.json", tmp_path / "report.html"
+    assert main(["audit", str(samples_dir()), "--pair", "all", "--group-by", "folder", "--device", "cpu",
+                 "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    cell = {(d["name"], d["pair"]): d for d in doc["identities"]}
+    assert main(["report", str(out), "--html", str(html_path)]) == 0
+    page = html_path.read_text()
+    summary = page[page.index('<section id="summary">'):page.index('id="pair-part-1"')]
+    for (person, pair), d in cell.items():  # every (person, pair) cell with its adjusted p-value
+        row = summary[summary.index(f"<td>{person}</td>"):]
+        row = row[:row.index("</tr>")]
+        assert f"p<sub>adj</sub> {d['p_adjusted']:.4f}" in row
+    assert cell[("Hugo_Chavez", "demo-lfw-cnn")]["verdict"] == "member"
+    # one section per pair, in order, each with its card summary and member-data line
+    starts = [page.index(f'id="pair-part-{k}"') for k in (1, 2)]
+    assert starts[0] < starts[1] < page.index('id="provenance"')
+    for k, entry in enumerate(doc["pairs"], start=1):
+        section = page[starts[k - 1]:(starts + [page.index('id="provenance"')])[k]]
+        assert f"[{entry['name']}]" in section and entry["bundle_sha256"] in section
+        assert "<dt>member data</dt>" in section and "<dt>audited model</dt>" in section
+        assert f'id="faces-{k}"' in section and f'id="identities-{k}"' in section
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))

@@ -25,6 +25,9 @@ What it guarantees
       sha256 compared with the recorded one; a missing or different bundle gives a prominent
       warning and no model card / ROC (the verdicts, scores and threshold shown are always the
       ones recorded in the results).
+    - **Several pairs.** An audit with several pairs opens with a summary matrix (person x pair:
+      the p-value adjusted across the pairs, and the verdict), then has one section per pair with
+      its model card summary and member-data disclosure, as recorded in the results.
     - **Bounded memory, atomic output.** Rows are rendered as they come into temporary files and
       the report is assembled into a temporary file beside the destination, fsynced and renamed:
       an existing report is only replaced by a finished one.
@@ -33,18 +36,21 @@ What it guarantees
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mint_tui import __version__
 from mint_tui.fileio import atomic_write, file_sha256
-from mint_tui.report.evidence import (FileCheck, ReportCancelled, ReportSummary, check_item, crop_jobs, crop_uri,
-                                      find_pair, prepare_settings, resolve_image_path)
+from mint_tui.report.evidence import (FileCheck, PairInfo, ReportCancelled, ReportSummary, check_item, crop_jobs,
+                                      crop_uri, find_pair, prepare_settings, resolve_image_path)
+from mint_tui.report.matrix import write_matrix_head, write_pair_intro
 from mint_tui.report.render import (crop_cell, esc, face_row, faces_intro, num, other_row, person_of, write_head,
                                     write_identities, write_pair, write_provenance)
 
@@ -55,8 +61,138 @@ __all__ = ["DEFAULT_MAX_CROPS", "ReportCancelled", "ReportSummary", "render_repo
            "write_report"]
 
 #: Crops embedded at most (each is ~20-35 kB of base64 PNG at 112x112).
-#: Crops embedded at most (each is ~20-35 kB of base64 PNG at 112x112).
 DEFAULT_MAX_CROPS = 2000
+
+
+@dataclass
+class _Part:
+    """One pair's share of a report: its view of the results, the pair found again, and its face
+    and other rows rendered into temporary files."""
+
+    header: dict[str, Any]
+    rows: list[ResultRow]
+    info: PairInfo
+    threshold: float | None
+    band: tuple[float, float] | None
+    settings: Any
+    no_crops: str | None
+    jobs: list[tuple[str, str | None]]
+    job_rows: list[list[int]]
+    own_crops: set[int]
+    faces_out: IO[str] | None = None
+    other_out: IO[str] | None = None
+
+    @property
+    def face_rows(self) -> int:
+        return sum(r.face is not None for r in self.rows)
+
+
+def _plan(header: dict[str, Any], rows: list[ResultRow], pair: str | None, summary: ReportSummary,
+          max_crops: int, several: bool) -> _Part:
+    info = find_pair(header, pair)
+    if info.warning:
+        name = (header.get("pair") or {}).get("name") if isinstance(header.get("pair"), dict) else None
+        summary.warnings.append(f"Pair {name}: {info.warning}" if several and name else info.warning)
+    recorded = header.get("pair") if isinstance(header.get("pair"), dict) else {}
+    band_raw = recorded.get("inconclusive")
+    band = None
+    if isinstance(band_raw, (list, tuple)) and len(band_raw) == 2 and all(num(v) is not None for v in band_raw):
+        band = (float(band_raw[0]), float(band_raw[1]))
+    settings, no_crops = prepare_settings(header, info)
+    jobs, job_rows, own_crops = crop_jobs(rows, max_crops if settings is not None or
+                                          all(r.crop is not None for r in rows if r.face is not None) else 0)
+    return _Part(header, rows, info, num(recorded.get("threshold")), band, settings, no_crops, jobs, job_rows,
+                 own_crops)
+
+
+def _render_rows(part: _Part, summary: ReportSummary, checks: dict[tuple[str, str | None], FileCheck],
+                 results_dir: Path | None, max_crops: int, workers: int, progress: Callable[[int], None],
+                 cancel: threading.Event | None, anchor: str = "") -> None:
+    """The pass over one part's rows: faces (with crops re-made from the files) and the other rows,
+    into the part's temporary files."""
+    from mint_tui.faces import prepare_images
+
+    rows, jobs, job_rows = part.rows, part.jobs, part.job_rows
+    job_of_row = {i: j for j, members in enumerate(job_rows) for i in members}
+    prepared = None
+    if jobs:
+        prepared = prepare_images((resolve_image_path(p, results_dir) for p, _ in jobs), part.settings, workers,
+                                  window=max(4, 4 * workers), cancel=cancel)
+    current_job, current_crops, current_status = -1, {}, FileCheck("not-checked")
+    people = [d.to_dict() if hasattr(d, "to_dict") else d for d in part.header.get("identities") or []]
+    people = [d for d in people if isinstance(d, dict)]
+    names = [str(d.get("name")) for d in people]  # the face table gets a person column
+    everyone = len(people) == 1 and people[0].get("faces") == part.face_rows
+    try:
+        n_face = n_other = 0
+        for i, row in enumerate(rows):
+            if cancel is not None and cancel.is_set():
+                raise ReportCancelled("report cancelled")
+            if row.face is None:
+                n_other += 1
+                part.other_out.write(other_row(n_other, row))
+                continue
+            n_face += 1
+            crop_html = None
+            j = job_of_row.get(i)
+            if i in part.own_crops:
+                summary.crops += 1
+                crop_html = (f'<img src="{crop_uri(row.crop)}" width="112" height="112" '
+                             f'alt="aligned face {row.face} of {esc(Path(row.path).name)}">'
+                             '<div class="small muted">as scored by the audit</div>')
+            elif j is not None:
+                while current_job < j:
+                    item = next(prepared, None)
+                    if item is None:  # cancelled inside the pool
+                        raise ReportCancelled("report cancelled")
+                    current_job += 1
+                    current_crops, current_status = check_item(item, jobs[current_job],
+                                                                [rows[k] for k in job_rows[current_job]])
+                    key = jobs[current_job]
+                    if checks.get(key, FileCheck("not-checked")).status in ("not-checked", "ok"):
+                        checks[key] = current_status
+                    progress(1)
+                crop_html = crop_cell(row, current_crops, current_status, summary)
+            else:
+                why = part.no_crops or f"crop not embedded: the report embeds at most {max_crops:,} crops"
+                crop_html = f'<div class="nocrop">{esc(why)}</div>'
+            part.faces_out.write(face_row(n_face, row, crop_html, part.threshold, part.band,
+                                          person_of(row, names, everyone) if names else None, anchor))
+    finally:
+        if prepared is not None:
+            prepared.close()
+
+
+def _write_part(out: IO[str], part: _Part, anchor: str = "") -> None:
+    """One pair's sections: the identity-level test, the faces, the other rows, the model card."""
+    face_rows = part.face_rows
+    write_identities(out, part.header, anchor)
+    out.write(f'<section id="faces{anchor}"><h2>Faces ({face_rows:,})</h2>')
+    out.write(faces_intro(part.threshold, part.band, part.settings if part.job_rows else None, part.info,
+                          bool(part.own_crops)))
+    names = bool(part.header.get("identities"))
+    if face_rows:
+        out.write('<table class="faces"><thead><tr><th class="num">#</th><th>aligned crop</th>'
+                  + ("<th>person</th>" if names else "") + '<th>file and face</th><th>score against the '
+                  'threshold</th><th>verdict</th></tr></thead><tbody>')
+        part.faces_out.seek(0)
+        shutil.copyfileobj(part.faces_out, out, 1 << 20)
+        out.write("</tbody></table>")
+    else:
+        out.write("<p>No face was scored in this audit.</p>")
+    out.write("</section>")
+    n_other = len(part.rows) - face_rows
+    out.write(f'<section id="other{anchor}"><h2>Images without a scored face ({n_other:,})</h2>')
+    if n_other:
+        out.write('<table><thead><tr><th class="num">#</th><th>file</th><th>sha256</th><th>verdict</th>'
+                  "<th>reason</th></tr></thead><tbody>")
+        part.other_out.seek(0)
+        shutil.copyfileobj(part.other_out, out, 1 << 20)
+        out.write("</tbody></table>")
+    else:
+        out.write("<p>None: a face was found and scored in every image.</p>")
+    out.write("</section>")
+    write_pair(out, part.header, part.info, part.threshold, anchor)
 
 
 def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str | os.PathLike[str],
@@ -66,136 +202,83 @@ def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str 
                   cancel: threading.Event | None = None) -> ReportSummary:
     """Write the HTML report of (header, rows) to ``html_path``; see the module docstring.
 
-    ``pair``: a pair name or ``.mintpair`` file overriding the recorded pair name. ``results_path``:
-    the result file they came from (its sha256, ``results_sha256`` or computed here, goes in the
-    provenance; relative image paths are also tried beside it). ``progress(done, total)`` is called as image files are re-read;
-    ``cancel.set()`` stops with :class:`ReportCancelled` and writes nothing.
+    ``pair``: a pair name or ``.mintpair`` file overriding the recorded pair name (a one-pair
+    audit only). ``results_path``: the result file they came from (its sha256, ``results_sha256`` or
+    computed here, goes in the provenance; relative image paths are also tried beside it).
+    ``progress(done, total)`` is called as image files are re-read; ``cancel.set()`` stops with
+    :class:`ReportCancelled` and writes nothing.
+
+    An audit with several pairs gets a summary matrix at the top (each person's adjusted p-value
+    and verdict for each pair; without people, each pair's verdict counts), then one section per
+    pair: its model card summary with its member-data disclosure, then what a one-pair report shows.
     """
-    from mint_tui.faces import prepare_images
-    from mint_tui.results import now_iso
+    from mint_tui.results import now_iso, pair_views
 
     if max_crops < 0:
         raise ValueError("max_crops must be at least 0")
     html_path = Path(html_path)
     results_file = Path(results_path) if results_path is not None else None
     summary = ReportSummary()
-    info = find_pair(header, pair)
-    if info.warning:
-        summary.warnings.append(info.warning)
+    views = pair_views(header, rows)
+    several = len(views) > 1
+    if several and pair is not None:
+        raise ValueError("--pair overrides the pair of a one-pair audit; this audit has several")
+    parts = []
+    budget = max_crops
+    for view_header, view_rows in views:
+        parts.append(_plan(view_header, view_rows, pair, summary, budget, several))
+        budget = max(0, budget - len(parts[-1].own_crops) - sum(len(m) for m in parts[-1].job_rows))
     if header.get("interrupted"):
         summary.warnings.append("This audit was stopped before it finished (interrupted): the results cover only "
                                 "the images audited until then.")
-    recorded = header.get("pair") if isinstance(header.get("pair"), dict) else {}
-    threshold = num(recorded.get("threshold"))
-    band_raw = recorded.get("inconclusive")
-    band = None
-    if isinstance(band_raw, (list, tuple)) and len(band_raw) == 2 and all(num(v) is not None for v in band_raw):
-        band = (float(band_raw[0]), float(band_raw[1]))
-    settings, no_crops = prepare_settings(header, info)
-    face_rows = sum(r.face is not None for r in rows)
-    summary.faces = face_rows
-    jobs, job_rows, own_crops = crop_jobs(rows, max_crops if settings is not None or
-                                           all(r.crop is not None for r in rows if r.face is not None) else 0)
-    job_of_row = {i: j for j, members in enumerate(job_rows) for i in members}
+    summary.faces = sum(p.face_rows for p in parts)
     checks: dict[tuple[str, str | None], FileCheck] = {}
+    total_jobs = sum(len(p.jobs) for p in parts)
+    done = 0
 
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as faces_out, \
-            tempfile.TemporaryFile("w+", encoding="utf-8") as other_out:
-        # ---- pass over the rows: faces (with crops re-made from the files) and the other rows
-        prepared = None
-        if jobs:
-            results_dir = results_file.parent if results_file is not None else None
-            prepared = prepare_images((resolve_image_path(p, results_dir) for p, _ in jobs), settings, workers,
-                                      window=max(4, 4 * workers), cancel=cancel)
-        current_job, current_crops, current_status = -1, {}, FileCheck("not-checked")
-        people = [d.to_dict() if hasattr(d, "to_dict") else d for d in header.get("identities") or []]
-        people = [d for d in people if isinstance(d, dict)]
-        names = [str(d.get("name")) for d in people]  # the face table gets a person column
-        everyone = len(people) == 1 and people[0].get("faces") == face_rows
-        try:
-            n_face = n_other = 0
-            for i, row in enumerate(rows):
-                if cancel is not None and cancel.is_set():
-                    raise ReportCancelled("report cancelled")
-                if row.face is None:
-                    n_other += 1
-                    other_out.write(other_row(n_other, row))
-                    continue
-                n_face += 1
-                crop_html = None
-                j = job_of_row.get(i)
-                if i in own_crops:
-                    summary.crops += 1
-                    crop_html = (f'<img src="{crop_uri(row.crop)}" width="112" height="112" '
-                                 f'alt="aligned face {row.face} of {esc(Path(row.path).name)}">'
-                                 '<div class="small muted">as scored by the audit</div>')
-                elif j is not None:
-                    while current_job < j:
-                        item = next(prepared, None)
-                        if item is None:  # cancelled inside the pool
-                            raise ReportCancelled("report cancelled")
-                        current_job += 1
-                        current_crops, current_status = check_item(item, jobs[current_job],
-                                                                    [rows[k] for k in job_rows[current_job]])
-                        key = jobs[current_job]
-                        if checks.get(key, FileCheck("not-checked")).status in ("not-checked", "ok"):
-                            checks[key] = current_status
-                        if progress is not None:
-                            progress(current_job + 1, len(jobs))
-                    crop_html = crop_cell(row, current_crops, current_status, summary)
-                else:
-                    why = no_crops or f"crop not embedded: the report embeds at most {max_crops:,} crops"
-                    crop_html = f'<div class="nocrop">{esc(why)}</div>'
-                faces_out.write(face_row(n_face, row, crop_html, threshold, band,
-                                         person_of(row, names, everyone) if names else None))
-        finally:
-            if prepared is not None:
-                prepared.close()
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total_jobs)
+
+    with contextlib.ExitStack() as stack:
+        for k, part in enumerate(parts, start=1):
+            part.faces_out = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+            part.other_out = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+            _render_rows(part, summary, checks, results_file.parent if results_file is not None else None,
+                         max_crops, workers, advance, cancel, f"-{k}" if several else "")
         summary.changed = sum(c.status == "changed" for c in checks.values())
         summary.unreadable = sum(c.status == "unreadable" for c in checks.values())
         if summary.changed:
             summary.warnings.append(f"{summary.changed} file(s) changed since the audit: their sha256 no longer "
                                     "matches the recorded one, so no crop is shown for them.")
-        within = len(job_of_row) + len(own_crops)
-        if face_rows > within and (settings is not None or own_crops):
-            summary.warnings.append(f"Only the first {within:,} of {face_rows:,} faces have their crop "
+        within = sum(len(p.own_crops) + sum(len(m) for m in p.job_rows) for p in parts)
+        if summary.faces > within and any(p.settings is not None or p.own_crops for p in parts):
+            summary.warnings.append(f"Only the first {within:,} of {summary.faces:,} faces have their crop "
                                     f"embedded (limit {max_crops:,}), to keep the report a manageable size; every "
                                     "face's score and verdict is listed.")
-        if no_crops and face_rows > len(own_crops):
+        no_crops = next((p.no_crops for p in parts if p.no_crops), None)
+        if no_crops and summary.faces > sum(len(p.own_crops) for p in parts):
             summary.warnings.append(f"No crops are shown: {no_crops}.")
 
         # ---- assemble
         generated = now_iso()
         with atomic_write(html_path) as out:
-            write_head(out, header, rows, summary, info, threshold, band, generated)
-            write_identities(out, header)
-            out.write(f'<section id="faces"><h2>Faces ({face_rows:,})</h2>')
-            out.write(faces_intro(threshold, band, settings if job_rows else None, info, bool(own_crops)))
-            if face_rows:
-                out.write('<table class="faces"><thead><tr><th class="num">#</th><th>aligned crop</th>'
-                          + ("<th>person</th>" if names else "") + '<th>file and face</th><th>score against the threshold</th><th>verdict</th></tr></thead>'
-                          "<tbody>")
-                faces_out.seek(0)
-                shutil.copyfileobj(faces_out, out, 1 << 20)
-                out.write("</tbody></table>")
+            if several:
+                write_matrix_head(out, header, rows, summary, [p.info for p in parts], generated)
+                for k, part in enumerate(parts, start=1):
+                    write_pair_intro(out, part.header, k)
+                    _write_part(out, part, f"-{k}")
+                    out.write("</div>\n")
             else:
-                out.write("<p>No face was scored in this audit.</p>")
-            out.write("</section>")
-            n_other = len(rows) - face_rows
-            out.write(f'<section id="other"><h2>Images without a scored face ({n_other:,})</h2>')
-            if n_other:
-                out.write('<table><thead><tr><th class="num">#</th><th>file</th><th>sha256</th><th>verdict</th>'
-                          "<th>reason</th></tr></thead><tbody>")
-                other_out.seek(0)
-                shutil.copyfileobj(other_out, out, 1 << 20)
-                out.write("</tbody></table>")
-            else:
-                out.write("<p>None: a face was found and scored in every image.</p>")
-            out.write("</section>")
-            write_pair(out, header, info, threshold)
+                part = parts[0]
+                write_head(out, header, rows, summary, part.info, part.threshold, part.band, generated)
+                _write_part(out, part)
             if results_file is not None and results_sha256 is None:
                 results_sha256 = _sha256_or_none(results_file)
-            write_provenance(out, header, rows, info, checks, results_file, results_sha256, generated)
+            write_provenance(out, header, rows, [p.info for p in parts], checks, results_file, results_sha256,
+                             generated)
             out.write(f"<footer>Generated by mint-tui {esc(__version__)} on {esc(generated)}. This file is "
                       "self-contained: it loads nothing from the network and runs no scripts.</footer>"
                       "</body></html>\n")

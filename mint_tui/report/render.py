@@ -215,7 +215,7 @@ def crop_cell(row: ResultRow, crops: dict[int, str], status: FileCheck, summary:
 
 
 def face_row(n: int, row: ResultRow, crop_html: str, threshold: float | None,
-              band: tuple[float, float] | None, person: str | None = None) -> str:
+              band: tuple[float, float] | None, person: str | None = None, anchor: str = "") -> str:
     colour = VERDICT_COLOURS.get(row.verdict, "#475467")
     meta = [f"face {row.face}"]
     if row.box:
@@ -224,7 +224,7 @@ def face_row(n: int, row: ResultRow, crop_html: str, threshold: float | None,
         meta.append(f"detection {row.detection_score:.2f}")
     msg = f'<div class="small">{esc(row.message)}</div>' if row.message else ""
     who = "" if person is None else f'<td class="person">{esc(person)}</td>'
-    return (f'<tr class="face" id="face-{n}"><td class="num">{n}</td><td>{crop_html}</td>{who}'
+    return (f'<tr class="face" id="face{anchor}-{n}"><td class="num">{n}</td><td>{crop_html}</td>{who}'
             f'<td><div class="mono">{esc(row.path)}</div><div class="small muted">{esc(" · ".join(meta))}</div>'
             f'<div class="small mono muted">sha256 {esc(row.sha256 or "–")}</div>{msg}</td>'
             f'<td><span class="score" style="color:{colour}">{fmt(row.score)}</span>'
@@ -270,16 +270,21 @@ def faces_intro(threshold: float | None, band: tuple[float, float] | None, setti
     return "".join(parts)
 
 
+def document_start(title: str) -> str:
+    """The page up to ``<body>``: no network, no scripts (the Content-Security-Policy forbids them)."""
+    csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="referrer" content="no-referrer">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n")
+
+
 def write_head(out: IO[str], header: dict[str, Any], rows: list[ResultRow], summary: ReportSummary,
                 info: PairInfo, threshold: float | None, band: tuple[float, float] | None, generated: str) -> None:
     recorded = header.get("pair") if isinstance(header.get("pair"), dict) else {}
     title = recorded.get("title") or recorded.get("name") or "unknown pair"
-    csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-    out.write("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-              f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-              '<meta name="viewport" content="width=device-width, initial-scale=1">'
-              '<meta name="referrer" content="no-referrer">'
-              f"<title>MINT audit report – {esc(title)}</title><style>{CSS}</style></head><body>\n")
+    out.write(document_start(f"MINT audit report – {title}"))
     out.write('<header><h1>MINT audit report</h1>'
               f'<p class="muted">Membership Inference Test with the pair <b>{esc(title)}</b>'
               f"{' [' + esc(recorded.get('name')) + ']' if recorded.get('name') else ''}; "
@@ -349,10 +354,10 @@ def person_of(row: ResultRow, names: list[str], everyone: bool) -> str:
     return names[0] if everyone and len(names) == 1 else "–"
 
 
-def write_identities(out: IO[str], header: dict[str, Any]) -> None:
+def write_identities(out: IO[str], header: dict[str, Any], anchor: str = "") -> None:
     from mint_tui.identity import IdentityResult
 
-    out.write('<section id="identities"><h2>Identity-level test</h2>')
+    out.write(f'<section id="identities{anchor}"><h2>Identity-level test</h2>')
     idents = header.get("identities")
     if not isinstance(idents, list) or not idents:
         out.write("<p>No identity-level test was run in this audit (it is run with <code>mint-tui audit "
@@ -367,8 +372,16 @@ def write_identities(out: IO[str], header: dict[str, Any]) -> None:
               "or under alpha for this pair's own calibration sample with 95 % confidence; <b>not-shown</b> means "
               "it is not. The guarantee assumes a non-member "
               "person is exchangeable with the calibration identities (same population and kind of photo).</p>")
+    several = any(isinstance(d, dict) and (d.get("tested_pairs") or 1) > 1 for d in idents)
+    if several:
+        out.write("<p>This audit asked the question of several pairs, so each person's p-values were adjusted across "
+                  "the pairs tested for them (Holm's method, over each pair's training-conditional p-value, the "
+                  "smallest alpha at which that pair alone would name the person): <b>member</b> here means the "
+                  "<i>adjusted</i> p-value is at most alpha, which keeps the chance of wrongly naming any of the "
+                  "pairs for that person at or under alpha.</p>")
     out.write('<table class="identities"><thead><tr><th>name</th><th class="num">faces</th>'
-              '<th class="num">combined score</th><th class="num">p-value</th><th class="num">alpha</th>'
+              '<th class="num">combined score</th><th class="num">p-value</th>'
+              + ('<th class="num">p adjusted</th>' if several else "") + '<th class="num">alpha</th>'
               '<th class="num">p cut-off</th><th class="num">null identities</th><th>verdict</th><th>explanation</th></tr></thead><tbody>')
     for d in idents:
         if hasattr(d, "to_dict"):  # an IdentityResult, from a caller's own header
@@ -383,19 +396,21 @@ def write_identities(out: IO[str], header: dict[str, Any]) -> None:
         out.write(f'<tr class="identity"><td>{esc(d.get("name", "–"))}</td>'
                   f'<td class="num">{esc(d.get("faces", "–"))}</td>'
                   f'<td class="num">{fmt(d.get("statistic"))}</td><td class="num">{fmt(d.get("p_value"))}</td>'
-                  f'<td class="num">{fmt(d.get("alpha"), 3)}</td><td class="num">{fmt(d.get("level"))}</td>'
+                  + (f'<td class="num">{fmt(d.get("p_adjusted"))}</td>' if several else "")
+                  + f'<td class="num">{fmt(d.get("alpha"), 3)}</td><td class="num">{fmt(d.get("level"))}</td>'
                   f'<td class="num">{esc(d.get("null_identities", "–"))}</td><td>{badge(verdict)}</td>'
                   f"<td>{esc(explanation)}</td></tr>")
     out.write("</tbody></table></section>\n")
 
 
-def write_pair(out: IO[str], header: dict[str, Any], info: PairInfo, threshold: float | None) -> None:
+def write_pair(out: IO[str], header: dict[str, Any], info: PairInfo, threshold: float | None,
+               anchor: str = "") -> None:
     import numpy as np
 
     from mint_tui.pairs.card import metric_label, model_card
     from mint_tui.metrics import roc_auc
 
-    out.write('<section id="pair"><h2>The pair: model card and ROC curve</h2>')
+    out.write(f'<section id="pair{anchor}"><h2>The pair: model card and ROC curve</h2>')
     if not info.matches:
         out.write(f'<div class="warning">⚠ {esc(info.warning or "the pair is not available")}</div></section>\n')
         return
@@ -439,10 +454,11 @@ def write_pair(out: IO[str], header: dict[str, Any], info: PairInfo, threshold: 
     out.write("</section>\n")
 
 
-def write_provenance(out: IO[str], header: dict[str, Any], rows: list[ResultRow], info: PairInfo,
+def write_provenance(out: IO[str], header: dict[str, Any], rows: list[ResultRow], infos: list[PairInfo],
                       checks: dict[tuple[str, str | None], FileCheck], results_file: Path | None,
                       results_sha256: str | None, generated: str) -> None:
-    recorded = header.get("pair") if isinstance(header.get("pair"), dict) else {}
+    from mint_tui.results import header_pairs
+
     options = header.get("options")
     out.write('<section id="provenance"><h2>Provenance</h2><h3>The audit (as recorded in the results)</h3>')
     items = [("tool", f"mint-tui {esc(header.get('tool_version', '–'))}"),
@@ -450,24 +466,27 @@ def write_provenance(out: IO[str], header: dict[str, Any], rows: list[ResultRow]
              ("device", esc(header.get("device", "–"))),
              ("options", f'<span class="mono">{esc(json.dumps(options, ensure_ascii=False)) if options else "–"}'
                          "</span>"),
-             ("pair", f"{esc(recorded.get('title', '–'))} <span class=\"mono\">[{esc(recorded.get('name', '–'))}]"
-                      "</span>"),
-             ("pair bundle sha256", f'<span class="mono">{esc(recorded.get("bundle_sha256", "–"))}</span>'),
-             ("threshold, band", f"{esc(json.dumps(recorded.get('threshold')))}, "
-                                 f"{esc(json.dumps(recorded.get('inconclusive')))}"),
              ("finished", "no: interrupted" if header.get("interrupted") else "yes")]
+    for recorded in header_pairs(header) or [{}]:
+        items[-1:-1] = [
+            ("pair", f"{esc(recorded.get('title', '–'))} <span class=\"mono\">[{esc(recorded.get('name', '–'))}]"
+                     "</span>"),
+            ("pair bundle sha256", f'<span class="mono">{esc(recorded.get("bundle_sha256", "–"))}</span>'),
+            ("threshold, band", f"{esc(json.dumps(recorded.get('threshold')))}, "
+                                f"{esc(json.dumps(recorded.get('inconclusive')))}")]
     out.write(kv(items))
     out.write("<h3>This report</h3>")
     items = [("generated", esc(generated)), ("by", f"mint-tui {esc(__version__)}")]
     if results_file is not None:
         items.append(("results file", f'<span class="mono">{esc(results_file.absolute())}</span>'))
         items.append(("results file sha256", f'<span class="mono">{esc(results_sha256 or "–")}</span>'))
-    if info.path is not None:
-        items.append(("pair bundle used", f'<span class="mono">{esc(info.path)}</span>'))
-    if info.bundle_sha256:
-        items.append(("its sha256", f'<span class="mono">{esc(info.bundle_sha256)}</span> '
-                                    + ("(equals the audited bundle's)" if info.matches
-                                       else '<b style="color:#b42318">(differs from the audited bundle\'s)</b>')))
+    for info in infos:
+        if info.path is not None:
+            items.append(("pair bundle used", f'<span class="mono">{esc(info.path)}</span>'))
+        if info.bundle_sha256:
+            items.append(("its sha256", f'<span class="mono">{esc(info.bundle_sha256)}</span> '
+                                        + ("(equals the audited bundle's)" if info.matches
+                                           else '<b style="color:#b42318">(differs from the audited bundle\'s)</b>')))
     out.write(kv(items))
     files: dict[tuple[str, str | None], int] = {}
     for r in rows:
