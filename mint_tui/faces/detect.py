@@ -1,4 +1,4 @@
-"""Face detection with MediaPipe's Tasks API (BlazeFace), from model files shipped in assets/."""
+"""Face detection with MediaPipe's Tasks API (BlazeFace), from model files shipped in assets/ (sha256-checked)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ _STDERR_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr():
+def quiet_native_stderr():
     """Silence the native library's INFO lines (LiteRT logs straight to fd 2 and has no switch),
     which would otherwise litter the CLI's output and garble the TUI."""
     with _STDERR_LOCK:
@@ -70,19 +70,28 @@ def _quiet_native_stderr():
 
 
 @cache
+def verified_model_file(name: str) -> Path:
+    """Path of a model file shipped in assets/detector, after checking it against that folder's
+    SHA256SUMS (a missing, altered or unlisted file is refused)."""
+    folder = assets_dir() / "detector"
+    path = folder / name
+    sums = dict(
+        reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip()
+    )
+    if name not in sums:
+        raise RuntimeError(f"model file {name} is not listed in {folder / 'SHA256SUMS'}")
+    if not path.is_file():
+        raise RuntimeError(f"model file {path} is missing")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sums[name]:
+        raise RuntimeError(f"model file {path} does not match its sha256 in SHA256SUMS (altered or damaged)")
+    return path
+
+
 def detector_model_path(model: str = DEFAULT_DETECTOR) -> Path:
     """Path of a shipped detector model, checked against assets/detector/SHA256SUMS."""
     if model not in DETECTOR_MODELS:
         raise ValueError(f"unknown detector model {model!r}; choose one of {sorted(DETECTOR_MODELS)}")
-    folder = assets_dir() / "detector"
-    path = folder / DETECTOR_MODELS[model]
-    sums = dict(
-        reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip()
-    )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if sums.get(path.name) != digest:
-        raise RuntimeError(f"detector model {path} does not match its sha256 in SHA256SUMS")
-    return path
+    return verified_model_file(DETECTOR_MODELS[model])
 
 
 class FaceDetector:
@@ -100,7 +109,7 @@ class FaceDetector:
         )
         self.model = model
         self._warmed_up = False
-        with _quiet_native_stderr():
+        with quiet_native_stderr():
             self._detector = _MPFaceDetector.create_from_options(options)
 
     def detect(self, bgr: np.ndarray) -> list[Detection]:
@@ -111,7 +120,7 @@ class FaceDetector:
         if self._warmed_up:
             result = self._detector.detect(image)
         else:  # a detector's first inference logs a memory-alignment warning to fd 2
-            with _quiet_native_stderr():
+            with quiet_native_stderr():
                 result = self._detector.detect(image)
             self._warmed_up = True
         h, w = bgr.shape[:2]
@@ -128,7 +137,7 @@ class FaceDetector:
 
     def close(self) -> None:
         if self._detector is not None:
-            with _quiet_native_stderr():
+            with quiet_native_stderr():
                 self._detector.close()
             self._detector = None
 

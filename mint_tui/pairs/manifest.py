@@ -46,7 +46,7 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 COLOR_ORDERS = ("RGB", "BGR")
-TEMPLATES = ("arcface112",)
+TEMPLATES = ("arcface112", "arcface112_5pt")  # the alignment templates of mint_tui.faces.align
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
