@@ -1,4 +1,4 @@
-"""Extract MediaPipe's face models into assets/detector/.
+"""Extract MediaPipe's face models into mint_tui/assets/detector/.
 
 The BlazeFace face-detection models, and the face-mesh landmark model (468 points) behind the
 five-point alignment template ``arcface112_5pt`` (mint_tui/faces/landmarks.py).
@@ -26,7 +26,7 @@ MEMBERS = {
     "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite": "face_detection_full_range_sparse.tflite",
     "mediapipe/modules/face_landmark/face_landmark.tflite": "face_landmark.tflite",
 }
-DEST = Path(__file__).resolve().parent.parent / "assets" / "detector"
+DEST = Path(__file__).resolve().parent.parent / "mint_tui" / "assets" / "detector"
 
 
 def main() -> int:

@@ -96,9 +96,9 @@ def test_templates_are_known_to_the_manifest_and_in_the_crop_cache_key():
 @pytest.fixture
 def tampered_assets(tmp_path, monkeypatch):
     """A copy of the shipped model folder; tests alter it, and the library reads it instead."""
-    folder = tmp_path / "assets" / "detector"
-    shutil.copytree(detect_module.assets_dir() / "detector", folder)
-    monkeypatch.setattr(detect_module, "assets_dir", lambda: tmp_path / "assets")
+    folder = tmp_path / "detector"
+    shutil.copytree(detect_module.detector_dir(), folder)
+    monkeypatch.setattr(detect_module, "detector_dir", lambda: folder)
     detect_module.verified_model_file.cache_clear()
     yield folder
     detect_module.verified_model_file.cache_clear()

@@ -1,4 +1,5 @@
-"""Face detection with MediaPipe's Tasks API (BlazeFace), from model files shipped in assets/ (sha256-checked)."""
+"""Face detection with MediaPipe's Tasks API (BlazeFace), from model files shipped in mint_tui/assets/detector
+(sha256-checked)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mint_tui.paths import assets_dir
+from mint_tui.paths import detector_dir
 
-#: Detector models shipped in assets/detector (see its README): name -> file.
+#: Detector models shipped in mint_tui/assets/detector (see its README): name -> file.
 DETECTOR_MODELS = {
     "short": "face_detection_short_range.tflite",
     "full": "face_detection_full_range_sparse.tflite",
@@ -71,9 +72,9 @@ def quiet_native_stderr():
 
 @cache
 def verified_model_file(name: str) -> Path:
-    """Path of a model file shipped in assets/detector, after checking it against that folder's
+    """Path of a model file shipped in paths.detector_dir(), after checking it against that folder's
     SHA256SUMS (a missing, altered or unlisted file is refused)."""
-    folder = assets_dir() / "detector"
+    folder = detector_dir()
     path = folder / name
     sums = dict(
         reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip()
@@ -88,7 +89,7 @@ def verified_model_file(name: str) -> Path:
 
 
 def detector_model_path(model: str = DEFAULT_DETECTOR) -> Path:
-    """Path of a shipped detector model, checked against assets/detector/SHA256SUMS."""
+    """Path of a shipped detector model, checked against its SHA256SUMS (paths.detector_dir())."""
     if model not in DETECTOR_MODELS:
         raise ValueError(f"unknown detector model {model!r}; choose one of {sorted(DETECTOR_MODELS)}")
     return verified_model_file(DETECTOR_MODELS[model])

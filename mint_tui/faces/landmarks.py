@@ -2,7 +2,7 @@
 
 BlazeFace gives no mouth corners, so the five-point ArcFace template (``arcface112_5pt`` in
 :mod:`mint_tui.faces.align`) takes its points from the 468-point face-mesh model
-``face_landmark.tflite`` (shipped in assets/detector, sha256-checked). The model is run the way
+``face_landmark.tflite`` (shipped in mint_tui/assets/detector, sha256-checked). The model is run the way
 MediaPipe's own face-landmark graph runs it, by the LiteRT interpreter (``ai-edge-litert``), which
 reads its output tensors as they are:
 
