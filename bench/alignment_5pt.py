@@ -62,7 +62,7 @@ def main() -> int:
     from mint_tui.faces import FaceDetector, load_image, similarity_transform, to_tensor_batch
     from mint_tui.faces.align import align_face, blazeface_to_4pt, template_points
     from mint_tui.faces.landmarks import MIN_PRESENCE, FaceMesh, mesh_to_5pt
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.pairs.store import PairStore
 
     torch.set_num_threads(1)

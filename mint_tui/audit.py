@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, Face, PreparedImage, PrepareSettings, is_image_path,
-                            prepare_images, to_tensor_batch)
+from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, Face, PreparedImage, PrepareSettings, prepare_images,
+                            to_tensor_batch)
 from mint_tui.faces.prepare import StageTimes
+from mint_tui.imagefiles import find_images
 
 if TYPE_CHECKING:
     import torch
 
-    from mint_tui.pairs.bundle import LoadedPair
+    from mint_tui.pairs.loaded import LoadedPair
 
 VERDICTS = ("member", "non-member", "inconclusive", "no-face", "error")
 
@@ -91,18 +92,38 @@ def printable(text: str) -> str:
 
 @dataclass(frozen=True)
 class AuditProgress:
-    done: int  # images finished (all their rows emitted)
+    """Where an audit stands; reported after every image prepared and every image scored.
+
+    Images are prepared (read, decoded, faces found and aligned) one by one, then scored in
+    batches, so ``prepared`` leads ``done``. The rate and ETA come from the preparation pace (known
+    from the first image) and the measured scoring time per image (once a batch was scored)."""
+
+    done: int  # images finished (scored: all their rows emitted)
     total: int
     faces: int  # faces scored so far
     elapsed: float
+    prepared: int = 0  # images read, decoded, detected and aligned (or failed: an error row)
+    scoring: float = 0.0  # seconds spent scoring so far
 
     @property
     def rate(self) -> float:
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        """Images prepared per second."""
+        return self.prepared / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float | None:
-        return (self.total - self.done) / self.rate if self.rate > 0 else None
+        if self.done >= self.total:
+            return 0.0
+        if self.rate <= 0 or (self.prepared >= self.total and not self.scoring):
+            return None  # nothing measured yet, or only the scoring left and its pace not yet known
+        # the two stages overlap (images are prepared while a batch is scored): the slower one sets the pace
+        per_image = self.scoring / self.done if self.done else 0.0
+        return max((self.total - self.prepared) / self.rate, (self.total - self.done) * per_image)
+
+    @property
+    def fraction(self) -> float:
+        """Of the work (each image prepared, then scored) done, 0..1."""
+        return (self.prepared + self.done) / (2 * self.total) if self.total else 1.0
 
 
 def default_workers(device: "torch.device | str") -> int:
@@ -131,56 +152,10 @@ def resolve_device(name: str = "auto") -> "torch.device":
 
 
 def collect_images(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[ResultRow]]:
-    """Expand files and folders (recursively, sorted) into image files.
-
-    Files named explicitly are kept whatever their suffix (the decoder decides); inside folders
-    every entry with an image suffix that is not a folder is taken, including broken links, link
-    loops and special files, so that each gets an ``error`` row saying what it is. Symlinked
-    folders are followed once (loops are cut). Folders that cannot be listed come back as error
-    rows. The walk is iterative: no depth of nesting can exhaust the stack.
-    """
-    files: list[Path] = []
-    errors: list[ResultRow] = []
-    seen_dirs: set[tuple[int, int]] = set()  # (device, inode) of every folder listed
-
-    def listing(folder: Path, entry: os.DirEntry[str] | None = None) -> Iterator[os.DirEntry[str]] | None:
-        try:
-            st = entry.stat() if entry is not None else os.stat(folder)
-            if (st.st_dev, st.st_ino) in seen_dirs:
-                return None
-            seen_dirs.add((st.st_dev, st.st_ino))
-            with os.scandir(folder) as it:
-                return iter(sorted(it, key=lambda e: e.name))
-        except OSError as exc:
-            errors.append(ResultRow(str(folder), message=f"cannot list folder: {exc.strerror or exc}"))
-            return None
-
-    def walk(top: Path) -> None:
-        first = listing(top)
-        stack = [first] if first is not None else []
-        while stack:
-            entry = next(stack[-1], None)
-            if entry is None:
-                stack.pop()
-                continue
-            try:
-                is_dir = entry.is_dir()
-            except OSError:  # e.g. a symbolic link loop: not a folder
-                is_dir = False
-            if is_dir:
-                sub = listing(Path(entry.path), entry)
-                if sub is not None:
-                    stack.append(sub)
-            elif is_image_path(Path(entry.name)):
-                files.append(Path(entry.path))
-
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            walk(path)
-        else:
-            files.append(path)  # missing or unreadable: the reader gives the reason in its row
-    return files, errors
+    """The image files under ``paths`` (:func:`mint_tui.imagefiles.find_images`) and an ``error``
+    row for each folder that cannot be listed."""
+    files, problems = find_images(paths)
+    return files, [ResultRow(str(folder), message=why) for folder, why in problems]
 
 
 def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", options: AuditOptions | None = None,
@@ -190,6 +165,11 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
 
     ``cancel.set()`` (or closing the generator) stops the audit after the current batch; rows
     already yielded stay valid. ``stats`` (optional) collects the time spent per stage.
+
+    ``progress`` gets an :class:`AuditProgress` after every image prepared and every image scored:
+    from a preparation thread for the former (the caller may be busy scoring a batch), from the
+    caller's thread for the latter, so it must be thread-safe. Nothing calls it once the
+    generator is finished or closed.
 
     Faces are scored in full batches of ``options.batch_size`` whatever the number of faces per
     image; a partial batch is scored when ``window`` images are waiting on it, and at the end.
@@ -201,8 +181,10 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     total = len(files) + len(early_errors)
     start = time.perf_counter()
     done = faces_scored = 0
+    scoring = 0.0
     yield from early_errors
-    done += len(early_errors)
+    done = prepared_count = len(early_errors)
+    lock = threading.Lock()
 
     pre = pair.manifest.audited.preprocess
     settings = PrepareSettings(options.faces, options.detector, tuple(pre.size), pre.template)
@@ -211,14 +193,22 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
 
     def report() -> None:
         if progress is not None:
-            progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start))
+            with lock:  # one report at a time, in order
+                progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start, prepared_count,
+                                       scoring))
+
+    def prepared_one() -> None:  # in a preparation thread
+        nonlocal prepared_count
+        with lock:
+            prepared_count += 1
+        report()
 
     # Images waiting for their rows, in input order, and the scores of their faces so far.
     pending: deque[tuple[PreparedImage, list[float]]] = deque()
     unscored: deque[tuple[list[float], Face]] = deque()  # faces not yet scored, in order
 
     def score_batch(n: int) -> None:
-        nonlocal faces_scored
+        nonlocal faces_scored, scoring
         chunk = [unscored.popleft() for _ in range(min(n, len(unscored)))]
         if not chunk:
             return
@@ -229,6 +219,7 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
         for (sink, _), score in zip(chunk, pair.score(batch)):
             sink.append(float(score))
         faces_scored += len(chunk)
+        scoring += time.perf_counter() - t
 
     def ready_rows() -> Iterator[ResultRow]:
         nonlocal done
@@ -254,7 +245,7 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     hooks = _time_mint(pair, stats) if stats is not None else []
     workers = options.workers or default_workers(pair.device)
     window = max(options.batch_size * 2, workers * 4)
-    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats)
+    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats, on_prepared=prepared_one)
     try:
         for item in prepared:
             scores: list[float] = []

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
-from mint_tui.report import add_report_parser, cmd_report
+from mint_tui.models_cli import _add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
+from mint_tui.report import DEFAULT_MAX_CROPS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -81,11 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a MINT model on the audited model's activations of member images (its training "
                     "data) vs external images, calibrate its threshold on held-out data, and write a "
                     "complete .mintpair bundle. Faces go through the same detection and alignment as audits.")
-    src = train.add_mutually_exclusive_group(required=True)
+    src = train.add_mutually_exclusive_group()
     src.add_argument("--audited-from", metavar="PAIR", help="use the audited model of an installed pair (or file)")
-    src.add_argument("--arch", help="zoo architecture of the audited model (with --weights)")
+    src.add_argument("--arch", help="registered architecture of the audited model (see `mint-tui models list`)")
     train.add_argument("--weights", metavar="FILE",
-                       help="audited weights: .safetensors, or a third-party state_dict checkpoint (.pth/.pt)")
+                       help="audited weights: .safetensors, a checkpoint in a layout the architecture accepts "
+                            "(.pth/.pt/.ckpt), or an .onnx file (then no --arch: the graph is the architecture)")
     train.add_argument("--arch-config", metavar="JSON", default="{}",
                        help='architecture options as JSON, e.g. \'{"embedding_size": 256, "width": 0.5}\'')
     train.add_argument("--members", required=True, metavar="LIST|DIR", help="images the audited model was trained on")
@@ -93,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--root", metavar="DIR", help="folder that relative paths in list files are relative to "
                                                     "(default: the list file's folder)")
     train.add_argument("--kind", choices=("cnn", "mlp"), default="cnn", help="CNN MINT or Vanilla (MLP) MINT")
-    train.add_argument("--taps", default="layer1,layer2,layer3,layer4,embedding",
-                       help="comma-separated taps (default: layer1,layer2,layer3,layer4,embedding)")
+    train.add_argument("--taps", help="comma-separated taps (default: the architecture's, e.g. "
+                                      "layer1,layer2,layer3,layer4,embedding; ONNX: also graph tensor names)")
+    _add_preprocess_options(train)
     train.add_argument("--mint-config", metavar="JSON", default="{}",
                        help='MINT model options as JSON, e.g. \'{"prototypes": 1024, "channels": [4, 8]}\' '
                             "(hidden, dropout, prototypes; channels for cnn; the bundle records the full config)")
@@ -146,8 +149,26 @@ def build_parser() -> argparse.ArgumentParser:
     pe = psub.add_parser("export", help="copy a pair's bundle to a file")
     pe.add_argument("name")
     pe.add_argument("file")
-    add_report_parser(sub)
+    _add_report_parser(sub)
+    add_models_parser(sub)
     return parser
+
+
+def _add_report_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report", help="write a self-contained HTML report of an audit (crops, scores, pair, provenance)",
+        description="Write one self-contained HTML file (no network: crops and plots are embedded) with the "
+                    "aligned crop of every audited face, its score against the threshold, the identity-level "
+                    "test, the pair's model card and calibration-data ROC curve, and the provenance (file "
+                    "hashes, bundle hash, tool version, device, time). Crops are made again from the files, "
+                    "only where a file's sha256 still equals the one recorded by the audit.")
+    p.add_argument("results", metavar="RESULTS", help="an audit result file (.json from --json, .jsonl or .csv)")
+    p.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
+    p.add_argument("--pair", metavar="NAME|FILE",
+                   help="the pair (installed name or .mintpair file) if not the one named in the results; its "
+                        "bundle sha256 must equal the recorded one for the model card and ROC to be included")
+    p.add_argument("--max-crops", type=int, default=DEFAULT_MAX_CROPS, metavar="N",
+                   help=f"embed at most N face crops (default: {DEFAULT_MAX_CROPS})")
 
 
 # ---------------------------------------------------------------- pairs
@@ -230,19 +251,25 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- audit
 class _ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+    """A one-line progress bar on stderr (only when stderr is a terminal). Called from the audit's
+    threads: ``lock`` keeps it from writing in the middle of a table line."""
 
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
+        self.lock = threading.Lock()
 
     def __call__(self, p) -> None:
         if not self.enabled or p.total == 0:
             return
+        with self.lock:
+            self._draw(p)
+
+    def _draw(self, p) -> None:
         width = 30
-        filled = int(width * p.done / p.total)
+        filled = int(width * p.fraction)
         eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} "
-                         f"{p.rate:5.1f} img/s  ETA {eta}")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.prepared}/{p.total} prepared, "
+                         f"{p.done} scored  {p.rate:5.1f} img/s  ETA {eta}\033[K")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -270,8 +297,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from mint_tui.audit import VERDICTS, AuditOptions, default_workers, printable, resolve_device, run_audit
-    from mint_tui.pairs.bundle import load_pair
-    from mint_tui.results import audit_header, atomic_write_text, open_stream, partial_path, results_json, write_output
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.fileio import atomic_write_text
+    from mint_tui.results import audit_header, open_stream, partial_path, results_json, write_output
 
     outputs = {"json": args.json, "jsonl": args.jsonl, "csv": args.csv}
     given = {kind: dest for kind, dest in outputs.items() if dest is not None}
@@ -341,8 +369,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 for stream in streams:
                     stream.write(row)
                 if table:
-                    bar.close()
-                    print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
+                    with bar.lock:
+                        bar.close()
+                        print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
         except KeyboardInterrupt:
             interrupted = True
             cancel.set()
@@ -380,6 +409,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     print(f"{total} results: {summary or 'nothing audited'}", file=out)
     for result in identities or ():
         print(f"identity test  {result.explanation}", file=out)
+    if identities and len(identities) > 1:
+        from mint_tui.identity import people_summary
+
+        print(f"people: {people_summary(identities)}", file=out)
     if interrupted:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not total or counts["error"] == total:
@@ -410,24 +443,22 @@ def _image_list(spec: str, root: str | None) -> list[Path]:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from mint_tui.models.audited import import_checkpoint
-    from mint_tui.pairs.bundle import load_pair
-    from mint_tui.pairs.manifest import Preprocess
+    from mint_tui.model_inspect import open_audited
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.fit import MintFitConfig
 
+    taps = tuple(t.strip() for t in args.taps.split(",") if t.strip()) if args.taps else None
     if args.audited_from:
-        source = load_pair(resolve_pair_path(args.audited_from))
-        arch, arch_config = source.manifest.audited.arch, dict(source.manifest.audited.config)
-        state = {k: v.detach().clone() for k, v in source.audited.state_dict().items()}
-        preprocess = source.manifest.audited.preprocess
+        if args.weights:
+            raise UsageError("--audited-from takes the weights from the pair: leave out --weights")
+        source = open_audited(pair=resolve_pair_path(args.audited_from), overrides=preprocess_overrides(args))
+    elif not args.weights:
+        raise UsageError("give --weights FILE (with --arch, unless FILE is an .onnx model) or --audited-from PAIR")
     else:
-        if not args.weights:
-            raise UsageError("--arch needs --weights")
-        arch, arch_config = args.arch, _json_arg(args.arch_config, "--arch-config")
-        state = import_checkpoint(args.weights, arch, arch_config)
-        preprocess = Preprocess()
-    taps = tuple(t.strip() for t in args.taps.split(",") if t.strip())
+        source = open_audited(arch=args.arch, weights=args.weights, taps=taps,
+                              config=_json_arg(args.arch_config, "--arch-config"), overrides=preprocess_overrides(args))
+    arch, arch_config, state, preprocess = source.arch, source.config, source.weights, source.preprocess
+    taps = tuple(source.taps)
     if (args.eval_members is None) != (args.eval_external is None):
         raise UsageError("--eval-members and --eval-external go together")
     torch.manual_seed(args.seed)
@@ -453,7 +484,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("interrupted: no bundle written", file=sys.stderr)
         return 130
     if args.report:
-        from mint_tui.results import atomic_write_text
+        from mint_tui.fileio import atomic_write_text
 
         atomic_write_text(args.report, json.dumps(report, indent=2) + "\n")
     if args.install:
@@ -465,7 +496,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.audit import resolve_device
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.results import write_output
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
 
@@ -497,6 +528,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    """``mint-tui report``: 0 written, 1 the results could not be read or the report not written,
+    2 usage errors."""
+    from mint_tui.report import report_from_source
+
+    if args.max_crops < 0:
+        print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
+        return 2
+    html_path = Path(args.html)
+    if html_path.is_dir():
+        print(f"mint-tui: error: --html {html_path} is a folder; give a file name", file=sys.stderr)
+        return 2
+    try:
+        summary = report_from_source(args.results, html_path, args.pair, max_crops=args.max_crops)
+    except (OSError, ValueError) as exc:
+        print(f"mint-tui: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: no report written", file=sys.stderr)
+        return 130
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"report written to {summary.path} ({summary.faces} faces, {summary.crops} crops shown)", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------- entry
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
@@ -508,7 +566,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
-            "tui": cmd_tui}
+            "tui": cmd_tui, "models": cmd_models}
 
 
 def _is_user_error(exc: BaseException) -> bool:

@@ -15,6 +15,7 @@ Checks, each printed as PASS/FAIL with its time:
                (`python -m mint_tui`, this .venv) gives on the same images
   align5       the same pair re-declared with the five-point template (arcface112_5pt: the face-mesh
                model run by LiteRT's interpreter) audits the same photos with the Python package's scores
+  onnx         an ONNX pair audits with onnxruntime inside the executable, scores identical to the package
   train        a two-epoch `train` on a handful of photos writes a bundle that `pairs verify` accepts
   plot         `eval --plot` (matplotlib is not in the executable) fails with a message, not a traceback
   tui          the TUI opens under tmux, draws its screen, loads the core (pairs) and quits on `q`
@@ -122,7 +123,7 @@ def check_pairs(e: Env) -> str:
     shipped = bundled_pairs()
     if not shipped:
         test_pair = e.data / "exe-smoke-random.mintpair"
-        sh(str(VENV_PY), "-c", "import sys; from mint_tui.pairs.bundle import make_random_pair; "
+        sh(str(VENV_PY), "-c", "import sys; sys.path.insert(0, 'tests'); from random_pair import make_random_pair; "
            "make_random_pair(sys.argv[1], name='exe-smoke-random')", str(test_pair), cwd=ROOT, check=True)
         p = e.run("pairs", "install", str(test_pair))
         assert p.returncode == 0, f"pairs install: exit {p.returncode}: {p.stderr[-500:]}"
@@ -208,7 +209,8 @@ def check_align5(e: Env, per_person: int) -> str:
     if not source.is_file():
         source = e.data / "exe-smoke-random.mintpair"
     five = e.data / "exe-smoke-5pt.mintpair"
-    code = ("import dataclasses as d, sys; from mint_tui.pairs.bundle import load_pair, write_bundle\n"
+    code = ("import dataclasses as d, sys; from mint_tui.pairs.bundle import write_bundle\n"
+            "from mint_tui.pairs.loaded import load_pair\n"
             "p = load_pair(sys.argv[1]); m = p.manifest\n"
             "pre = d.replace(m.audited.preprocess, template='arcface112_5pt')\n"
             "m = d.replace(m, pair=d.replace(m.pair, name='exe-smoke-5pt'), "
@@ -223,6 +225,24 @@ def check_align5(e: Env, per_person: int) -> str:
     assert moved, "the five-point pair scored every face as the four-point pair did"
     return (f"{scored} faces aligned with arcface112_5pt: scores identical to the Python package, {moved} differ "
             f"from the four-point pair's (exe {t_exe:.1f}s, python {t_py:.1f}s)")
+
+
+@check("onnx")
+def check_onnx_audit(e: Env) -> str:
+    """An ONNX pair (a small MobileFaceNet exported as torch2onnx.py does, random MINT weights) audits in the
+    executable (onnxruntime inside it) with the Python package's scores."""
+    pair = e.data / "exe-smoke-onnx.mintpair"
+    sh(str(VENV_PY), "-c", "import sys; sys.path.insert(0, 'tests'); from random_pair import make_onnx_pair; "
+       "make_onnx_pair(sys.argv[1], name='exe-smoke-onnx')", str(pair), cwd=ROOT, check=True)
+    images = sorted((LFW / PEOPLE[0]).glob("*.jpg"))[:3]
+    args = ["audit", *map(str, images), "--pair", str(pair), "--device", "cpu", "--json", "-"]
+    frozen, ref = e.run(*args), e.run(*args, python=True)
+    assert frozen.returncode == 0, f"exe audit: exit {frozen.returncode}: {frozen.stderr[-800:]}"
+    assert ref.returncode == 0, f"python audit: exit {ref.returncode}: {ref.stderr[-800:]}"
+    a = [r["score"] for r in json.loads(frozen.stdout)["results"]]
+    b = [r["score"] for r in json.loads(ref.stdout)["results"]]
+    assert a == b and any(v is not None for v in a), f"scores: exe {a}, python {b}"
+    return f"ONNX pair: {len(a)} images scored by onnxruntime inside the executable, identical to the package"
 
 
 @check("train")
@@ -368,6 +388,8 @@ def main() -> int:
                 check_audit(e, args.per_person)
             if "align5" not in skip:
                 check_align5(e, args.per_person)
+            if "onnx" not in skip:
+                check_onnx_audit(e)
             if "train" not in skip:
                 check_train(e)
             if "plot" not in skip and (e.data / "members").is_dir():

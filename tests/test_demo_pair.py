@@ -24,7 +24,7 @@ def _lines(path, n):
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_demo_pair_accuracy_on_fixed_test_sample(lfw, name):
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.train.evaluate import evaluate_pair
 
     bundle = assets_dir() / "pairs" / f"{name}.mintpair"

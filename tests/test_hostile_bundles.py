@@ -24,8 +24,12 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mint_tui.pairs import (BundleError, ManifestError, PairStore, inspect_bundle, load_pair,
-                            make_random_pair, manifest_to_toml, parse_manifest, read_manifest)
+from mint_tui.pairs.bundle import inspect_bundle, read_manifest
+from mint_tui.pairs.loaded import load_pair
+from mint_tui.pairs.manifest import manifest_to_toml, ManifestError, parse_manifest
+from mint_tui.pairs.store import PairStore
+from mint_tui.pairs.verify import BundleError
+from random_pair import make_random_pair
 
 TINY = {"width": 0.25, "embedding_size": 32}
 
@@ -185,7 +189,7 @@ def test_nested_zip_or_torchscript_named_safetensors_with_matching_sha_is_refuse
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from mint_tui.pairs import PairExistsError, PairStore
+    from mint_tui.pairs.store import PairExistsError, PairStore
     import mint_tui.pairs.store as store_mod
 
     root, bundle, replace, mode = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
@@ -305,12 +309,13 @@ def test_replace_with_a_broken_bundle_keeps_the_installed_pair(store, tmp_path, 
 def _valid_manifest_text() -> str:
     import dataclasses
 
-    from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
-                                         Provenance)
+    from mint_tui.models.audited import ARCHITECTURES
+    from mint_tui.pairs.manifest import AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Provenance
 
     m = Manifest(
         pair=PairInfo("prop-test", "Property test", "A manifest for property-based tests."),
-        audited=AuditedSpec("mobilefacenet", dict(TINY), "audited.safetensors", "a" * 64, Preprocess()),
+        audited=AuditedSpec("mobilefacenet", dict(TINY), "audited.safetensors", "a" * 64,
+                            ARCHITECTURES["mobilefacenet"].preprocess),
         mint=MintSpec("mlp", ("layer1", "embedding"), {}, "mint.safetensors", "b" * 64),
         calibration=Calibration(0.5, (0.4, 0.6), "held-out split"),
         provenance=Provenance("synthetic", "2024-05-01T12:00:00Z", "0.1.0", notes="n", splits={"members": "x"}),

@@ -11,10 +11,9 @@ import pytest
 
 from mint_tui.faces import FaceDetector, extract_faces, load_image, similarity_transform
 from mint_tui.faces import detect as detect_module
-from mint_tui.faces.align import TEMPLATES, template_points
+from mint_tui.faces.align import TEMPLATES, template_names, template_points
 from mint_tui.faces.landmarks import LANDMARK_MODEL, FaceMesh, mesh_to_5pt
 from mint_tui.faces.prepare import PrepareSettings
-from mint_tui.pairs import manifest as manifest_module
 
 # Fixed LFW photos (members and external, several people, some with a turned head or a tilt).
 PHOTOS = [
@@ -84,8 +83,8 @@ def test_extract_faces_with_the_template(lfw, detector, mesh, faces):
         extract_faces(image, detector, "largest", template="arcface112_5pt")
 
 
-def test_templates_are_known_to_the_manifest_and_in_the_crop_cache_key():
-    assert set(manifest_module.TEMPLATES) == set(TEMPLATES)
+def test_the_template_is_registered_and_in_the_crop_cache_key():
+    assert "arcface112_5pt" in template_names()
     assert len(TEMPLATES["arcface112_5pt"].points) == 5 and len(TEMPLATES["arcface112"].points) == 4
     assert PrepareSettings(template="arcface112_5pt").key != PrepareSettings().key
     assert "arcface112_5pt" in PrepareSettings(template="arcface112_5pt").key
@@ -131,7 +130,8 @@ def test_a_missing_or_unlisted_model_is_refused(tampered_assets):
 
 def _redeclare(bundle, dest, template):
     """The same pair (same weights) with another alignment template in its manifest."""
-    from mint_tui.pairs.bundle import load_pair, write_bundle
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
 
     pair = load_pair(bundle)
     m = pair.manifest
@@ -142,7 +142,7 @@ def _redeclare(bundle, dest, template):
 
 def test_a_pair_declaring_the_template_audits_with_it(lfw, tiny_pair_bundle, tmp_path, detector, mesh):
     from mint_tui.audit import AuditOptions, run_audit
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
 
     photos = tmp_path / "photos"
     photos.mkdir()

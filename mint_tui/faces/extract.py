@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mint_tui.faces.align import align_face, blazeface_to_4pt, get_template
+from mint_tui.faces.align import TEMPLATES, align_face, blazeface_to_4pt, template_names
 from mint_tui.faces.detect import Detection, FaceDetector
 from mint_tui.faces.image import cv2
 from mint_tui.faces.landmarks import FaceMesh
@@ -28,13 +28,17 @@ class Face:
 
 
 def needs_mesh(template: str) -> bool:
-    """Whether aligning to this template runs the face-mesh model (see :mod:`mint_tui.faces.landmarks`)."""
-    return get_template(template).source == "mesh"
+    """Whether aligning to this template runs the face-mesh model (see :mod:`mint_tui.faces.landmarks`);
+    an unknown template is refused."""
+    if template not in template_names():
+        raise ValueError(f"unknown alignment template {template!r}; known: {', '.join(template_names())}")
+    return template in TEMPLATES and TEMPLATES[template].source == "mesh"
 
 
 def template_source_points(image: np.ndarray, detection: Detection, template: str,
                            mesh: FaceMesh | None) -> np.ndarray | None:
-    """A detected face's points in the template's order; None when the mesh model finds no face."""
+    """A detected face's points in the template's order (box templates ignore them); None when the
+    mesh model finds no face."""
     if not needs_mesh(template):
         return blazeface_to_4pt(detection.keypoints)
     if mesh is None:
@@ -62,7 +66,7 @@ def extract_faces(image: np.ndarray, detector: FaceDetector | None, policy: str 
     for d in detections:
         points = template_source_points(image, d, template, mesh)
         if points is not None:
-            faces.append(Face(len(faces), d.box, d.score, align_face(image, points, size, template)))
+            faces.append(Face(len(faces), d.box, d.score, align_face(image, points, size, template, d.box)))
     return faces
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mint_tui.audit import collect_images
 from mint_tui.faces import CropCache, PrepareSettings, prepare_images
+from mint_tui.imagefiles import find_images
 from mint_tui.paths import user_cache_dir
 
 
@@ -20,7 +20,7 @@ def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Pa
     """
     spec = Path(spec)
     if spec.is_dir():
-        files, errors = collect_images([spec])
+        files, problems = find_images([spec])
         return files
     if not spec.is_file():
         raise FileNotFoundError(f"no such folder or list file: {spec}")
