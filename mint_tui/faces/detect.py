@@ -70,9 +70,8 @@ def quiet_native_stderr():
             os.close(devnull)
 
 
-@cache
-def verified_model_file(name: str) -> Path:
-    """Path of a model file shipped in paths.detector_dir(), after checking it against that folder's
+def verify_model_file(name: str) -> Path:
+    """Path of a model file shipped in paths.detector_dir(), checked (every call) against that folder's
     SHA256SUMS (a missing, altered or unlisted file is refused)."""
     folder = detector_dir()
     path = folder / name
@@ -88,11 +87,19 @@ def verified_model_file(name: str) -> Path:
     return path
 
 
-def detector_model_path(model: str = DEFAULT_DETECTOR) -> Path:
-    """Path of a shipped detector model, checked against its SHA256SUMS (paths.detector_dir())."""
+#: The same, checked once per process (what the detector and the face mesh use).
+verified_model_file = cache(verify_model_file)
+
+
+def verify_detector_model(model: str = DEFAULT_DETECTOR) -> Path:
+    """Path of a shipped detector model, checked (every call) against its SHA256SUMS (paths.detector_dir())."""
     if model not in DETECTOR_MODELS:
         raise ValueError(f"unknown detector model {model!r}; choose one of {sorted(DETECTOR_MODELS)}")
-    return verified_model_file(DETECTOR_MODELS[model])
+    return verify_model_file(DETECTOR_MODELS[model])
+
+
+#: The same, checked once per process (what the detector uses).
+detector_model_path = cache(verify_detector_model)
 
 
 class FaceDetector:
