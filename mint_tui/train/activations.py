@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +41,17 @@ def extract_activations(model: torch.nn.Module, model_digest: str, crops: np.nda
                         cache_root: Path | None = None, progress=None) -> dict[str, np.ndarray]:
     """{tap: array (N, *shape) float16}, memory-mapped from the cache (computed on a miss)."""
     root = Path(cache_root or user_cache_dir() / "activations")
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:  # e.g. MINT_TUI_HOME names a file, a read-only disk: the memory maps go elsewhere
+        fallback = Path(tempfile.gettempdir()) / f"mint-tui-activations-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        logging.getLogger("mint_tui").warning("warning: the activation cache %s cannot be written (%s); using %s "
+                                              "for this run", root, exc.strerror or exc, fallback)
+        root = fallback
+        root.mkdir(parents=True, exist_ok=True)
     key_src = json.dumps({"model": model_digest, "pre": preprocess, "shas": shas}, sort_keys=True)
     key = hashlib.sha256(key_src.encode()).hexdigest()[:32]
     paths = {t: root / f"{key}-{t}.npy" for t in taps}
