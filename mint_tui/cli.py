@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--plot", metavar="FILE", help="write ROC curves and score histograms as PNG")
     ev.add_argument("--device", default="auto")
 
+    doctor = sub.add_parser("doctor", help="check what an audit needs here and say what to fix (exit 0: all is well)")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+
     pairs = sub.add_parser("pairs", help="list, inspect, install, verify, export or remove pairs")
     psub = pairs.add_subparsers(dest="pairs_command", metavar="ACTION", required=True)
     pl = psub.add_parser("list", help="installed and bundled pairs")
@@ -566,6 +569,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mint_tui.doctor import print_checks
+
+    return EXIT_OK if print_checks(as_json=args.json) else EXIT_FAILED
+
+
 # ---------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
     """``mint-tui report``: 0 written, 1 the results could not be read or the report not written,
@@ -606,7 +615,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
-            "tui": cmd_tui, "models": cmd_models}
+            "doctor": cmd_doctor, "tui": cmd_tui, "models": cmd_models}
 
 
 def _is_user_error(exc: BaseException) -> bool:

@@ -8,12 +8,14 @@
 Checks, each printed as PASS/FAIL with its time:
   size         a one-file build is at most 300 MB
   version      `mint-tui --version` prints this source tree's version
+  doctor       `doctor` passes every check, finding the detector models and sample photos inside the executable
   pairs        `pairs list` shows the bundled pairs (a random-weights test pair is installed first when
                mint_tui/assets/pairs/ has none yet) and `pairs verify` accepts the pair used below
   audit        `audit IMAGES --json -` on real LFW photos (JPEG, plus PNG and WebP copies, so OpenCV's
                decoders are exercised in the frozen app) gives exactly the scores that the Python package
                (`python -m mint_tui`, this .venv) gives on the same images
-  onnx         an ONNX pair audits with onnxruntime inside the executable, scores identical to the package
+  onnx         an ONNX pair is refused with a message (built with MINT_EXE_ONNX=1: it audits with onnxruntime
+               inside the executable, scores identical to the package)
   train        a two-epoch `train` on a handful of photos writes a bundle that `pairs verify` accepts
   plot         `eval --plot` (matplotlib is not in the executable) fails with a message, not a traceback
   tui          the TUI opens under tmux, draws its screen, loads the core (pairs) and quits on `q`
@@ -142,6 +144,19 @@ def check_pairs(e: Env) -> str:
     return f"{', '.join(names)}; auditing with {e.pair} ({kind})"
 
 
+@check("doctor")
+def check_doctor(e: Env) -> str:
+    """`doctor` passes every check, and finds the models, pairs and samples inside the executable."""
+    p = e.run("doctor", "--json", timeout=300)
+    checks = json.loads(p.stdout)
+    failed = [f"{c['name']}: {c['detail']} (fix: {c['fix']})" for c in checks if not c["ok"]]
+    assert p.returncode == 0 and not failed, f"exit {p.returncode}: {failed or p.stderr[-500:]}"
+    found = {c["name"]: c["detail"] for c in checks}
+    for name in ("detector models", "sample photos"):
+        assert str(ROOT) not in found[name], f"{name} read from the source tree: {found[name]}"
+    return f"{len(checks)} checks pass; {found['torch']}"
+
+
 def pick_images(e: Env, per_person: int) -> list[Path]:
     images: list[Path] = []
     for person in PEOPLE:
@@ -199,7 +214,12 @@ def check_onnx_audit(e: Env) -> str:
        "make_onnx_pair(sys.argv[1], name='exe-smoke-onnx')", str(pair), cwd=ROOT, check=True)
     images = sorted((LFW / PEOPLE[0]).glob("*.jpg"))[:3]
     args = ["audit", *map(str, images), "--pair", str(pair), "--device", "cpu", "--json", "-"]
-    frozen, ref = e.run(*args), e.run(*args, python=True)
+    frozen = e.run(*args)
+    if os.environ.get("MINT_EXE_ONNX") != "1":  # built without onnxruntime (build_exe.spec): a clear refusal
+        assert frozen.returncode == 1 and "ONNX audited models need the onnx package" in frozen.stderr, \
+            f"exe audit of an ONNX pair: exit {frozen.returncode}: {frozen.stderr[-800:]}"
+        return "ONNX pair refused with a message (this build leaves onnxruntime out: MINT_EXE_ONNX=1 adds it)"
+    ref = e.run(*args, python=True)
     assert frozen.returncode == 0, f"exe audit: exit {frozen.returncode}: {frozen.stderr[-800:]}"
     assert ref.returncode == 0, f"python audit: exit {ref.returncode}: {ref.stderr[-800:]}"
     a = [r["score"] for r in json.loads(frozen.stdout)["results"]]
@@ -346,6 +366,8 @@ def main() -> int:
         e = Env(exe, Path(tmp))
         e.pair = None
         check_version(e)
+        if "doctor" not in skip:
+            check_doctor(e)
         if check_pairs(e):
             if "audit" not in skip:
                 check_audit(e, args.per_person)
