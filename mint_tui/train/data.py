@@ -92,10 +92,14 @@ def load_faces(paths: list[Path], settings: PrepareSettings, workers: int = 2, p
     in memory: 37 KB per 112x112 face)."""
     root = Path(cache_root or disk_cache.cache_root())
     cache = CropCache(root / "crops", settings)
-    (root / "tmp").mkdir(parents=True, exist_ok=True)
+    scratch: Path | None = root / "tmp"
+    try:
+        scratch.mkdir(parents=True, exist_ok=True)
+    except OSError:  # an unwritable cache (the crop cache then warns once and is skipped)
+        scratch = None
     kept, shas, no_face, errors = [], [], [], []
     h, w = settings.size
-    with tempfile.TemporaryFile(dir=root / "tmp") as fh:
+    with tempfile.TemporaryFile(dir=scratch) as fh:
         for i, item in enumerate(prepare_images(paths, settings, workers=workers, cache=cache)):
             if item.error:
                 errors.append((item.path, item.error))
