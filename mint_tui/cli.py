@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from mint_tui.report import DEFAULT_MAX_CROPS
 from mint_tui.safe_text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool ended by a closed pipe
+EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
 
 
 class UsageError(Exception):
@@ -52,7 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
                "streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp file + "
                "rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so far). "
                "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
-               "folder or a device; a symbolic link is written through to its target.")
+               "folder or a device; a symbolic link is written through to its target.\n\n"
+               "Exit status: 0 when at least one face was scored; 1 when nothing could be read (every row an\n"
+               "error) or the pair was refused; 2 for usage errors; 3 when images were read but no face was\n"
+               "found in any of them (nothing scored); 130 when interrupted (the rows so far are kept).")
     audit.add_argument("paths", nargs="+", metavar="PATH")
     _add_pair_option(audit)
     audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
@@ -65,8 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "up to 8 on cuda)")
     audit.add_argument("--threads", type=int, default=None, metavar="N",
                        help="CPU threads of the models on --device cpu (default: torch's own, one per core)")
-    audit.add_argument("--detector", default="short", choices=("short", "full"),
-                       help="BlazeFace short-range (close-up faces) or full-range (small/far faces) model")
+    audit.add_argument("--detector", default="auto", choices=("auto", "short", "full"),  # faces.DETECTOR_CHOICES
+                       help="face detector: auto (default: BlazeFace short-range, with the full-range model and a "
+                            "closer look for faces smaller than a quarter of the image, so that a verdict does not "
+                            "depend on how much background the photo has), short (short-range only) or full "
+                            "(full-range only)")
     ident = audit.add_mutually_exclusive_group()
     ident.add_argument("--identity", metavar="NAME",
                        help="all the given images show one person: also run the identity-level test on them")
@@ -84,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train and calibrate a MINT model: build a .mintpair",
         description="Train a MINT model on the audited model's activations of member images (its training "
                     "data) vs external images, calibrate its threshold on held-out data, and write a "
-                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits.")
+                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits. "
+                    "Data-parallel on several processes or GPUs: torchrun --nproc-per-node N -m mint_tui train ... "
+                    "(same result as one process for the same seed; rank 0 writes the bundle).")
     src = train.add_mutually_exclusive_group()
     src.add_argument("--audited-from", metavar="PAIR", help="use the audited model of an installed pair (or file)")
     src.add_argument("--arch", help="registered architecture of the audited model (see `mint-tui models list`)")
@@ -109,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--patience", type=int, default=6, help="early-stopping patience in epochs")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="where the MINT model trains: cpu, cuda, auto (default: cpu)")
+    train.add_argument("--activations", choices=("auto", "cache", "live"), default="auto",
+                       help="auto: MLP MINT caches pooled features, CNN MINT caches feature maps on the CPU and "
+                            "computes them on the fly on CUDA; cache: cache maps; live: compute every epoch")
     train.add_argument("--name", required=True, help="pair name (lower-case slug)")
     train.add_argument("--title", default="")
     train.add_argument("--description", default="")
@@ -157,6 +172,18 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("file")
     _add_report_parser(sub)
     add_models_parser(sub)
+
+    cache = sub.add_parser("cache", help="show or clear the crop and activation caches, set their size limit",
+                           description="Pair building caches aligned faces and the audited model's activations "
+                                       "in the user cache folder. Over the size limit, the least recently used "
+                                       "entries are evicted (never those of a run still going).")
+    csub = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    ci = csub.add_parser("info", help="where the caches are, what they hold and how big they are, per model")
+    ci.add_argument("--json", action="store_true", help="machine-readable output")
+    cc = csub.add_parser("clear", help="delete cached crops and activations")
+    cc.add_argument("kind", nargs="?", choices=("crops", "activations"), help="only this cache (default: both)")
+    clim = csub.add_parser("limit", help="show or set the size limit (e.g. 20GB, 500MiB, none)")
+    clim.add_argument("size", nargs="?")
     return parser
 
 
@@ -169,7 +196,8 @@ def _add_report_parser(subparsers) -> None:
                     "hashes, bundle hash, tool version, device, time). Crops are made again from the files, "
                     "only where a file's sha256 still equals the one recorded by the audit.")
     p.add_argument("results", metavar="RESULTS", help="an audit result file (.json from --json, .jsonl or .csv)")
-    p.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
+    p.add_argument("--html", metavar="FILE",
+                   help="where to write the report (default: RESULTS with .html, beside it: out.json -> out.html)")
     p.add_argument("--pair", metavar="NAME|FILE",
                    help="the pair (installed name or .mintpair file) if not the one named in the results; its "
                         "bundle sha256 must equal the recorded one for the model card and ROC to be included")
@@ -298,6 +326,7 @@ class _Scored:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    import dataclasses
     import signal
     from collections import Counter
 
@@ -305,6 +334,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from mint_tui.pairs.loaded import load_pair
     from mint_tui.results import JsonDocumentStream, audit_header, check_audit_outputs, open_stream
 
+    if args.identity is not None and not args.identity.strip():
+        raise UsageError("--identity needs a name (the person the photos show)")
     pair_path = resolve_pair_path(args.pair)
     try:  # every destination is checked before any work starts
         outputs = check_audit_outputs({"json": args.json, "jsonl": args.jsonl, "csv": args.csv},
@@ -322,7 +353,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     pair = load_pair(pair_path, device=str(device))
     identity = None
     if args.identity or args.group_by:
-        from mint_tui.identity import IdentityTest
+        from mint_tui.identity import DuplicateFaces, IdentityTest, duplicate_note, group_of
+
+        duplicates = DuplicateFaces()
 
         try:
             identity = IdentityTest(pair.calibration_scores, args.alpha)
@@ -331,7 +364,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     header = audit_header(pair, str(device), options)
     table = not outputs
     if table:
+        from mint_tui.pairs.card import member_claim
+
+        claim, caveat = member_claim(pair.manifest)
         print(f"pair {for_terminal(pair.manifest.pair.name)}  device {device}  threshold {pair.manifest.calibration.threshold:.3f}")
+        print(f"member: {claim}. {caveat}".rstrip())
         print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
     streams = []
     try:
@@ -347,7 +384,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     counts: Counter[str] = Counter()
     bar = _ProgressBar()
     cancel = threading.Event()
-    interrupted = False
+    interrupted = broken_pipe = False
 
     def on_sigterm(signum, frame):
         raise KeyboardInterrupt
@@ -359,16 +396,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
         try:
             for row in results:
                 counts[row.verdict] += 1
-                if identity is not None:
-                    scored.append(_Scored(row.path, row.score))
+                if identity is not None:  # a byte-identical repeat of one person's photo counts once
+                    first = duplicates.first_of(group_of(row.path, args.identity), row)
+                    if first is None:
+                        scored.append(_Scored(row.path, row.score))
+                    else:
+                        row = dataclasses.replace(row, message=duplicate_note(first))
                 for stream in streams:
                     stream.write(row)
                 if table:
                     with bar.lock:
                         bar.close()
                         print(_table_line(row), flush=True)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, BrokenPipeError) as exc:
             interrupted = True
+            broken_pipe = isinstance(exc, BrokenPipeError)
             cancel.set()
         finally:
             try:
@@ -387,18 +429,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
         from mint_tui.identity import group_rows
 
         groups = group_rows(scored, name=args.identity)
-        identities = [identity(name, [r.score for r in members]) for name, members in groups.items()]
+        identities = [identity(name, [r.score for r in members], duplicates.counts.get(name, 0))
+                      for name, members in groups.items()]
     for stream in streams:
         if isinstance(stream, JsonDocumentStream):
             stream.identities = identities
-    saved = [str(path) for path in (stream.finish(interrupted) for stream in streams) if path is not None]
+    saved = []
+    for stream in streams:
+        try:
+            path = stream.finish(interrupted)
+        except BrokenPipeError:  # standard output's reader has gone: the files are still finished
+            broken_pipe = True
+            continue
+        if path is not None:
+            saved.append(str(path))
+    if broken_pipe:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     total = sum(counts.values())
     summary = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
     out = sys.stdout if table else sys.stderr
     if interrupted:
         where = f" in {for_terminal(', '.join(saved))}" if saved else ""
-        print(f"interrupted: {total} results kept{where}", file=sys.stderr)
-    print(f"{total} results: {summary or 'nothing audited'}", file=out)
+        print(f"interrupted: {plural(total, 'result')} kept{where}", file=sys.stderr)
+    print(f"{plural(total, 'result')}: {summary or 'nothing audited'}", file=out)
     for result in identities or ():
         print(f"identity test  {for_terminal(result.explanation)}", file=out)
     if identities and len(identities) > 1:
@@ -409,7 +463,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not total or counts["error"] == total:
         return EXIT_FAILED
+    if not any(counts[v] for v in ("member", "non-member", "inconclusive")):
+        print("no face was found in any image: nothing was scored (exit status 3)", file=sys.stderr)
+        return EXIT_NO_FACE
     return EXIT_OK
+
+
+def plural(n: int, word: str) -> str:
+    """"1 result", "2 results"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------- train / eval
@@ -439,13 +501,14 @@ def _image_list(spec: str, root: str | None) -> list[Path]:
 
     try:
         return read_image_list(spec, root)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
+    from mint_tui.audit import resolve_device
     from mint_tui.model_inspect import open_audited
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.fit import MintFitConfig
@@ -454,6 +517,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                            [args.weights, args.audited_from, args.members, args.external, args.eval_members,
                             args.eval_external])
     taps = tuple(t.strip() for t in args.taps.split(",") if t.strip()) if args.taps else None
+    try:  # arguments that would write an untrained pair are refused before any work
+        MintFitConfig(kind=args.kind, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      patience=args.patience, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.audited_from:
         if args.weights:
             raise UsageError("--audited-from takes the weights from the pair: leave out --weights")
@@ -474,7 +542,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         out=dests["--out"], preprocess=preprocess,
         fit=MintFitConfig(kind=args.kind, taps=taps, mint_config=_json_arg(args.mint_config, "--mint-config"),
                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
-                          seed=args.seed),
+                          seed=args.seed, device=str(resolve_device(args.device))),
+        activations=args.activations,
         title=args.title, description=args.description, training_data=args.training_data,
         notes=args.notes, license=args.license,
         splits={"members": args.members, "external": args.external,
@@ -489,6 +558,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted: no bundle written", file=sys.stderr)
         return 130
+    finally:
+        from mint_tui.train.distributed import shutdown
+
+        shutdown()
+    if path is None:  # torchrun: a process other than rank 0, which wrote the bundle
+        return EXIT_OK
     if args.report:
         from mint_tui.fileio import atomic_write_text
 
@@ -503,7 +578,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.audit import resolve_device
     from mint_tui.pairs.loaded import load_pair
-    from mint_tui.results import write_output
+    from mint_tui.results import json_safe, write_output
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
 
     if args.plot:  # checked first: matplotlib is optional (the standalone executable leaves it out)
@@ -523,7 +598,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
            "threshold": pair.manifest.calibration.threshold, "members": args.members, "external": args.external,
            "counts": ev.counts, "metrics": ev.metrics}
     if args.json:
-        write_output(str(dests["--json"] or "-"), json.dumps(doc, indent=2) + "\n")
+        write_output(str(dests["--json"] or "-"), json.dumps(json_safe(doc), indent=2, allow_nan=False) + "\n")
     if args.json != "-":
         c = ev.counts
         print(f"{for_terminal(pair.manifest.pair.name)}: {c['members_scored']} members, {c['external_scored']} external scored "
@@ -552,8 +627,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.max_crops < 0:
         print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
         return 2
+    if args.html is None and args.results == "-":
+        print("mint-tui: error: a report of standard input needs --html FILE, e.g. mint-tui report - --html "
+              "report.html", file=sys.stderr)
+        return 2
+    html = args.html if args.html is not None else str(Path(args.results).with_suffix(".html"))
     try:  # before any work: not a folder or a device, not the results file or the pair
-        html_path = _check_outputs({"--html": args.html}, [args.results, args.pair])["--html"]
+        html_path = _check_outputs({"--html": html}, [args.results, args.pair])["--html"]
     except UsageError as exc:
         print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
@@ -572,6 +652,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- cache
+def cmd_cache(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from mint_tui import cache
+
+    if args.cache_command == "clear":
+        n, freed = cache.clear(args.kind)
+        print(f"removed {n} cache entries, {cache.format_size(freed)}")
+        return EXIT_OK
+    if args.cache_command == "limit":
+        if args.size is not None:
+            try:
+                limit = cache.parse_size(args.size)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            path = cache.set_cache_limit(limit)
+            ev = cache.enforce_limit(limit)
+            print(f"cache limit {cache.format_size(limit)} (in {path}); evicted {ev.removed} entries, "
+                  f"{cache.format_size(ev.freed)}")
+        else:
+            print(f"cache limit {cache.format_size(cache.cache_limit())} (in {cache.settings_path()})")
+        return EXIT_OK
+    doc = cache.summary()
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    print(f"cache folder {doc['folder']}")
+    print(f"size {cache.format_size(doc['total'])} of limit {cache.format_size(doc['limit'])} "
+          f"(set with `mint-tui cache limit SIZE`, kept in {doc['settings']})")
+    for g in sorted(doc["groups"], key=lambda g: (g["kind"], -g["bytes"])):
+        used = datetime.fromtimestamp(g["last_used"]).strftime("%Y-%m-%d %H:%M") if g["last_used"] else "-"
+        if g["kind"] == "crops":
+            what = f"aligned faces of {g['faces']} images, settings {g['group']}"
+        else:
+            what = (f"{'/'.join(g['forms']) or 'maps'} of {g['faces']} faces in {g['entries']} set(s), model "
+                    f"{g['group']}, taps {','.join(g['taps']) or '?'}")
+        print(f"  {g['kind']:<12} {cache.format_size(g['bytes']):>9}  last used {used}  {what}")
+    if not doc["groups"]:
+        print("  (empty)")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- entry
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
@@ -583,7 +706,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
-            "doctor": cmd_doctor, "tui": cmd_tui, "models": cmd_models}
+            "cache": cmd_cache, "doctor": cmd_doctor, "tui": cmd_tui, "models": cmd_models}
 
 
 def _is_user_error(exc: BaseException) -> bool:
@@ -593,15 +716,47 @@ def _is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, (ValueError, KeyError, OSError)) or (store is not None and isinstance(exc, store.StoreError))
 
 
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def unknown_command(parser: argparse.ArgumentParser, word: str) -> str:
+    """What to say for `mint-tui WORD` when WORD is neither a command nor a folder: the commands, in words."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
+    lines = [f"mint-tui: error: {word!r} is not a command, and not a folder to open the app in. The commands:"]
+    lines += [f"  {choice.dest:<8} {choice.help}" for choice in sub._choices_actions]  # noqa: SLF001
+    lines.append("`mint-tui COMMAND --help` says more; `mint-tui` alone opens the terminal app.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) == 1 and argv[0] not in COMMANDS and Path(argv[0]).is_dir():
         argv = ["tui", argv[0]]  # `mint-tui FOLDER` opens the app there
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        print(unknown_command(parser, argv[0]), file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     command = COMMANDS.get(args.command or "tui")
+    if command is not cmd_pairs:  # commands that run MediaPipe/OpenCV: their log lines stay off the terminal
+        from mint_tui import native_log
+
+        native_log.install()
     try:
         return command(args)
+    except BrokenPipeError:  # `mint-tui audit ... | head`: the reader has gone; end quietly, as Unix tools do
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # Ctrl-C before the command could set up its own handling (start-up)
+        print("interrupted", file=sys.stderr)
+        return 130
     except UsageError as exc:
         print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return EXIT_USAGE

@@ -20,11 +20,10 @@ right eye and right mouth corner lie on the image's left.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from mint_tui.faces.detect import Detection, quiet_native_stderr, verified_model_file
+from mint_tui import native_log
+from mint_tui.faces.detect import Detection, verified_model_file
 from mint_tui.faces.image import cv2
 
 LANDMARK_MODEL = "face_landmark.tflite"
@@ -74,10 +73,9 @@ class FaceMesh:
         except ImportError as exc:  # a broken install: make setup installs it
             raise RuntimeError("the five-point alignment needs the LiteRT interpreter (pip package "
                                f"ai-edge-litert): {exc}") from None
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        with quiet_native_stderr():  # LiteRT logs its delegate choice to fd 2
-            self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
-            self._interpreter.allocate_tensors()
+        native_log.install()  # LiteRT's log lines (its delegate choice) never reach the terminal
+        self._interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        self._interpreter.allocate_tensors()
         inputs = self._interpreter.get_input_details()
         if len(inputs) != 1 or tuple(inputs[0]["shape"]) != (1, INPUT_SIZE, INPUT_SIZE, 3):
             raise RuntimeError(f"{path.name}: unexpected input {[tuple(i['shape']) for i in inputs]}")
@@ -86,7 +84,6 @@ class FaceMesh:
         if set(outputs) != {468 * 3, 1}:
             raise RuntimeError(f"{path.name}: unexpected outputs of sizes {sorted(outputs)}")
         self._points, self._flag = outputs[468 * 3], outputs[1]
-        self._warmed_up = False
 
     def landmarks(self, bgr: np.ndarray, detection: Detection) -> tuple[np.ndarray, float]:
         """The 468 mesh points (x, y in image pixels; z in crop pixels) of one detected face, and the
@@ -96,12 +93,7 @@ class FaceMesh:
                               borderMode=cv2.BORDER_REPLICATE)
         tensor = np.ascontiguousarray(crop[None, :, :, ::-1], dtype=np.float32) / 255.0
         self._interpreter.set_tensor(self._input, tensor)
-        if self._warmed_up:
-            self._interpreter.invoke()
-        else:
-            with quiet_native_stderr():
-                self._interpreter.invoke()
-            self._warmed_up = True
+        self._interpreter.invoke()
         mesh = self._interpreter.get_tensor(self._points).reshape(468, 3).astype(np.float64)
         logit = float(self._interpreter.get_tensor(self._flag).reshape(-1)[0])
         inverse = cv2.invertAffineTransform(matrix)
