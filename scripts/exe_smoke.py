@@ -46,6 +46,7 @@ VENV_PY = ROOT / ".venv" / "bin" / "python"
 LFW = ROOT.parent / "shared" / "data" / "lfw" / "images"
 #: The people `make run` audits (members and non-members of the demo pair), then fallbacks.
 PEOPLE = ["Alvaro_Uribe", "Aaron_Peirsol", "Abdullah_Gul", "Adrien_Brody"]
+EXTRA_EXTERNAL = ["Ari_Fleischer", "Amelie_Mauresmo"]  # more external people for the train check
 MAX_ONEFILE_BYTES = 300_000_000  # the limit for dist/mint-tui
 SCORE_FIELDS = ("score",)
 SAME_FIELDS = ("verdict", "sha256", "face", "box")
@@ -268,11 +269,13 @@ def check_onnx_audit(e: Env) -> str:
 @check("train")
 def check_train(e: Env) -> str:
     members, external = e.data / "members", e.data / "external"
-    for folder, people in ((members, PEOPLE[:2]), (external, PEOPLE[2:])):
-        folder.mkdir()
+    # One folder per person: train splits the external images by person, and each of its training,
+    # validation and calibration parts needs people of its own (so four external people).
+    for folder, people in ((members, PEOPLE[:2]), (external, PEOPLE[2:] + EXTRA_EXTERNAL)):
         for person in people:
+            (folder / person).mkdir(parents=True)
             for img in sorted((LFW / person).glob("*.jpg"))[:8]:
-                shutil.copy(img, folder / img.name)
+                shutil.copy(img, folder / person / img.name)
     out = e.data / "exe-smoke-trained.mintpair"
     p = e.run("train", "--audited-from", e.pair, "--members", str(members), "--external", str(external),
               "--kind", "mlp", "--taps", "layer1,embedding", "--epochs", "2", "--name", "exe-smoke-trained",
