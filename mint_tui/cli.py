@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -12,12 +13,13 @@ from pathlib import Path
 from mint_tui import __version__
 from mint_tui.cli_args import UsageError, json_arg
 from mint_tui.models_cli import add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
-from mint_tui.options import (DEFAULT_ALPHA, DEFAULT_BATCH_SIZE, DEFAULT_DETECTOR, DEFAULT_FACE_POLICY, DETECTORS,
-                              FACE_POLICIES, AuditOptions)
+from mint_tui.options import (DEFAULT_ALPHA, DEFAULT_BATCH_SIZE, DEFAULT_DETECTOR, DEFAULT_FACE_POLICY,
+                              DETECTOR_CHOICES, FACE_POLICIES, AuditOptions)
 from mint_tui.report import DEFAULT_MAX_CROPS
 from mint_tui.safe_text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool ended by a closed pipe
 EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
 
 
@@ -69,8 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "up to 8 on cuda)")
     audit.add_argument("--threads", type=int, default=None, metavar="N",
                        help="CPU threads of the models on --device cpu (default: torch's own, one per core)")
-    audit.add_argument("--detector", default=DEFAULT_DETECTOR, choices=tuple(DETECTORS),
-                       help="BlazeFace short-range (close-up faces) or full-range (small/far faces) model")
+    audit.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_CHOICES,
+                       help="face detector: auto (default: BlazeFace short-range, with the full-range model and a "
+                            "closer look for faces smaller than a quarter of the image, so that a verdict does not "
+                            "depend on how much background the photo has), short (short-range only) or full "
+                            "(full-range only)")
     ident = audit.add_mutually_exclusive_group()
     ident.add_argument("--identity", metavar="NAME",
                        help="all the given images show one person: also run the identity-level test on them")
@@ -312,6 +317,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     from mint_tui.session import AuditRequest, Exports, RequestError, everyone_is, one_person_per_folder, open_audit, run
 
+    if args.identity is not None and not args.identity.strip():
+        raise UsageError("--identity needs a name (the person the photos show)")
     try:
         exports = Exports({"json": args.json, "jsonl": args.jsonl, "csv": args.csv})
         extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
@@ -340,8 +347,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
 
     def show(row) -> None:
-        bar.close()
-        print(_table_line(row), flush=True)
+        with bar.lock:  # the bar is drawn from the preparation threads too
+            bar.close()
+            print(_table_line(row), flush=True)
 
     def on_sigterm(signum, frame):
         raise KeyboardInterrupt
@@ -354,6 +362,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if in_main:
             signal.signal(signal.SIGTERM, old_term)
         bar.close()
+    if outcome.broken_pipe:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     out = sys.stdout if table else sys.stderr
     if outcome.interrupted:
         where = f" in {for_terminal(', '.join(outcome.saved))}" if outcome.saved else ""
@@ -413,6 +424,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                            [args.weights, args.audited_from, args.members, args.external, args.eval_members,
                             args.eval_external])
     taps = tuple(t.strip() for t in args.taps.split(",") if t.strip()) if args.taps else None
+    try:  # arguments that would write an untrained pair are refused before any work
+        MintFitConfig(kind=args.kind, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      patience=args.patience, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.audited_from:
         if args.weights:
             raise UsageError("--audited-from takes the weights from the pair: leave out --weights")
@@ -469,7 +485,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.audit import resolve_device
     from mint_tui.pairs.loaded import load_pair
-    from mint_tui.results import write_output
+    from mint_tui.results import json_safe, write_output
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
 
     if args.plot:  # checked first: matplotlib is optional (the standalone executable leaves it out)
@@ -489,7 +505,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
            "threshold": pair.manifest.calibration.threshold, "members": args.members, "external": args.external,
            "counts": ev.counts, "metrics": ev.metrics}
     if args.json:
-        write_output(str(dests["--json"] or "-"), json.dumps(doc, indent=2) + "\n")
+        write_output(str(dests["--json"] or "-"), json.dumps(json_safe(doc), indent=2, allow_nan=False) + "\n")
     if args.json != "-":
         c = ev.counts
         print(f"{for_terminal(pair.manifest.pair.name)}: {c['members_scored']} members, {c['external_scored']} external scored "
@@ -605,12 +621,13 @@ _USER_ERRNOS = {errno.ENOENT, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EIS
                 errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.ELOOP, errno.EMFILE}
 #: Known user errors in modules that load torch: looked up when loaded, never imported here.
 _HEAVY_USER_ERRORS = (("mint_tui.models.audited.checkpoint", "CheckpointError"),
-                      ("mint_tui.models.audited.zoo", "UnknownArchitectureError"))
+                      ("mint_tui.models.audited.zoo", "UnknownArchitectureError"),
+                      ("mint_tui.train.data", "TrainingDataError"))
 
 
 def _is_user_error(exc: BaseException) -> bool:
     """The errors that are the user's to mend: a refused bundle or manifest, an unknown or unusable
-    pair, a checkpoint that does not fit, a file or disk problem. They are reported in one line; any
+    pair, a checkpoint that does not fit, images that cannot train a pair, a file or disk problem. They are reported in one line; any
     other exception is a bug and keeps its traceback."""
     from mint_tui.pairs.manifest import ManifestError
     from mint_tui.pairs.store import StoreError
@@ -624,6 +641,16 @@ def _is_user_error(exc: BaseException) -> bool:
     if isinstance(exc, tuple(known)):
         return True
     return isinstance(exc, OSError) and exc.errno in _USER_ERRNOS
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def unknown_command(parser: argparse.ArgumentParser, word: str) -> str:
@@ -645,8 +672,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     args = parser.parse_args(argv)
     command = COMMANDS.get(args.command or "tui")
+    if command is not cmd_pairs:  # commands that run MediaPipe/OpenCV: their log lines stay off the terminal
+        from mint_tui import native_log
+
+        native_log.install()
     try:
         return command(args)
+    except BrokenPipeError:  # `mint-tui audit ... | head`: the reader has gone; end quietly, as Unix tools do
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # Ctrl-C before the command could set up its own handling (start-up)
+        print("interrupted", file=sys.stderr)
+        return 130
     except UsageError as exc:
         print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return EXIT_USAGE
