@@ -9,6 +9,7 @@ thread. Rows come out in input order as soon as their batch is scored; a bad fil
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import threading
 import time
@@ -53,13 +54,20 @@ class ResultRow:
             "sha256": self.sha256,
             "face": self.face,
             "box": [round(v, 2) for v in self.box] if self.box else None,
-            "detection_score": None if self.detection_score is None else round(self.detection_score, 4),
-            "score": self.score,
+            "detection_score": _finite(self.detection_score, 4),
+            "score": _finite(self.score),
             "verdict": self.verdict,
             "message": self.message,
             "pair": None if self.pair is None else printable(self.pair),
             "pair_sha256": self.pair_sha256,
         }
+
+
+def _finite(value: float | None, digits: int | None = None) -> float | None:
+    """A number for a result file: None where it is missing or not finite (JSON has no NaN)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, digits) if digits is not None else value
 
 
 @dataclass(frozen=True)
@@ -240,9 +248,14 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
                                         **named)
                     for face, face_scores in zip(item.faces, scores):
                         score = face_scores[j]
+                        crop = face.crop if options.keep_crops else None
+                        if not math.isfinite(score):  # broken weights: never a verdict, never NaN in a file
+                            yield ResultRow(str(item.path), item.sha256, face.index, face.box, face.detection_score,
+                                            None, "error", f"the pair {pair.name} gave no finite score for this "
+                                            f"face ({score}): its models are broken", crop, **named)
+                            continue
                         yield ResultRow(str(item.path), item.sha256, face.index, face.box, face.detection_score,
-                                        score, verdict_of(score, pair.manifest.calibration), "",
-                                        face.crop if options.keep_crops else None, **named)
+                                        score, verdict_of(score, pair.manifest.calibration), "", crop, **named)
                 done += 1
                 emitted = True
             if emitted:

@@ -117,7 +117,8 @@ def _render_rows(part: _Part, summary: ReportSummary, checks: dict[tuple[str, st
     prepared = None
     if jobs:
         prepared = prepare_images((resolve_image_path(p, results_dir) for p, _ in jobs), part.settings, workers,
-                                  window=max(4, 4 * workers), cancel=cancel)
+                                  window=max(4, 4 * workers), cancel=cancel,
+                                  expected_sha256=(sha or "" for _, sha in jobs))  # checked before decoding
     current_job, current_crops, current_status = -1, {}, FileCheck("not-checked")
     people = [d.to_dict() if hasattr(d, "to_dict") else d for d in part.header.get("identities") or []]
     people = [d for d in people if isinstance(d, dict)]
