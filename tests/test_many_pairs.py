@@ -152,7 +152,8 @@ def test_pairs_with_the_same_preprocessing_share_one_preparation(three_pairs, mo
 
     calls = []
     real = prepare.ImagePreparer.__call__
-    monkeypatch.setattr(prepare.ImagePreparer, "__call__", lambda self, path: calls.append(path) or real(self, path))
+    monkeypatch.setattr(prepare.ImagePreparer, "__call__",
+                        lambda self, path, *args: calls.append(path) or real(self, path, *args))
     photos = sorted(samples_dir().glob("*/*.jpg"))[:3]
     pairs = [load_pair(three_pairs[0]), load_pair(three_pairs[2])]
     rows = list(run_audit(photos, pairs))
