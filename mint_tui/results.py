@@ -51,6 +51,7 @@ from mint_tui.audit import ResultRow
 from mint_tui.destinations import DestinationError, check_destinations
 from mint_tui.fileio import atomic_write_text, fsync_dir
 from mint_tui.options import VERDICTS, AuditOptions
+from mint_tui.result_header import header_pairs
 
 FORMAT = "mint-tui/audit"
 FORMAT_VERSION = 1
@@ -99,17 +100,6 @@ def audit_header(pairs: Any, device: str, options: AuditOptions) -> dict[str, An
     header["device"] = device
     header["options"] = {k: v for k, v in asdict(options).items() if k != "keep_crops"}
     return header
-
-
-def header_pairs(header: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The pairs a result header records (``"pairs"``; a file from before several pairs: its one
-    ``"pair"``), each a dict with at least a ``"name"``."""
-    header = header or {}
-    pairs = header.get("pairs")
-    if isinstance(pairs, list):
-        return [p for p in pairs if isinstance(p, dict)]
-    one = header.get("pair")
-    return [one] if isinstance(one, dict) else []
 
 
 def pair_views(header: dict[str, Any] | None, rows: list[ResultRow]) -> list[tuple[dict[str, Any], list[ResultRow]]]:

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from mint_tui.audit import AuditProgress, ResultRow
     from mint_tui.identity import IdentityResult, IdentityTest
     from mint_tui.pairs.loaded import LoadedPair
-    from mint_tui.pairs.manifest import Calibration
     from mint_tui.pairs.store import PairStore
     from mint_tui.results import RowStream
 
@@ -173,18 +172,6 @@ def names_a_file(spec: str) -> bool:
     from mint_tui.pairs.bundle import BUNDLE_SUFFIX
 
     return spec.endswith(BUNDLE_SUFFIX) or os.sep in spec or "/" in spec
-
-
-def recorded_calibration(header: dict[str, Any] | None) -> Calibration | None:
-    """The threshold and inconclusive band a result header recorded, or None."""
-    from mint_tui.pairs.manifest import Calibration
-
-    pair = (header or {}).get("pair") or {}
-    try:
-        low, high = pair["inconclusive"]
-        return Calibration(float(pair["threshold"]), (float(low), float(high)), on="recorded in the results")
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 # ---------------------------------------------------------------- one audit

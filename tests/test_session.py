@@ -13,7 +13,8 @@ import pytest
 
 from mint_tui.audit import ResultRow
 from mint_tui.session import (PER_FOLDER, AuditRequest, Exports, OutputError, PairUnavailable, display_path,
-                              export_results, group_people, recorded_calibration, resolve_pair)
+                              export_results, group_people, resolve_pair)
+from mint_tui.result_header import recorded_calibration
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mint_tui"
 

@@ -23,7 +23,7 @@ def _identities(header: dict[str, Any]) -> list[dict[str, Any]]:
 def write_matrix_head(out: IO[str], header: dict[str, Any], rows: list[ResultRow], summary: ReportSummary,
                       infos: list[PairInfo], generated: str) -> None:
     """The page's start for several pairs: title, contents, warnings and the summary matrix."""
-    from mint_tui.results import header_pairs
+    from mint_tui.result_header import header_pairs
 
     pairs = header_pairs(header)
     names = [str(p.get("name", "–")) for p in pairs]

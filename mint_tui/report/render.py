@@ -457,7 +457,7 @@ def write_pair(out: IO[str], header: dict[str, Any], info: PairInfo, threshold: 
 def write_provenance(out: IO[str], header: dict[str, Any], rows: list[ResultRow], infos: list[PairInfo],
                       checks: dict[tuple[str, str | None], FileCheck], results_file: Path | None,
                       results_sha256: str | None, generated: str) -> None:
-    from mint_tui.results import header_pairs
+    from mint_tui.result_header import header_pairs
 
     options = header.get("options")
     out.write('<section id="provenance"><h2>Provenance</h2><h3>The audit (as recorded in the results)</h3>')

@@ -30,7 +30,7 @@ from mint_tui.tui.marking import Marking
 from mint_tui.tui.result_files import ResultFiles
 from mint_tui.tui.commands import MintCommands
 from mint_tui.tui.settings import Settings, load_settings, settings_path
-from mint_tui.tui.state import APP_BINDINGS, PairChosen
+from mint_tui.tui.state import APP_BINDINGS, PairChosen, PairToggled
 from mint_tui.tui.screens.main import MainScreen
 from mint_tui.tui.settings import save_settings as write_settings
 from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
@@ -70,6 +70,7 @@ class MintApp(Marking, ResultFiles, App[int]):
         self.pairs_error: str | None = None
         self._run_when_loaded = False  # r was pressed before the pair store was open
         self.pair_name: str | None = None
+        self.audit_pairs: list[str] = []  # the pairs the next audit uses, pair_name first
         self.devices: core.DeviceInfo | None = None
         self.session = AuditSession()
         self.request: AuditRequest | None = None
@@ -177,8 +178,10 @@ class MintApp(Marking, ResultFiles, App[int]):
                 text.append(progress_text(self.last_progress, faces=False))
             text.append("  x cancels", style="dim")
         else:
-            text.append("pair ", style="dim")
-            if self.pair_name:
+            text.append("pair " if len(self.audit_pairs) < 2 else "pairs ", style="dim")
+            if len(self.audit_pairs) > 1:
+                text.append(f"{self.pair_name} +{len(self.audit_pairs) - 1}", style="bold")
+            elif self.pair_name:
                 text.append(self.pair_name, style="bold")
             else:
                 text.append("loading…" if not self.pairs_loaded else "none", style="italic #d7af00")
@@ -209,6 +212,8 @@ class MintApp(Marking, ResultFiles, App[int]):
                 break
         else:
             self.pair_name = None
+        kept = [n for n in self.audit_pairs if n in usable and n != self.pair_name]
+        self.audit_pairs = [self.pair_name, *kept] if self.pair_name else []
         self.pairs_pane().refresh_list()
         self.run_pane().refresh_what()
         self.update_status()
@@ -234,12 +239,41 @@ class MintApp(Marking, ResultFiles, App[int]):
             self.notify(f"{name} cannot be used: {entry.error}", severity="error")
             return
         self.pair_name = name
+        self.audit_pairs = [name]
         self.settings.pair = name
         self.save_settings()
         self.pairs_pane().refresh_list()
         self.run_pane().refresh_what()
         self.update_status()
         self.notify(f"Using pair {name}")
+
+    def on_pair_toggled(self, message: PairToggled) -> None:
+        self.toggle_pair(message.name)
+
+    def toggle_pair(self, name: str | None) -> None:
+        """Add ``name`` to the pairs of the next audit or take it out (never the last one); None:
+        every usable pair, or back to the first alone when they are all in already."""
+        usable = [e.name for e in self.pairs if e.error is None]
+        if name is None:  # the pair in use stays first
+            first = self.pair_name if self.pair_name in usable else (usable or [None])[0]
+            every = [first, *(n for n in usable if n != first)] if first else []
+            self.audit_pairs = every if set(usable) - set(self.audit_pairs) else every[:1]
+        else:
+            entry = self.entry(name)
+            if entry is None or entry.error:
+                self.notify(f"{name} cannot be used: {entry.error if entry else 'not found'}", severity="error")
+                return
+            if name not in self.audit_pairs:
+                self.audit_pairs = [*self.audit_pairs, name]
+            elif len(self.audit_pairs) > 1:
+                self.audit_pairs = [n for n in self.audit_pairs if n != name]
+        self.pair_name = self.audit_pairs[0] if self.audit_pairs else None
+        self.pairs_pane().refresh_list()
+        self.run_pane().refresh_what()
+        self.update_status()
+        n = len(self.audit_pairs)
+        self.notify(f"Auditing with {n} pairs: {', '.join(self.audit_pairs)}" if n > 1
+                    else f"Using pair {self.pair_name}")
 
     # pairs are installed, verified and removed in the Pair tab; the palette asks it
     def action_install_pair(self) -> None:
@@ -257,6 +291,8 @@ class MintApp(Marking, ResultFiles, App[int]):
             return self.running
         if action == "run_audit":
             return not self.running
+        if action == "pair_matrix":
+            return self.session.several_pairs
         if action == "focus_people":
             try:
                 return self.people_panel().has_people
@@ -277,8 +313,8 @@ class MintApp(Marking, ResultFiles, App[int]):
             self._run_when_loaded = True
             self.notify("Loading the face and model libraries: the audit starts as soon as they are ready")
             return
-        entry = self.entry(self.pair_name)
-        if entry is None:
+        entries = [e for e in (self.entry(n) for n in self.audit_pairs) if e is not None]
+        if not entries:
             self.notify("Choose a pair first (or install one with i)", severity="warning")
             self.show_tab("pair")
             return
@@ -298,7 +334,7 @@ class MintApp(Marking, ResultFiles, App[int]):
             return
         options = AuditOptions(faces=faces, batch_size=batch, device=device, keep_crops=True)
         people = self.marks.people()
-        request = AuditRequest([str(p) for p in self.marks.selection], str(entry.path), options, people,
+        request = AuditRequest([str(p) for p in self.marks.selection], [str(e.path) for e in entries], options, people,
                                alpha or DEFAULT_ALPHA)
         if self.session.unsaved:
             from mint_tui.tui.screens.confirm import ConfirmScreen
@@ -317,8 +353,9 @@ class MintApp(Marking, ResultFiles, App[int]):
         self.request = request
         self.running = True
         self.last_progress = None
-        self.session = AuditSession(origin="run", saved=False, people=len(set(self.marks.groups.values())))
-        self.results_pane().reset(self.marks.root())
+        self.session = AuditSession(origin="run", saved=False, people=len(set(self.marks.groups.values())),
+                                    marks=list(request.people))
+        self.results_pane().reset(self.marks.root(), several_pairs=len(request.pair) > 1)
         run_pane = self.run_pane()
         run_pane.set_running(True)
         run_pane.set_status("Starting…")
@@ -332,9 +369,11 @@ class MintApp(Marking, ResultFiles, App[int]):
         from mint_tui.session import open_audit, run
 
         try:
-            self.post_message(RunPhase("loading the pair (first run: a few seconds)…"))
+            several = len(request.pair) > 1
+            self.post_message(RunPhase(f"loading the pair{'s' if several else ''} (first run: a few seconds)…"))
             audit = open_audit(request, load=self.pair_cache.load)
-            self.post_message(RunStarted(audit.header, audit.pair.manifest, audit.device))
+            self.post_message(RunStarted(audit.header, {p.name: p.manifest for p in audit.pairs}, audit.device,
+                                         audit.failed))
             pending: list[Any] = []
             lock = threading.Lock()
 
@@ -364,7 +403,12 @@ class MintApp(Marking, ResultFiles, App[int]):
     def on_run_started(self, message: RunStarted) -> None:
         self.session.header = message.header
         self.session.manifest = message.manifest
+        self.session.manifests = dict(message.manifests)
         self.session.calibration = message.manifest.calibration
+        for pair, why in message.left_out:
+            self.notify(f"Pair {pair} left out of this audit: {why}", severity="error", timeout=15)
+        if self.results_pane().with_pair != self.session.several_pairs:  # a pair was left out
+            self.results_pane().set_pair_column(self.session.several_pairs)
         self.run_pane().set_status(f"Auditing on {message.device}: finding faces…")
         self.status_bar().show(f"▶ auditing on {message.device}: finding faces in the first images…")
 
@@ -441,6 +485,22 @@ class MintApp(Marking, ResultFiles, App[int]):
     def action_focus_filter(self) -> None:
         self.show_tab("results", focus="#filter")
 
+    def action_pair_matrix(self) -> None:
+        """Which pairs know whom: the results of several pairs as a matrix, with drill-down."""
+        from mint_tui.tui.screens.matrix import MatrixScreen
+
+        if not self.session.several_pairs:
+            self.notify("The matrix shows results of several pairs: choose more than one on the Pair tab "
+                        "(space adds a pair, a takes them all), then run")
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.show_tab("results")
+                self.results_pane().select_row(index)
+
+        self.push_screen(MatrixScreen(self.session), chosen)
+
     def action_focus_people(self) -> None:
         if not self.people_panel().has_people:
             self.notify("No identity test in these results: group marks as one person with p on the Images tab, "
@@ -470,6 +530,10 @@ class MintApp(Marking, ResultFiles, App[int]):
                             "pair, provenance (e)", self.action_export_report)
         yield SystemCommand("Group marks as one person", "Name the person in the marked images and folders, for "
                             "the identity-level test (p on the Images tab)", self.action_group_marks)
+        yield SystemCommand("Pair matrix", "Which pairs know whom: results of several pairs as people or photos "
+                            "by pairs (m on the Results tab)", self.action_pair_matrix)
+        yield SystemCommand("Use all pairs", "Audit with every usable pair at once (a on the Pair tab)",
+                            lambda: self.toggle_pair(None))
         yield SystemCommand("People: identity test", "The identity-level test of each grouped person (p on the "
                             "Results tab)", self.action_focus_people)
         yield SystemCommand("Open result file", "Browse an exported JSON or CSV result file (o)",

@@ -100,11 +100,12 @@ def bundle_sha256(path: str | os.PathLike[str]) -> str:
 
 
 class PairCache:
-    """Keeps the last loaded pair, so that a second run with the same pair and device is instant."""
+    """Keeps the last pairs loaded (up to ``keep``, on one device), so that a second run with the
+    same pairs and device is instant."""
 
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._pair: Any = None
+    def __init__(self, keep: int = 8) -> None:
+        self._pairs: dict[tuple, Any] = {}
+        self._keep = keep
         self._lock = threading.Lock()
 
     def load(self, path: Path, device: str):
@@ -113,11 +114,13 @@ class PairCache:
         st = path.stat()
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size, device)
         with self._lock:
-            if self._key != key:
-                self._pair, self._key = None, None
-                self._pair = load_pair(path, device=device)
-                self._key = key
-            return self._pair
+            if key not in self._pairs:
+                for k in [k for k in self._pairs if k[0] == key[0] or k[3] != device]:  # changed file, other device
+                    del self._pairs[k]
+                while len(self._pairs) >= self._keep:
+                    del self._pairs[next(iter(self._pairs))]
+                self._pairs[key] = load_pair(path, device=device)
+            return self._pairs[key]
 
 
 # ---------------------------------------------------------------- audit

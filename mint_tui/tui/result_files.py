@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from mint_tui.session import recorded_calibration
+from mint_tui.result_header import header_pairs, recorded_calibration
 from mint_tui.tui import core
 from mint_tui.tui.session import AuditSession, common_folder, display_path
 
@@ -163,30 +163,33 @@ class ResultFiles:
         except Exception as exc:  # noqa: BLE001 - ValueError, OSError
             self.call_from_thread(self.notify, f"Cannot open {path.name}: {exc}", severity="error", timeout=10)
             return
-        pair = header.get("pair") or {}
-        manifest, note = None, ""
-        entry = self.entry(pair.get("name"))
-        if entry is not None and entry.manifest is not None:
-            manifest = entry.manifest
-            wanted = pair.get("bundle_sha256")
-            try:
-                if wanted and core.bundle_sha256(entry.path) != wanted:
-                    note = "The installed pair of this name differs from the one that made these results."
-            except OSError:
-                pass
-        elif pair.get("name"):
-            note = f"Pair {pair['name']} is not installed here."
-        self.call_from_thread(self._results_opened, path, header, rows, manifest, note)
+        manifests: dict[str, Any] = {}
+        notes = []
+        for pair in header_pairs(header) or [{}]:
+            entry = self.entry(pair.get("name"))
+            if entry is not None and entry.manifest is not None:
+                manifests[entry.name] = entry.manifest
+                wanted = pair.get("bundle_sha256")
+                try:
+                    if wanted and core.bundle_sha256(entry.path) != wanted:
+                        notes.append(f"The installed pair {entry.name} differs from the one that made these results.")
+                except OSError:
+                    pass
+            elif pair.get("name"):
+                notes.append(f"Pair {pair['name']} is not installed here.")
+        self.call_from_thread(self._results_opened, path, header, rows, manifests, " ".join(notes))
 
-    def _results_opened(self, path: Path, header: dict[str, Any], rows: list[Any], manifest: Any, note: str) -> None:
+    def _results_opened(self, path: Path, header: dict[str, Any], rows: list[Any], manifests: dict[str, Any],
+                        note: str) -> None:
         identities = header.get("identities")
+        manifest = next(iter(manifests.values()), None)
         self.session = AuditSession(rows=rows, header=header, origin=path.name, saved=True, manifest=manifest,
-                                    manifest_note=note,
+                                    manifests=manifests, manifest_note=note,
                                     calibration=recorded_calibration(header)
                                     or (manifest.calibration if manifest is not None else None),
                                     identities=identities if isinstance(identities, list) else None)
         pane = self.results_pane()
-        pane.reset(common_folder([r.path for r in rows]))
+        pane.reset(common_folder([r.path for r in rows]), self.session.several_pairs)
         pane.rebuild()
         self.show_tab("results")
         self.refresh_bindings()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from mint_tui import session
+from mint_tui.result_header import header_pairs, recorded_calibration
 from mint_tui.safe_text import for_terminal
 
 if TYPE_CHECKING:
@@ -33,10 +34,38 @@ class AuditSession:
     identities: list[dict[str, Any]] | None = None
     identity_note: str = ""  # why there are none (e.g. the pair has no calibration scores)
     people: int = 0  # groups asked for in this run (the panel says they come at the end)
+    #: several pairs: each pair's Manifest by name, when known (``manifest`` is the first's)
+    manifests: dict[str, Any] = field(default_factory=dict)
+    #: the people of the run as it marked them ((path, name or PER_FOLDER)); none for a result file
+    marks: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def unsaved(self) -> bool:
         return bool(self.rows) and not self.saved
+
+    @property
+    def pair_names(self) -> list[str]:
+        """The pairs of these results, in the audit's order (from the header)."""
+        return [str(p.get("name")) for p in header_pairs(self.header)]
+
+    @property
+    def several_pairs(self) -> bool:
+        return len(self.pair_names) > 1
+
+    def manifest_for(self, row: Any) -> Any:
+        """The Manifest of the pair that scored ``row``, when known."""
+        if not self.several_pairs:
+            return self.manifest
+        return self.manifests.get(getattr(row, "pair", None) or "")
+
+    def calibration_for(self, row: Any) -> Calibration | None:
+        """The threshold and band of the pair that scored ``row`` (as the results recorded them)."""
+        if not self.several_pairs:
+            return self.calibration
+        manifest = self.manifest_for(row)
+        if manifest is not None:
+            return manifest.calibration
+        return recorded_calibration(self.header, getattr(row, "pair", None))
 
 
 def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
@@ -87,9 +116,16 @@ class RunPhase(Message):
 
 
 class RunStarted(Message):
-    def __init__(self, header: dict[str, Any], manifest: Any, device: str) -> None:
+    def __init__(self, header: dict[str, Any], manifests: dict[str, Any], device: str,
+                 left_out: list[tuple[str, str]] | None = None) -> None:
         super().__init__()
-        self.header, self.manifest, self.device = header, manifest, device
+        self.header, self.manifests, self.device = header, manifests, device
+        self.left_out = left_out or []  # (pair, why) of pairs that could not be loaded
+
+    @property
+    def manifest(self) -> Any:
+        """The first pair's Manifest."""
+        return next(iter(self.manifests.values()))
 
 
 class RowsArrived(Message):

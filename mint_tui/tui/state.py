@@ -32,6 +32,7 @@ class MintState(Protocol):
     pairs: list[Any]  # mint_tui.pairs.store.PairEntry
     pairs_error: str | None
     pair_name: str | None
+    audit_pairs: list[str]  # the pairs the next audit uses (the first is pair_name)
     running: bool
     start_folder: Path  # where file pickers open
 
@@ -71,6 +72,15 @@ class PairChosen(Message):
     """Use the pair ``name`` for the next audit."""
 
     def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class PairToggled(Message):
+    """Add the pair ``name`` to the pairs of the next audit, or take it out; None: every usable pair
+    (or, when they are all in already, back to the first alone)."""
+
+    def __init__(self, name: str | None) -> None:
         super().__init__()
         self.name = name
 

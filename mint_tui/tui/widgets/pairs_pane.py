@@ -20,7 +20,7 @@ from mint_tui.safe_text import for_terminal as t
 from mint_tui.tui import core
 from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import PairsLoaded, display_path
-from mint_tui.tui.state import MintState, PairChosen, state_of
+from mint_tui.tui.state import MintState, PairChosen, PairToggled, state_of
 
 RANDOM_NOTE = "random weights, for tests only"
 
@@ -105,8 +105,20 @@ class PairList(OptionList):
         Binding("i", "install_pair", "Install…", tooltip="install a .mintpair file from disk"),
         Binding("v", "verify_pair", "Verify", tooltip="check the pair's bundle: manifest, hashes, weight shapes"),
         Binding("d,delete", "remove_pair", "Remove", tooltip="remove the highlighted installed pair (asks first)"),
+        Binding("space", "toggle_pair", "Add/drop", tooltip="audit with several pairs: add the highlighted pair to "
+                "the audit, or take it out"),
+        Binding("a", "all_pairs", "All", tooltip="audit with every usable pair (again: back to one)"),
         *MOVE_KEYS,
     ]
+
+    def action_toggle_pair(self) -> None:
+        if self.highlighted is not None:
+            name = self.get_option_at_index(self.highlighted).id
+            if name:
+                self.post_message(PairToggled(name))
+
+    def action_all_pairs(self) -> None:
+        self.post_message(PairToggled(None))
 
     def action_install_pair(self) -> None:
         self.query_ancestor(PairsPane).install()
@@ -128,8 +140,8 @@ class PairsPane(Horizontal):
     def compose(self) -> ComposeResult:
         with Vertical(id="pair-list-col"):
             yield PairList(id="pair-list")
-            yield Static(Text.from_markup("[b]Enter[/] use  [b]i[/] install\n[b]v[/] verify  [b]d[/] remove"),
-                         id="pair-keys")
+            yield Static(Text.from_markup("[b]Enter[/] use  [b]space[/] add  [b]a[/] all\n[b]i[/] install  "
+                                          "[b]v[/] verify  [b]d[/] remove"), id="pair-keys")
         with VerticalScroll(id="pair-card-scroll"):
             yield Static("Loading the pair store…", id="pair-card")
 
@@ -161,7 +173,7 @@ class PairsPane(Horizontal):
             return
         for entry in app.pairs:
             label = Text()
-            label.append("▶ " if entry.name == app.pair_name else "  ", style="bold #5fd75f")
+            label.append("▶ " if entry.name in app.audit_pairs else "  ", style="bold #5fd75f")
             label.append(t(entry.name), style="strike dim" if entry.error else "bold")
             if entry.builtin:
                 label.append(" (bundled)", style="dim")
@@ -175,7 +187,7 @@ class PairsPane(Horizontal):
     def show_card(self, name: str | None) -> None:
         entry = next((e for e in self.mint.pairs if e.name == name), None)
         if entry is not None:
-            self.query_one("#pair-card", Static).update(model_card(entry, entry.name == self.mint.pair_name))
+            self.query_one("#pair-card", Static).update(model_card(entry, entry.name in self.mint.audit_pairs))
 
     @on(OptionList.OptionHighlighted, "#pair-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

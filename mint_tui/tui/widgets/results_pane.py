@@ -31,7 +31,7 @@ COLUMNS = (("verdict", "verdict"), ("score", "score"), ("face", "face"), ("file"
            ("note", "note"))
 SORTS = ("order", "score", "file", "verdict")  # what "s" cycles through
 SORT_NAMES = {"order": "input order", "score": "score", "file": "file", "verdict": "verdict", "face": "face",
-              "note": "note", "folder": "folder"}
+              "note": "note", "folder": "folder", "pair": "pair"}
 VERDICT_RANK = {v: i for i, v in enumerate(VERDICTS)}
 
 
@@ -58,6 +58,8 @@ def sort_key(name: str, row: Any) -> tuple:
         return (VERDICT_RANK.get(row.verdict, 99), -(row.score or 0.0))
     if name == "face":
         return (row.face is None, row.face or 0)
+    if name == "pair":
+        return (row.pair or "", row.path, row.face if row.face is not None else -1)
     if name == "note":
         return (row.message,)
     return ()
@@ -71,6 +73,8 @@ class ResultsTable(DataTable):
         Binding("slash", "app.focus_filter", "Search", tooltip="search file names and notes"),
         Binding("p", "app.focus_people", "People",
                 tooltip="to the identity-level test of each grouped person (p or escape: back)"),
+        Binding("m", "app.pair_matrix", "Matrix", show=False,
+                tooltip="results of several pairs as a matrix: people or photos by pairs (enter: detail)"),
         *MOVE_KEYS,
     ]
 
@@ -92,6 +96,7 @@ class ResultsPane(Vertical):
         self._last_rebuild = 0.0
         self._filter_timer: Any = None
         self.file_width = 0  # the file column's width: longer names keep their distinguishing tail
+        self.with_pair = False  # results of several pairs: a pair column after the face
 
     @property
     def mint(self) -> MintState:
@@ -118,9 +123,30 @@ class ResultsPane(Vertical):
         yield IdentityPanel(id="people")
         yield Static("", id="summary")
 
+    def columns(self) -> list[tuple[str, str]]:
+        columns = list(COLUMNS)
+        if self.with_pair:
+            columns.insert(3, ("pair", "pair"))
+        return columns
+
+    def set_pair_column(self, show: bool) -> None:
+        """Show the pair column (results of several pairs) or not."""
+        if show == self.with_pair:
+            return
+        self.with_pair = show
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for label, key in self.columns():
+            table.add_column(label, key=key)
+        self._visible = []
+        self._fit_file_column()
+
+    def pair_width(self) -> int:
+        return max((len(for_terminal(name)) for name in self.mint.session.pair_names), default=0) + 2
+
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key in COLUMNS:
+        for label, key in self.columns():
             table.add_column(label, key=key)
         self.query_one("#detail").border_title = "Verdict"
         self.query_one("#crop", ImageView).show_message("Run an audit (r) or open a result file (o).")
@@ -133,7 +159,7 @@ class ResultsPane(Vertical):
     def _fit_file_column(self) -> None:
         table = self.query_one(DataTable)
         # the table's width less verdict, score and face (at most 12, 5 and 4 wide, padded) and a scrollbar
-        width = max(12, table.size.width - 28)
+        width = max(12, table.size.width - 28 - (self.pair_width() if self.with_pair else 0))
         if width != self.file_width:
             self.file_width = width
             if self.rows:
@@ -146,7 +172,8 @@ class ResultsPane(Vertical):
         face = Text("–" if row.face is None else str(row.face), justify="right")
         score = IndexedText("–" if row.score is None else f"{row.score:.3f}", justify="right")
         score.row_index = index  # lets DataTable.sort reorder rows by our own order
-        return (verdict_text(row.verdict), score, face, Text(tail(for_terminal(name), self.file_width)),
+        pair = (Text(for_terminal(row.pair or "–"), style="bold"),) if self.with_pair else ()
+        return (verdict_text(row.verdict), score, face, *pair, Text(tail(for_terminal(name), self.file_width)),
                 Text(for_terminal(folder), style="dim"), Text(for_terminal(row.message), style="italic"))
 
     def _passes(self, row: Any) -> bool:
@@ -154,11 +181,13 @@ class ResultsPane(Vertical):
             return False
         if self.text_filter:
             needle = self.text_filter.lower()
-            return needle in row.path.lower() or needle in (row.message or "").lower()
+            return (needle in row.path.lower() or needle in (row.message or "").lower()
+                    or needle in (row.pair or "").lower())
         return True
 
-    def reset(self, root: str = "") -> None:
+    def reset(self, root: str = "", several_pairs: bool = False) -> None:
         self.root = root
+        self.set_pair_column(several_pairs)
         self._visible = []
         self._shown_for = None
         self.query_one(DataTable).clear()
@@ -257,6 +286,19 @@ class ResultsPane(Vertical):
             return None
         return self._visible[table.cursor_row]
 
+    def select_row(self, index: int) -> None:
+        """Move to result row ``index`` (clearing the filters if they hide it) and explain it."""
+        if index not in self._visible:
+            self.text_filter, self.verdict_filter = "", "all"
+            self.query_one("#filter", Input).value = ""
+            self.query_one("#verdict-filter", Select).clear()
+            self.rebuild()
+        if index in self._visible:
+            table = self.query_one("#results-table", DataTable)
+            table.move_cursor(row=self._visible.index(index), animate=False)
+            self.show_detail(index)
+            table.focus()
+
     def show_failure(self, text: str) -> None:
         self.query_one("#crop", ImageView).show_message(text)
 
@@ -337,9 +379,10 @@ class ResultsPane(Vertical):
             crop.show_message("crop not kept in result files;\nlooking for the source image…", "")
             self.load_source(index, row.path, row.box, "source image, face boxed")
         gauge = self.query_one("#gauge", ScoreGauge)
-        gauge.show(row.score, session.calibration)
+        calibration, manifest = session.calibration_for(row), session.manifest_for(row)
+        gauge.show(row.score, calibration)
         gauge.set_class(row.score is None, "-hidden")
-        self.query_one("#verdict-explain", Static).update(explain(row, session.calibration, session.manifest))
+        self.query_one("#verdict-explain", Static).update(explain(row, calibration, manifest))
         facts = Text()
         facts.append("file ", style="bold")
         facts.append(display_path(row.path) + "\n")
@@ -355,8 +398,11 @@ class ResultsPane(Vertical):
         if row.sha256:
             facts.append("sha256 ", style="bold")
             facts.append(row.sha256[:16] + "…", style="dim")
+        if session.several_pairs and row.pair:
+            facts.append("\npair ", style="bold")
+            facts.append(for_terminal(row.pair))
         self.query_one("#row-facts", Static).update(facts)
-        self.query_one("#reliability", Static).update(reliability(session.manifest, session.manifest_note))
+        self.query_one("#reliability", Static).update(reliability(manifest, session.manifest_note))
 
     @work(thread=True, exclusive=True, group="source-preview")
     def load_source(self, index: int, path: str, box: Any, caption: str) -> None:

@@ -68,8 +68,11 @@ class RunPane(VerticalScroll):
             text.append(" (identity test after the audit)", style="dim")
         else:
             text.append("none (Images tab: p names the marked images as one person)", style="dim")
-        text.append("\nPair     ", style="bold")
-        if app.pair_name:
+        text.append("\nPair     " if len(app.audit_pairs) < 2 else "\nPairs    ", style="bold")
+        if len(app.audit_pairs) > 1:
+            text.append(", ".join(app.audit_pairs))
+            text.append(" (identity test adjusted across them)" if people else "", style="dim")
+        elif app.pair_name:
             text.append(app.pair_name)
         elif not app.pairs_loaded:
             text.append("loading…", style="italic")
