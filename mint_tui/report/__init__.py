@@ -164,6 +164,14 @@ def _render_rows(part: _Part, summary: ReportSummary, checks: dict[tuple[str, st
             prepared.close()
 
 
+def _table(out: IO[str], head: str, body: IO[str]) -> None:
+    """A table: its head, then the rows rendered into ``body`` (a temporary file)."""
+    out.write(head)
+    body.seek(0)
+    shutil.copyfileobj(body, out, 1 << 20)
+    out.write("</tbody></table>")
+
+
 def _write_part(out: IO[str], part: _Part, anchor: str = "") -> None:
     """One pair's sections: the identity-level test, the faces, the other rows, the model card."""
     face_rows = part.face_rows
@@ -173,23 +181,17 @@ def _write_part(out: IO[str], part: _Part, anchor: str = "") -> None:
                           bool(part.own_crops)))
     names = bool(part.header.get("identities"))
     if face_rows:
-        out.write('<table class="faces"><thead><tr><th class="num">#</th><th>aligned crop</th>'
-                  + ("<th>person</th>" if names else "") + '<th>file and face</th><th>score against the '
-                  'threshold</th><th>verdict</th></tr></thead><tbody>')
-        part.faces_out.seek(0)
-        shutil.copyfileobj(part.faces_out, out, 1 << 20)
-        out.write("</tbody></table>")
+        _table(out, '<table class="faces"><thead><tr><th class="num">#</th><th>aligned crop</th>'
+               + ("<th>person</th>" if names else "") + '<th>file and face</th><th>score against the '
+               'threshold</th><th>verdict</th></tr></thead><tbody>', part.faces_out)
     else:
         out.write("<p>No face was scored in this audit.</p>")
     out.write("</section>")
     n_other = len(part.rows) - face_rows
     out.write(f'<section id="other{anchor}"><h2>Images without a scored face ({n_other:,})</h2>')
     if n_other:
-        out.write('<table><thead><tr><th class="num">#</th><th>file</th><th>sha256</th><th>verdict</th>'
-                  "<th>reason</th></tr></thead><tbody>")
-        part.other_out.seek(0)
-        shutil.copyfileobj(part.other_out, out, 1 << 20)
-        out.write("</tbody></table>")
+        _table(out, '<table><thead><tr><th class="num">#</th><th>file</th><th>sha256</th><th>verdict</th>'
+               "<th>reason</th></tr></thead><tbody>", part.other_out)
     else:
         out.write("<p>None: a face was found and scored in every image.</p>")
     out.write("</section>")

@@ -1,9 +1,10 @@
 """The mint-tui terminal app: choose images, choose a pair, run the audit, browse and export verdicts.
 
 State (the marked files, the pair in use, the results) lives on :class:`MintApp`; the screens and
-widgets in ``screens/`` and ``widgets/`` show it and post messages to the app. Two of its jobs live
-in their own modules as parts (mixins) of the app: marking images and people (``marking.py``) and
-result files: export, report, open (``result_files.py``). Everything slow or
+widgets in ``screens/`` and ``widgets/`` show it and post messages to the app. Three of its jobs live
+in their own modules as parts (mixins) of the app: marking images and people (``marking.py``),
+result files: export, report, open (``result_files.py``), and choosing pairs, one or several, with
+the matrix of several pairs' results (``pair_choice.py``). Everything slow or
 heavy (importing torch/MediaPipe/OpenCV, loading a pair, the audit itself, previews, counting
 images, reading and writing files) runs in thread workers that post messages back.
 """
@@ -27,10 +28,11 @@ from mint_tui.session import AuditRequest
 from mint_tui.tui.session import (AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded, RowsArrived, RunFinished,
                                   RunPhase, RunStarted, display_path)
 from mint_tui.tui.marking import Marking
+from mint_tui.tui.pair_choice import PairChoice
 from mint_tui.tui.result_files import ResultFiles
 from mint_tui.tui.commands import MintCommands
 from mint_tui.tui.settings import Settings, load_settings, settings_path
-from mint_tui.tui.state import APP_BINDINGS, PairChosen, PairToggled
+from mint_tui.tui.state import APP_BINDINGS
 from mint_tui.tui.screens.main import MainScreen
 from mint_tui.tui.settings import save_settings as write_settings
 from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
@@ -45,7 +47,7 @@ STYLES = ["styles/app.tcss", "styles/images.tcss", "styles/pairs.tcss", "styles/
           "styles/results.tcss", "styles/dialogs.tcss"]
 
 
-class MintApp(Marking, ResultFiles, App[int]):
+class MintApp(Marking, ResultFiles, PairChoice, App[int]):
     """The terminal app. ``image_mode`` is "halfblock" (tests, tmux) or "graphics" (see run_app)."""
 
     TITLE = "mint-tui"
@@ -224,66 +226,6 @@ class MintApp(Marking, ResultFiles, App[int]):
     def on_devices_found(self, message: DevicesFound) -> None:
         self.devices = message.info
         self.run_pane().show_devices(message.info.describe())
-
-    def entry(self, name: str | None) -> Any:
-        return next((e for e in self.pairs if e.name == name), None)
-
-    def on_pair_chosen(self, message: PairChosen) -> None:
-        self.use_pair(message.name)
-
-    def use_pair(self, name: str) -> None:
-        entry = self.entry(name)
-        if entry is None:
-            return
-        if entry.error:
-            self.notify(f"{name} cannot be used: {entry.error}", severity="error")
-            return
-        self.pair_name = name
-        self.audit_pairs = [name]
-        self.settings.pair = name
-        self.save_settings()
-        self.pairs_pane().refresh_list()
-        self.run_pane().refresh_what()
-        self.update_status()
-        self.notify(f"Using pair {name}")
-
-    def on_pair_toggled(self, message: PairToggled) -> None:
-        self.toggle_pair(message.name)
-
-    def toggle_pair(self, name: str | None) -> None:
-        """Add ``name`` to the pairs of the next audit or take it out (never the last one); None:
-        every usable pair, or back to the first alone when they are all in already."""
-        usable = [e.name for e in self.pairs if e.error is None]
-        if name is None:  # the pair in use stays first
-            first = self.pair_name if self.pair_name in usable else (usable or [None])[0]
-            every = [first, *(n for n in usable if n != first)] if first else []
-            self.audit_pairs = every if set(usable) - set(self.audit_pairs) else every[:1]
-        else:
-            entry = self.entry(name)
-            if entry is None or entry.error:
-                self.notify(f"{name} cannot be used: {entry.error if entry else 'not found'}", severity="error")
-                return
-            if name not in self.audit_pairs:
-                self.audit_pairs = [*self.audit_pairs, name]
-            elif len(self.audit_pairs) > 1:
-                self.audit_pairs = [n for n in self.audit_pairs if n != name]
-        self.pair_name = self.audit_pairs[0] if self.audit_pairs else None
-        self.pairs_pane().refresh_list()
-        self.run_pane().refresh_what()
-        self.update_status()
-        n = len(self.audit_pairs)
-        self.notify(f"Auditing with {n} pairs: {', '.join(self.audit_pairs)}" if n > 1
-                    else f"Using pair {self.pair_name}")
-
-    # pairs are installed, verified and removed in the Pair tab; the palette asks it
-    def action_install_pair(self) -> None:
-        self.pairs_pane().install()
-
-    def action_verify_pair(self) -> None:
-        self.pairs_pane().verify()
-
-    def action_remove_pair(self) -> None:
-        self.pairs_pane().remove()
 
     # ================================================================ run
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -484,22 +426,6 @@ class MintApp(Marking, ResultFiles, App[int]):
 
     def action_focus_filter(self) -> None:
         self.show_tab("results", focus="#filter")
-
-    def action_pair_matrix(self) -> None:
-        """Which pairs know whom: the results of several pairs as a matrix, with drill-down."""
-        from mint_tui.tui.screens.matrix import MatrixScreen
-
-        if not self.session.several_pairs:
-            self.notify("The matrix shows results of several pairs: choose more than one on the Pair tab "
-                        "(space adds a pair, a takes them all), then run")
-            return
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.show_tab("results")
-                self.results_pane().select_row(index)
-
-        self.push_screen(MatrixScreen(self.session), chosen)
 
     def action_focus_people(self) -> None:
         if not self.people_panel().has_people:
