@@ -23,7 +23,7 @@ def expected(name: str, rows, folder: str, alpha: float):
     from mint_tui.identity import IdentityTest
 
     scores = [r.score for r in rows if os.path.basename(os.path.dirname(r.path)) == folder]
-    return IdentityTest(calibration_scores(), alpha)(name, scores).to_dict()
+    return {**IdentityTest(calibration_scores(), alpha)(name, scores).to_dict(), "pair": "tiny-scored"}
 
 
 def label_of(app, name: str) -> str:

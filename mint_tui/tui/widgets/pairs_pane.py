@@ -105,9 +105,9 @@ class PairList(OptionList):
         Binding("i", "install_pair", "Install…", tooltip="install a .mintpair file from disk"),
         Binding("v", "verify_pair", "Verify", tooltip="check the pair's bundle: manifest, hashes, weight shapes"),
         Binding("d,delete", "remove_pair", "Remove", tooltip="remove the highlighted installed pair (asks first)"),
-        Binding("space", "toggle_pair", "Add/drop", tooltip="audit with several pairs: add the highlighted pair to "
+        Binding("space", "toggle_pair", "Add/drop", show=False, tooltip="audit with several pairs: add the highlighted pair to "
                 "the audit, or take it out"),
-        Binding("a", "all_pairs", "All", tooltip="audit with every usable pair (again: back to one)"),
+        Binding("a", "all_pairs", "All", show=False, tooltip="audit with every usable pair (again: back to one)"),
         *MOVE_KEYS,
     ]
 
@@ -140,8 +140,8 @@ class PairsPane(Horizontal):
     def compose(self) -> ComposeResult:
         with Vertical(id="pair-list-col"):
             yield PairList(id="pair-list")
-            yield Static(Text.from_markup("[b]Enter[/] use  [b]space[/] add  [b]a[/] all\n[b]i[/] install  "
-                                          "[b]v[/] verify  [b]d[/] remove"), id="pair-keys")
+            yield Static(Text.from_markup("[b]Enter[/] use  [b]i[/] install\n[b]v[/] verify  [b]d[/] remove\n"
+                                          "[b]space[/] add  [b]a[/] all"), id="pair-keys")
         with VerticalScroll(id="pair-card-scroll"):
             yield Static("Loading the pair store…", id="pair-card")
 
