@@ -36,6 +36,7 @@ from mint_tui.pairs.manifest import (
     PairInfo,
     Preprocess,
     Provenance,
+    member_data_of,
     parse_manifest,
     manifest_to_toml,
 )
@@ -329,7 +330,7 @@ def _architecture_shapes(
     shapes = {k: tuple(v) for k, v in shapes.items()}
     try:
         with torch.device("meta"):
-            mint = build_mint(m.kind, dict(shapes), dict(m.config))
+            mint = build_mint(m.kind, dict(shapes), dict(m.config), recorded=True)
             mint_shapes = _state_shapes(mint)
     except Exception as exc:
         raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None
@@ -660,7 +661,7 @@ def load_pair(path: str | os.PathLike[str], device: str | torch.device = "cpu") 
     try:
         audited = build_audited(m.audited.arch, dict(m.audited.config))
         load_state_dict_strict(audited, st_load(v.weights.pop("audited")))
-        mint = build_mint(m.mint.kind, dict(v.tap_shapes), dict(m.mint.config))
+        mint = build_mint(m.mint.kind, dict(v.tap_shapes), dict(m.mint.config), recorded=True)
         load_state_dict_strict(mint, st_load(v.weights.pop("mint")))
     except CheckpointMismatchError as exc:
         raise BundleError(f"{path}: weights do not fit the declared models: {exc}") from None
@@ -707,19 +708,20 @@ def make_random_pair(
     never be shipped or presented as an audit result.
     """
     from mint_tui.models.audited import ARCHITECTURES, build_audited
-    from mint_tui.models.mint import build_mint
+    from mint_tui.models.mint import build_mint, mint_config_defaults
     from mint_tui.models.taps import tap_shapes
 
     spec = ARCHITECTURES[arch]
     a_cfg = dict(spec.default_config)
     a_cfg.update(audited_config or {})
-    m_cfg = dict(mint_config or {})
+    m_cfg = {**mint_config_defaults(kind), **(mint_config or {})}  # recorded in full, as `train` does
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         audited = build_audited(arch, a_cfg).eval()
         with torch.no_grad():
             shapes = tap_shapes(audited, list(taps), tuple(spec.input_size))
         mint = build_mint(kind, shapes, m_cfg).eval()
+    mint_spec = MintSpec(kind=kind, taps=tuple(taps), config=m_cfg, weights="mint.safetensors", sha256="0" * 64)
     manifest = Manifest(
         pair=PairInfo(
             name=name,
@@ -733,7 +735,8 @@ def make_random_pair(
             sha256="0" * 64,
             preprocess=Preprocess(size=tuple(spec.input_size)),
         ),
-        mint=MintSpec(kind=kind, taps=tuple(taps), config=m_cfg, weights="mint.safetensors", sha256="0" * 64),
+        mint=mint_spec,
+        member_data=member_data_of(mint_spec),
         calibration=Calibration(threshold=0.5, inconclusive=(0.4, 0.6), on=f"nothing ({RANDOM_PAIR_NOTE})"),
         provenance=Provenance(
             training_data=f"none ({RANDOM_PAIR_NOTE})",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mint_tui.figures import member_data_lines, metric_figure
 from mint_tui.pairs.manifest import Manifest
 
 
@@ -25,11 +26,14 @@ def model_card(manifest: Manifest, path: Path | None = None, builtin: bool = Fal
         f"                on {c.on}",
         f"Training data   {p.training_data}",
     ]
+    disclosure = member_data_lines(m.member_data)
+    lines.append(f"Member data     {disclosure[0]}")
+    lines += [f"                {line}" for line in disclosure[1:]]
     if m.metrics:
         lines.append("Metrics")
         for metric in m.metrics:
             n = f" (n={metric.n})" if metric.n is not None else ""
-            lines.append(f"  {metric.name:<20} {metric.value:.4f}  on {metric.data}{n}")
+            lines.append(f"  {metric.name:<20} {metric_figure(metric)}  on {metric.data}{n}")
     lines.append(f"Created         {p.created} by mint-tui {p.tool_version}")
     for key, value in (p.splits or {}).items():
         lines.append(f"  split {key}: {value}")

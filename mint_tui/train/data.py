@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,25 @@ def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Pa
             p = Path(line)
             paths.append(p if p.is_absolute() else base / p)
     return paths
+
+
+def split_provenance(specs: dict[str, str | Path], root: str | Path | None = None) -> dict[str, str]:
+    """How a pair names its training and evaluation lists: relative to the data set's root (the
+    deepest folder holding all of them and ``root``), each list file with its sha256, so that the
+    manifest records which data was used and nothing about the machine that built it."""
+    paths = {key: Path(spec).resolve() for key, spec in specs.items()}
+    anchors = [p if p.is_dir() else p.parent for p in paths.values()]
+    if root is not None:
+        anchors.append(Path(root).resolve())
+    base = Path(os.path.commonpath(anchors)) if anchors else Path("/")
+    if base == Path(base.anchor):  # nothing in common but the file system's root: plain names
+        base = None
+    out: dict[str, str] = {}
+    for key, path in paths.items():
+        out[key] = (path.relative_to(base) if base else Path(path.name)).as_posix()
+        if path.is_file():
+            out[f"{key}_sha256"] = file_digest(path)
+    return out
 
 
 def identity_of(path: Path) -> str:
