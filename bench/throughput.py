@@ -79,7 +79,7 @@ class RssSampler:
 
 # ---------------------------------------------------------------- pairs and images
 def demo_bundle(tmp: Path) -> tuple[Path, str]:
-    shipped = sorted((ROOT / "assets" / "pairs").glob("demo*.mintpair"))
+    shipped = sorted((ROOT / "mint_tui" / "assets" / "pairs").glob("demo*.mintpair"))
     if shipped:
         return shipped[0], f"{shipped[0].name} (shipped)"
     from mint_tui.pairs.bundle import make_random_pair
@@ -87,7 +87,7 @@ def demo_bundle(tmp: Path) -> tuple[Path, str]:
     path = make_random_pair(tmp / "demo-shaped.mintpair", name="demo-shaped", arch=DEMO_ARCH, kind="cnn",
                             taps=ALL_TAPS, audited_config=DEMO_CONFIG)
     return path, f"demo-shaped: {DEMO_ARCH} {DEMO_CONFIG} + CNN MINT on all taps, random weights " \
-                 "(assets/pairs has no demo pair yet)"
+                 "(mint_tui/assets/pairs has no demo pair yet)"
 
 
 def iresnet_bundle(tmp: Path) -> tuple[Path, str]:

@@ -8,6 +8,7 @@ for isolation.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
 from pathlib import Path
@@ -19,11 +20,30 @@ HOME_ENV = "MINT_TUI_HOME"
 
 
 def assets_dir() -> Path:
-    """The project's read-only ``assets/`` folder (PyInstaller-aware)."""
+    """mint-tui's read-only package data, ``mint_tui/assets``: detector models, bundled pairs, samples.
+
+    The one place that says where they are: in an installed package (editable or not, from a wheel,
+    pipx, ...) through ``importlib.resources``; in the PyInstaller executable at
+    ``<sys._MEIPASS>/mint_tui/assets``.
+    """
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
-        return Path(frozen_root) / "assets"
-    return Path(__file__).resolve().parent.parent / "assets"
+        return Path(frozen_root) / "mint_tui" / "assets"
+    folder = importlib.resources.files("mint_tui") / "assets"
+    if not isinstance(folder, Path):  # e.g. imported from a zip: the detector needs real files
+        raise RuntimeError(f"mint_tui's data files are not in a folder on disk ({folder}); "
+                           "install mint-tui as a package (pip install), not as a zip")
+    return folder
+
+
+def detector_dir() -> Path:
+    """The face-detection models (with their SHA256SUMS and licence)."""
+    return assets_dir() / "detector"
+
+
+def builtin_pairs_dir() -> Path:
+    """The bundled, read-only ``.mintpair`` pairs (always available)."""
+    return assets_dir() / "pairs"
 
 
 def _home_override() -> Path | None:

@@ -1,4 +1,4 @@
-"""Build the demo pairs shipped in assets/pairs from the fixed LFW splits, end to end.
+"""Build the demo pairs shipped in mint_tui/assets/pairs from the fixed LFW splits, end to end.
 
     python scripts/build_demo.py [--lfw ../shared/data/lfw] [--work runs/demo] [--stage all|audited|mint|install|identity|layers|seeds|results]
 
@@ -7,7 +7,7 @@ Stage "audited": trains the demo audited model (MobileFaceNet, width 0.5, CosFac
 fr_train.txt only, through the same MediaPipe alignment as audits; reports identification
 accuracy on fr_heldout.txt. Stage "mint": trains the CNN and MLP MINT pairs with
 `mint-tui train` on mint_train_* and evaluates them with `mint-tui eval` on mint_test_* (and on fr_heldout, the same people's
-unseen photos, as the harder case). Stage "install" copies the two bundles to assets/pairs/.
+unseen photos, as the harder case). Stage "install" copies the two bundles to mint_tui/assets/pairs/.
 Stage "identity": the identity-level test per person (k = 1, 2, 4, 8 photos).
 Stage "layers": the per-layer table (each tap alone, then all, for both MINT kinds).
 Stage "seeds": both kinds trained with seeds 0, 1, 2 (how much of a difference between them is noise).
@@ -259,7 +259,7 @@ def stage_results(work: Path, out: Path) -> None:
              "clone, with the LFW data in `../shared/data/lfw`:", "",
              "```sh", "make setup", ".venv/bin/python scripts/build_demo.py          # all stages, seeded", "```", "",
              "Stages: `audited` (train the audited model), `mint` (train, calibrate and evaluate both pairs),",
-             "`install` (copy them to `assets/pairs/`), `identity` (the identity-level test), `layers` (the",
+             "`install` (copy them to `mint_tui/assets/pairs/`), `identity` (the identity-level test), `layers` (the",
              "per-layer table), `seeds` (seed variation), `results` (this page). Each runs alone with",
              "`--stage NAME`; on this 2-core CPU: audited 32 min, mint 7 min, identity 0.6 min, seeds 9 min,",
              "layers 8 min.",
@@ -418,7 +418,7 @@ def main() -> int:
     if args.stage in ("all", "mint"):
         stage_mint(args.lfw, args.work, args.seed)
     if args.stage in ("all", "install"):
-        dest = ROOT / "assets" / "pairs"
+        dest = ROOT / "mint_tui" / "assets" / "pairs"
         dest.mkdir(parents=True, exist_ok=True)
         for kind in ("cnn", "mlp"):
             src = args.work / f"demo-lfw-{kind}.mintpair"

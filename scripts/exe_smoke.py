@@ -9,7 +9,7 @@ Checks, each printed as PASS/FAIL with its time:
   size         a one-file build is at most 300 MB
   version      `mint-tui --version` prints this source tree's version
   pairs        `pairs list` shows the bundled pairs (a random-weights test pair is installed first when
-               assets/pairs/ has none yet) and `pairs verify` accepts the pair used below
+               mint_tui/assets/pairs/ has none yet) and `pairs verify` accepts the pair used below
   audit        `audit IMAGES --json -` on real LFW photos (JPEG, plus PNG and WebP copies, so OpenCV's
                decoders are exercised in the frozen app) gives exactly the scores that the Python package
                (`python -m mint_tui`, this .venv) gives on the same images
@@ -111,7 +111,7 @@ def check_version(e: Env) -> str:
 
 
 def bundled_pairs() -> list[str]:
-    return sorted(p.name for p in (ROOT / "assets" / "pairs").glob("*.mintpair"))
+    return sorted(p.name for p in (ROOT / "mint_tui" / "assets" / "pairs").glob("*.mintpair"))
 
 
 @check("pairs")
@@ -131,9 +131,9 @@ def check_pairs(e: Env) -> str:
     broken = [f"{x['name']}: {x['error']}" for x in entries if x["error"]]
     assert not broken, f"unusable pairs: {broken}"
     builtin = [x for x in entries if x["builtin"]]
-    assert len(builtin) == len(shipped), f"{len(shipped)} bundles in assets/pairs but the exe lists {len(builtin)}"
+    assert len(builtin) == len(shipped), f"{len(shipped)} bundles in mint_tui/assets/pairs but the exe lists {len(builtin)}"
     for x in builtin:  # bundled pairs are read from inside the executable, never from the source tree
-        assert not Path(x["path"]).is_relative_to(ROOT / "assets"), f"{x['name']} is read from the source tree: {x['path']}"
+        assert not Path(x["path"]).is_relative_to(ROOT / "mint_tui" / "assets"), f"{x['name']} is read from the source tree: {x['path']}"
     e.pair = builtin[0]["name"] if builtin else "exe-smoke-random"
     p = e.run("pairs", "verify", e.pair)
     assert p.returncode == 0, f"pairs verify {e.pair}: exit {p.returncode}: {p.stderr[-500:]}"

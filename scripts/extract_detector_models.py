@@ -1,4 +1,4 @@
-"""Extract MediaPipe's BlazeFace face-detection models into assets/detector/.
+"""Extract MediaPipe's BlazeFace face-detection models into mint_tui/assets/detector/.
 
 Recent mediapipe wheels ship no model files and mint-tui never downloads at run time, so the
 two .tflite files are taken once from the mediapipe 0.10.21 wheel on PyPI (Apache-2.0) and
@@ -23,7 +23,7 @@ MEMBERS = {
     "mediapipe/modules/face_detection/face_detection_short_range.tflite": "face_detection_short_range.tflite",
     "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite": "face_detection_full_range_sparse.tflite",
 }
-DEST = Path(__file__).resolve().parent.parent / "assets" / "detector"
+DEST = Path(__file__).resolve().parent.parent / "mint_tui" / "assets" / "detector"
 
 
 def main() -> int:

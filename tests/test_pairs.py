@@ -62,9 +62,12 @@ def test_paths_follow_home_override(tmp_path):
 
 
 def test_assets_dir_source_and_frozen(monkeypatch, tmp_path):
-    assert paths.assets_dir() == Path(paths.__file__).resolve().parent.parent / "assets"
+    assert paths.assets_dir() == Path(paths.__file__).resolve().parent / "assets"
+    assert (paths.detector_dir() / "SHA256SUMS").is_file()
+    assert paths.builtin_pairs_dir() == paths.assets_dir() / "pairs"
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
-    assert paths.assets_dir() == tmp_path / "assets"
+    assert paths.assets_dir() == tmp_path / "mint_tui" / "assets"
+    assert paths.detector_dir() == tmp_path / "mint_tui" / "assets" / "detector"
 
 
 # ---------------------------------------------------------------------------

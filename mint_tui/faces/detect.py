@@ -1,4 +1,4 @@
-"""Face detection with MediaPipe's Tasks API (BlazeFace), from model files shipped in assets/."""
+"""Face detection with MediaPipe's Tasks API (BlazeFace), from model files shipped in mint_tui/assets/detector."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mint_tui.paths import assets_dir
+from mint_tui.paths import detector_dir
 
-#: Detector models shipped in assets/detector (see its README): name -> file.
+#: Detector models shipped in mint_tui/assets/detector (see its README): name -> file.
 DETECTOR_MODELS = {
     "short": "face_detection_short_range.tflite",
     "full": "face_detection_full_range_sparse.tflite",
@@ -71,10 +71,10 @@ def _quiet_native_stderr():
 
 @cache
 def detector_model_path(model: str = DEFAULT_DETECTOR) -> Path:
-    """Path of a shipped detector model, checked against assets/detector/SHA256SUMS."""
+    """Path of a shipped detector model, checked against its SHA256SUMS (paths.detector_dir())."""
     if model not in DETECTOR_MODELS:
         raise ValueError(f"unknown detector model {model!r}; choose one of {sorted(DETECTOR_MODELS)}")
-    folder = assets_dir() / "detector"
+    folder = detector_dir()
     path = folder / DETECTOR_MODELS[model]
     sums = dict(
         reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip()

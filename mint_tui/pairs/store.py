@@ -2,7 +2,7 @@
 
 User pairs live in ``<root>/<name>.mintpair`` (``root`` defaults to
 :func:`mint_tui.paths.pairs_dir`); read-only built-in pairs ship with the app
-in ``assets/pairs``.  Installs and removals hold an exclusive lock and go
+in ``mint_tui/assets/pairs``.  Installs and removals hold an exclusive lock and go
 through a temporary file plus ``os.replace``, so a failure or crash never
 leaves a half-written bundle under a pair name.
 """
@@ -134,7 +134,7 @@ def _copy_to_temp(src: Path, directory: Path, prefix: str) -> Path:
 class PairStore:
     def __init__(self, root: Path | None = None, builtin_dir: Path | None = None):
         self.root = Path(root) if root is not None else paths.pairs_dir()
-        self.builtin_dir = Path(builtin_dir) if builtin_dir is not None else paths.assets_dir() / "pairs"
+        self.builtin_dir = Path(builtin_dir) if builtin_dir is not None else paths.builtin_pairs_dir()
 
     # ------------------------------------------------------------ listing
     def _builtins(self) -> list[PairEntry]:

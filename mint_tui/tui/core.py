@@ -68,7 +68,7 @@ def detect_devices() -> DeviceInfo:
 
 
 # ---------------------------------------------------------------- pairs
-#: Where bundled pairs are looked for; None: the store's default (``assets/pairs``). Tests set it.
+#: Where bundled pairs are looked for; None: the store's default (``mint_tui/assets/pairs``). Tests set it.
 BUILTIN_DIR: Path | None = None
 
 

@@ -85,14 +85,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def bundled_pairs(home: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The pairs shipped in ``assets/pairs`` (skipped where none is shipped yet)."""
+    """The pairs shipped in ``mint_tui/assets/pairs`` (skipped where none is shipped yet)."""
     from mint_tui.pairs.store import PairStore
     from mint_tui.tui import core
 
     monkeypatch.setattr(core, "BUILTIN_DIR", None)
     names = [e.name for e in PairStore().list() if e.builtin and e.error is None]
     if not names:
-        pytest.skip("no bundled pair in assets/pairs")
+        pytest.skip("no bundled pair in mint_tui/assets/pairs")
     return names
 
 
