@@ -751,6 +751,7 @@ def _write_identities(out: IO[str], header: dict[str, Any]) -> None:
 def _write_pair(out: IO[str], header: dict[str, Any], info: _PairInfo, threshold: float | None) -> None:
     import numpy as np
 
+    from mint_tui.figures import member_data_lines, metric_figure
     from mint_tui.pairs.card import model_card
     from mint_tui.train.metrics import roc_auc
 
@@ -759,6 +760,11 @@ def _write_pair(out: IO[str], header: dict[str, Any], info: _PairInfo, threshold
         out.write(f'<div class="warning">⚠ {_e(info.warning or "the pair is not available")}</div></section>\n')
         return
     m = info.manifest
+    disclosure = member_data_lines(m.member_data)
+    if m.member_data.stored:
+        out.write(f'<div class="warning" role="alert">⚠ Member data: {_e(" ".join(disclosure))}</div>')
+    else:
+        out.write(f'<p class="notice">Member data: {_e(disclosure[0])}</p>')
     out.write('<div class="cols"><div>')
     cal = info.calibration_scores
     if cal is not None and len(cal.get("member", ())) and len(cal.get("external", ())):
@@ -787,7 +793,8 @@ def _write_pair(out: IO[str], header: dict[str, Any], info: _PairInfo, threshold
             out.write(f'<tr><td colspan="2" class="group">measured on <span class="mono">{_e(data)}</span>'
                       f"{size}</td></tr>")
             for metric in metrics:
-                out.write(f'<tr><td class="metric">{_e(metric.name)}</td><td class="num">{metric.value:.4f}</td></tr>')
+                out.write(f'<tr><td class="metric">{_e(metric.name)}</td>'
+                          f'<td class="num">{_e(metric_figure(metric))}</td></tr>')
         out.write("</tbody></table><p class=\"small muted\">As recorded in the pair's manifest when it was "
                   "built.</p>")
     else:
