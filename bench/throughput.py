@@ -38,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # random_pair: test scaffolding
 
 DEMO_ARCH, DEMO_CONFIG = "mobilefacenet", {"embedding_size": 256, "width": 0.5}
 ALL_TAPS = ("layer1", "layer2", "layer3", "layer4", "embedding")
@@ -82,7 +83,7 @@ def demo_bundle(tmp: Path) -> tuple[Path, str]:
     shipped = sorted((ROOT / "mint_tui" / "assets" / "pairs").glob("demo*.mintpair"))
     if shipped:
         return shipped[0], f"{shipped[0].name} (shipped)"
-    from mint_tui.pairs.bundle import make_random_pair
+    from random_pair import make_random_pair
 
     path = make_random_pair(tmp / "demo-shaped.mintpair", name="demo-shaped", arch=DEMO_ARCH, kind="cnn",
                             taps=ALL_TAPS, audited_config=DEMO_CONFIG)
@@ -91,7 +92,7 @@ def demo_bundle(tmp: Path) -> tuple[Path, str]:
 
 
 def iresnet_bundle(tmp: Path) -> tuple[Path, str]:
-    from mint_tui.pairs.bundle import make_random_pair
+    from random_pair import make_random_pair
 
     path = make_random_pair(tmp / "iresnet50.mintpair", name="iresnet50-random", arch="iresnet50", kind="mlp",
                             taps=("layer1", "embedding"))
@@ -165,7 +166,7 @@ def bench_pair(label: str, bundle: Path, device: str, files: list[Path], args) -
     import torch
 
     from mint_tui.audit import AuditOptions, default_workers
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
 
     pair = load_pair(bundle, device=device)
     extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
@@ -229,7 +230,7 @@ def print_result(r: dict) -> None:
 
 def flat_memory(bundle: Path, label: str, device: str, lfw: Path, count: int, args) -> None:
     from mint_tui.audit import AuditOptions, collect_images, run_audit
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.results import audit_header, open_stream
 
     pair = load_pair(bundle, device=device)

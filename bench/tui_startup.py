@@ -37,7 +37,7 @@ from mint_tui.tui.app import MintApp
 
 class BenchApp(MintApp):
     def on_ready(self):
-        heavy = sorted(m for m in ("torch", "mediapipe", "cv2", "mint_tui.audit", "mint_tui.pairs.bundle")
+        heavy = sorted(m for m in ("torch", "mediapipe", "cv2", "mint_tui.audit", "mint_tui.pairs.loaded")
                        if m in sys.modules)
         os.write(fd, ("ready " + ",".join(heavy) + "\n").encode())
         self.exit(0)

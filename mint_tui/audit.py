@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, Face, PreparedImage, PrepareSettings, is_image_path,
-                            prepare_images, to_tensor_batch)
+from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, Face, PreparedImage, PrepareSettings, prepare_images,
+                            to_tensor_batch)
 from mint_tui.faces.prepare import StageTimes
+from mint_tui.imagefiles import find_images
 
 if TYPE_CHECKING:
     import torch
 
-    from mint_tui.pairs.bundle import LoadedPair
+    from mint_tui.pairs.loaded import LoadedPair
 
 VERDICTS = ("member", "non-member", "inconclusive", "no-face", "error")
 
@@ -131,56 +132,10 @@ def resolve_device(name: str = "auto") -> "torch.device":
 
 
 def collect_images(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[ResultRow]]:
-    """Expand files and folders (recursively, sorted) into image files.
-
-    Files named explicitly are kept whatever their suffix (the decoder decides); inside folders
-    every entry with an image suffix that is not a folder is taken, including broken links, link
-    loops and special files, so that each gets an ``error`` row saying what it is. Symlinked
-    folders are followed once (loops are cut). Folders that cannot be listed come back as error
-    rows. The walk is iterative: no depth of nesting can exhaust the stack.
-    """
-    files: list[Path] = []
-    errors: list[ResultRow] = []
-    seen_dirs: set[tuple[int, int]] = set()  # (device, inode) of every folder listed
-
-    def listing(folder: Path, entry: os.DirEntry[str] | None = None) -> Iterator[os.DirEntry[str]] | None:
-        try:
-            st = entry.stat() if entry is not None else os.stat(folder)
-            if (st.st_dev, st.st_ino) in seen_dirs:
-                return None
-            seen_dirs.add((st.st_dev, st.st_ino))
-            with os.scandir(folder) as it:
-                return iter(sorted(it, key=lambda e: e.name))
-        except OSError as exc:
-            errors.append(ResultRow(str(folder), message=f"cannot list folder: {exc.strerror or exc}"))
-            return None
-
-    def walk(top: Path) -> None:
-        first = listing(top)
-        stack = [first] if first is not None else []
-        while stack:
-            entry = next(stack[-1], None)
-            if entry is None:
-                stack.pop()
-                continue
-            try:
-                is_dir = entry.is_dir()
-            except OSError:  # e.g. a symbolic link loop: not a folder
-                is_dir = False
-            if is_dir:
-                sub = listing(Path(entry.path), entry)
-                if sub is not None:
-                    stack.append(sub)
-            elif is_image_path(Path(entry.name)):
-                files.append(Path(entry.path))
-
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            walk(path)
-        else:
-            files.append(path)  # missing or unreadable: the reader gives the reason in its row
-    return files, errors
+    """The image files under ``paths`` (:func:`mint_tui.imagefiles.find_images`) and an ``error``
+    row for each folder that cannot be listed."""
+    files, problems = find_images(paths)
+    return files, [ResultRow(str(folder), message=why) for folder, why in problems]
 
 
 def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", options: AuditOptions | None = None,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
-from mint_tui.report import add_report_parser, cmd_report
+from mint_tui.report import DEFAULT_MAX_CROPS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -151,8 +151,25 @@ def build_parser() -> argparse.ArgumentParser:
     pe = psub.add_parser("export", help="copy a pair's bundle to a file")
     pe.add_argument("name")
     pe.add_argument("file")
-    add_report_parser(sub)
+    _add_report_parser(sub)
     return parser
+
+
+def _add_report_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report", help="write a self-contained HTML report of an audit (crops, scores, pair, provenance)",
+        description="Write one self-contained HTML file (no network: crops and plots are embedded) with the "
+                    "aligned crop of every audited face, its score against the threshold, the identity-level "
+                    "test, the pair's model card and calibration-data ROC curve, and the provenance (file "
+                    "hashes, bundle hash, tool version, device, time). Crops are made again from the files, "
+                    "only where a file's sha256 still equals the one recorded by the audit.")
+    p.add_argument("results", metavar="RESULTS", help="an audit result file (.json from --json, .jsonl or .csv)")
+    p.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
+    p.add_argument("--pair", metavar="NAME|FILE",
+                   help="the pair (installed name or .mintpair file) if not the one named in the results; its "
+                        "bundle sha256 must equal the recorded one for the model card and ROC to be included")
+    p.add_argument("--max-crops", type=int, default=DEFAULT_MAX_CROPS, metavar="N",
+                   help=f"embed at most N face crops (default: {DEFAULT_MAX_CROPS})")
 
 
 # ---------------------------------------------------------------- pairs
@@ -278,8 +295,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from mint_tui.audit import VERDICTS, AuditOptions, default_workers, printable, resolve_device, run_audit
-    from mint_tui.pairs.bundle import load_pair
-    from mint_tui.results import audit_header, atomic_write_text, open_stream, partial_path, results_json, write_output
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.fileio import atomic_write_text
+    from mint_tui.results import audit_header, open_stream, partial_path, results_json, write_output
 
     outputs = {"json": args.json, "jsonl": args.jsonl, "csv": args.csv}
     given = {kind: dest for kind, dest in outputs.items() if dest is not None}
@@ -419,7 +437,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from mint_tui.models.audited import import_checkpoint
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.pairs.manifest import Preprocess
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.data import split_provenance
@@ -474,7 +492,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("interrupted: no bundle written", file=sys.stderr)
         return 130
     if args.report:
-        from mint_tui.results import atomic_write_text
+        from mint_tui.fileio import atomic_write_text
 
         atomic_write_text(args.report, json.dumps(report, indent=2) + "\n")
     if args.install:
@@ -486,7 +504,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.audit import resolve_device
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.results import write_output
     from mint_tui.figures import measured_figure
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
@@ -520,6 +538,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.plot:
         plot_evaluation(ev, Path(args.plot), title=pair.manifest.pair.title)
     return EXIT_OK
+
+
+# ---------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    """``mint-tui report``: 0 written, 1 the results could not be read or the report not written,
+    2 usage errors."""
+    from mint_tui.report import report_from_source
+
+    if args.max_crops < 0:
+        print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
+        return 2
+    html_path = Path(args.html)
+    if html_path.is_dir():
+        print(f"mint-tui: error: --html {html_path} is a folder; give a file name", file=sys.stderr)
+        return 2
+    try:
+        summary = report_from_source(args.results, html_path, args.pair, max_crops=args.max_crops)
+    except (OSError, ValueError) as exc:
+        print(f"mint-tui: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: no report written", file=sys.stderr)
+        return 130
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"report written to {summary.path} ({summary.faces} faces, {summary.crops} crops shown)", file=sys.stderr)
+    return 0
 
 
 # ---------------------------------------------------------------- entry

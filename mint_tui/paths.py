@@ -77,17 +77,3 @@ def user_cache_dir() -> Path:
 def pairs_dir() -> Path:
     """Where user-installed ``.mintpair`` bundles live."""
     return user_data_dir() / "pairs"
-
-
-def fsync_dir(directory: Path) -> None:
-    """Flush a folder's entries (after a rename into it) where the platform allows it."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)

@@ -27,7 +27,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mint_tui import __version__
-from mint_tui.paths import fsync_dir
+from mint_tui.fileio import atomic_write_text, fsync_dir
 from mint_tui.audit import VERDICTS, AuditOptions, ResultRow
 
 FORMAT = "mint-tui/audit"
@@ -71,32 +70,6 @@ def audit_header(pair: Any, device: str, options: AuditOptions) -> dict[str, Any
 def summarize(rows: Iterable[ResultRow]) -> dict[str, int]:
     counts = Counter(r.verdict for r in rows)
     return {v: counts.get(v, 0) for v in VERDICTS}
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write text to path via a temp file in the same folder + rename: never a half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, _file_mode())  # mkstemp makes 0600; a result file is an ordinary file
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-    return path
-
-
-def _file_mode() -> int:
-    """0666 less the process umask: the mode ``open()`` would give a new file."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def results_json(header: dict[str, Any], rows: list[ResultRow], interrupted: bool = False,

@@ -268,7 +268,7 @@ def stage_identity(lfw: Path, work: Path, seed: int, names=tuple(PAIRS), alpha: 
     import numpy as np
 
     from mint_tui.identity import IdentityTest, null_statistics, rank_p_value
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.train.data import identity_of, load_faces, read_image_list
     from mint_tui.train.evaluate import prepare_settings, score_faces
 

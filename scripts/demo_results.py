@@ -1,7 +1,7 @@
 """docs/RESULTS.md from the JSON files that the stages of scripts/build_demo.py write (its `results` stage).
 
 Every figure comes from those files; intervals are the 95 % stratified-bootstrap intervals that `eval` and
-`train` record (mint_tui/train/metrics.py), and a TPR at an FPR that the non-members cannot resolve is n/a.
+`train` record (mint_tui/metrics.py), and a TPR at an FPR that the non-members cannot resolve is n/a.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ def stage_results(work: Path, out: Path, pairs: dict) -> None:
              "Data: Labeled Faces in the Wild (Huang, Ramesh, Berg, Learned-Miller, UMass Amherst, 2007), with the "
              "fixed splits of `../shared/data/lfw/splits` (never re-drawn).", "",
              "Intervals: every accuracy, AUC and TPR carries its 95 % interval (stratified bootstrap, 1,000 "
-             "resamples of members and non-members, `mint_tui/train/metrics.py`). A TPR at an FPR that the number of "
+             "resamples of members and non-members, `mint_tui/metrics.py`). A TPR at an FPR that the number of "
              "non-members cannot resolve (fewer than 1 / FPR of them) is shown as n/a, not as a number.", "",
              "Member data: `demo-lfw-cnn` (the default) and `demo-lfw-mlp` store nothing of the members. "
              "`demo-lfw-cnn-bank` stores 1,024 member face embeddings (biometric data anyone with the file can "

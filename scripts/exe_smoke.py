@@ -120,7 +120,7 @@ def check_pairs(e: Env) -> str:
     shipped = bundled_pairs()
     if not shipped:
         test_pair = e.data / "exe-smoke-random.mintpair"
-        sh(str(VENV_PY), "-c", "import sys; from mint_tui.pairs.bundle import make_random_pair; "
+        sh(str(VENV_PY), "-c", "import sys; sys.path.insert(0, 'tests'); from random_pair import make_random_pair; "
            "make_random_pair(sys.argv[1], name='exe-smoke-random')", str(test_pair), cwd=ROOT, check=True)
         p = e.run("pairs", "install", str(test_pair))
         assert p.returncode == 0, f"pairs install: exit {p.returncode}: {p.stderr[-500:]}"

@@ -17,7 +17,7 @@ TINY_AUDITED_CONFIG = {"width": 0.25, "embedding_size": 32}
 @pytest.fixture
 def tiny_pair_bundle(tmp_path: Path) -> Path:
     """Path to a ``.mintpair`` with RANDOM weights (``tiny-test``; tests only)."""
-    from mint_tui.pairs.bundle import make_random_pair
+    from random_pair import make_random_pair
 
     dest = tmp_path / "tiny-test.mintpair"
     if "tiny" not in _TINY_PAIR_CACHE:

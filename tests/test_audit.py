@@ -10,7 +10,7 @@ import pytest
 
 from mint_tui.audit import AuditOptions, collect_images, run_audit
 from mint_tui.faces.image import cv2
-from mint_tui.pairs.bundle import load_pair
+from mint_tui.pairs.loaded import load_pair
 
 
 @pytest.fixture

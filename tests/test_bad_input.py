@@ -26,7 +26,8 @@ import pytest
 from mint_tui.audit import AuditOptions, collect_images, run_audit
 from mint_tui.faces.image import MAX_PIXELS, ImageError, check_image, cv2, decode_image, read_image_bytes
 from mint_tui.faces.prepare import StageTimes
-from mint_tui.pairs.bundle import load_pair, make_random_pair
+from mint_tui.pairs.loaded import load_pair
+from random_pair import make_random_pair
 
 PHOTO = "AJ_Lamas/AJ_Lamas_0001.jpg"
 TINY = {"width": 0.25, "embedding_size": 32}  # as conftest's tiny_pair_bundle

@@ -29,7 +29,7 @@ def _lines(path, n):
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_demo_pair_auc_on_fixed_test_sample(lfw, name):
-    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.train.evaluate import evaluate_pair
 
     bundle = builtin_pairs_dir() / f"{name}.mintpair"

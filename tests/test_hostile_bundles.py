@@ -24,8 +24,12 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mint_tui.pairs import (BundleError, ManifestError, PairStore, inspect_bundle, load_pair,
-                            make_random_pair, manifest_to_toml, parse_manifest, read_manifest)
+from mint_tui.pairs.bundle import inspect_bundle, read_manifest
+from mint_tui.pairs.loaded import load_pair
+from mint_tui.pairs.manifest import manifest_to_toml, ManifestError, parse_manifest
+from mint_tui.pairs.store import PairStore
+from mint_tui.pairs.verify import BundleError
+from random_pair import make_random_pair
 
 TINY = {"width": 0.25, "embedding_size": 32}
 
@@ -185,7 +189,7 @@ def test_nested_zip_or_torchscript_named_safetensors_with_matching_sha_is_refuse
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from mint_tui.pairs import PairExistsError, PairStore
+    from mint_tui.pairs.store import PairExistsError, PairStore
     import mint_tui.pairs.store as store_mod
 
     root, bundle, replace, mode = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]

@@ -127,7 +127,8 @@ def test_cli_identity_flags(lfw, tiny_pair_bundle, tmp_path, capsys):
     import json
 
     from mint_tui.cli import main
-    from mint_tui.pairs.bundle import load_pair, write_bundle
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
 
     photos = [str(lfw / "images" / f"Aaron_Peirsol/Aaron_Peirsol_000{i}.jpg") for i in (1, 2, 3)]
     assert main(["audit", *photos, "--pair", str(tiny_pair_bundle), "--identity", "Aaron"]) == 2

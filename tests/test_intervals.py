@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mint_tui.train.metrics import (TPR_AT_FPR, binary_metrics, bootstrap_draws, bootstrap_intervals,
+from mint_tui.metrics import (TPR_AT_FPR, binary_metrics, bootstrap_draws, bootstrap_intervals,
                                     min_non_members, roc_auc, tpr_at_fpr)
 
 

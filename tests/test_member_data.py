@@ -37,7 +37,8 @@ def test_bank_free_pair_declares_none_and_holds_no_member_tensor(tiny_pair_bundl
 
 def test_member_bank_is_declared_in_manifest_card_info_and_install(tmp_path, capsys):
     from mint_tui.cli import main
-    from mint_tui.pairs.bundle import inspect_bundle, make_random_pair
+    from mint_tui.pairs.bundle import inspect_bundle
+    from random_pair import make_random_pair
 
     path = make_random_pair(tmp_path / "banked.mintpair", name="banked", audited_config=TINY_AUDITED_CONFIG,
                             mint_config={"prototypes": 16})

@@ -20,23 +20,12 @@ import tomli_w
 import torch
 
 from mint_tui import paths
-from mint_tui.pairs import (
-    BuiltinPairError,
-    BundleError,
-    ManifestError,
-    PairExistsError,
-    PairNotFoundError,
-    PairStore,
-    inspect_bundle,
-    load_pair,
-    make_random_pair,
-    manifest_to_dict,
-    manifest_to_toml,
-    parse_manifest,
-    read_manifest,
-    verdict,
-    write_bundle,
-)
+from mint_tui.pairs.bundle import inspect_bundle, read_manifest, write_bundle
+from mint_tui.pairs.loaded import load_pair
+from mint_tui.pairs.manifest import manifest_to_dict, manifest_to_toml, ManifestError, parse_manifest, verdict
+from mint_tui.pairs.store import BuiltinPairError, PairExistsError, PairNotFoundError, PairStore
+from mint_tui.pairs.verify import BundleError
+from random_pair import make_random_pair
 from mint_tui.pairs.manifest import Calibration
 
 SMALL_CFG = {"width": 0.25, "embedding_size": 32}

@@ -7,7 +7,6 @@ its own report from it. Nothing here is committed: photos, crops and reports liv
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
@@ -32,7 +31,9 @@ def audit(tmp_path_factory, lfw):
     import cv2
 
     from mint_tui.cli import main
-    from mint_tui.pairs.bundle import load_pair, make_random_pair, write_bundle
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
+    from random_pair import make_random_pair
 
     root = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as mp:
@@ -119,7 +120,7 @@ def test_report_discloses_a_member_bank(audit, tmp_path):
     """A pair holding member embeddings says so in the report (a warning and the card); a bank-free
     pair says it holds none."""
     from mint_tui.cli import main
-    from mint_tui.pairs.bundle import make_random_pair
+    from random_pair import make_random_pair
     from mint_tui.report import write_report
 
     _, scored, _, photos = audit
@@ -210,11 +211,10 @@ def test_report_escapes_everything(tmp_path):
 
 
 def test_report_cli(audit, tmp_path, capsys):
-    from mint_tui.report import add_report_parser, cmd_report
+    from mint_tui.cli import build_parser, cmd_report
 
     results, scored, _, _ = audit
-    parser = argparse.ArgumentParser(prog="mint-tui")
-    add_report_parser(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     out = tmp_path / "cli.html"
     args = parser.parse_args(["report", str(results), "--html", str(out), "--pair", str(scored), "--max-crops", "0"])
     assert cmd_report(args) == 0

@@ -17,7 +17,8 @@ import pytest
 import mint_tui.audit
 from mint_tui.audit import ResultRow
 from mint_tui.cli import main
-from mint_tui.results import (atomic_write_text, open_stream, partial_path, read_results, results_csv,
+from mint_tui.fileio import atomic_write_text
+from mint_tui.results import (open_stream, partial_path, read_results, results_csv,
                               results_json)
 
 PHOTOS = ["AJ_Lamas/AJ_Lamas_0001.jpg", "Aaron_Peirsol/Aaron_Peirsol_0001.jpg", "Aaron_Peirsol/Aaron_Peirsol_0002.jpg"]

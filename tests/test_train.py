@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mint_tui.train.fit import split_three
-from mint_tui.train.metrics import (best_threshold, binary_metrics, inconclusive_band, roc_auc, roc_curve,
+from mint_tui.metrics import (best_threshold, binary_metrics, inconclusive_band, roc_auc, roc_curve,
                                     tpr_at_fpr)
 
 
@@ -79,7 +79,8 @@ def test_train_end_to_end_gives_an_installable_bundle(lfw, tmp_path, monkeypatch
     import torch
 
     from mint_tui.models.audited import build_audited
-    from mint_tui.pairs.bundle import inspect_bundle, load_pair
+    from mint_tui.pairs.bundle import inspect_bundle
+    from mint_tui.pairs.loaded import load_pair
     from mint_tui.pairs.store import PairStore
     from mint_tui.train import build as build_mod
     from mint_tui.train.build import PairRequest, build_pair
@@ -146,7 +147,9 @@ def test_calibration_scores_round_trip(tiny_pair_bundle, tmp_path):
     """Calibration scores stored in a bundle come back from load_pair, and tampering is caught."""
     import zipfile
 
-    from mint_tui.pairs.bundle import BundleError, inspect_bundle, load_pair, write_bundle
+    from mint_tui.pairs.bundle import inspect_bundle, write_bundle
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.pairs.verify import BundleError
 
     pair = load_pair(tiny_pair_bundle)
     scores = {"member": np.array([0.9, 0.8], np.float32), "member_identity": np.array([0, 1]),

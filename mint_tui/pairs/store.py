@@ -12,19 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from mint_tui import paths
-from mint_tui.pairs.bundle import (
-    BUNDLE_SUFFIX,
-    MAX_BUNDLE_BYTES,
-    BundleError,
-    inspect_bundle,
-    read_manifest,
-)
+from mint_tui.fileio import atomic_write, fsync_dir
+from mint_tui.pairs.bundle import BUNDLE_SUFFIX, inspect_bundle, read_manifest
+from mint_tui.pairs.verify import MAX_BUNDLE_BYTES, BundleError
 from mint_tui.pairs.manifest import SLUG_RE, Manifest
 
 try:  # POSIX
@@ -114,21 +109,6 @@ def _bundles_in(directory: Path) -> list[Path]:
         if p.name.endswith(BUNDLE_SUFFIX) and not p.name.startswith(".") and p.is_file()
     ]
     return sorted(out, key=lambda p: p.name)
-
-
-def _copy_to_temp(src: Path, directory: Path, prefix: str) -> Path:
-    """Copy ``src`` to a fresh temp file in ``directory`` (fsynced)."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=_TMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return Path(tmp)
 
 
 class PairStore:
@@ -229,28 +209,29 @@ class PairStore:
         # Cheap structural + manifest check so obvious junk is never copied
         # into the store; the full inspection runs on the copy below.
         read_manifest(src)
+        checked: list[Manifest] = []
+
+        def verified_destination(tmp: Path) -> Path:
+            try:
+                manifest = inspect_bundle(tmp)  # what we install is what we checked
+            except BundleError as exc:  # name the user's file, not our temporary copy
+                raise BundleError(str(exc).replace(str(tmp), str(src))) from None
+            name = manifest.pair.name
+            if name in self._builtin_names():
+                raise BuiltinPairError(f"{name!r} is a built-in pair and cannot be replaced")
+            dest = self.root / f"{name}{BUNDLE_SUFFIX}"
+            if dest.exists() and not replace:
+                raise PairExistsError(f"a pair named {name!r} is already installed (use replace to overwrite it)")
+            checked.append(manifest)
+            return dest
+
         with self._locked():
             self._remove_stale_temps()
-            tmp = _copy_to_temp(src, self.root, _TMP_PREFIX)
-            try:
-                try:
-                    manifest = inspect_bundle(tmp)  # what we install is what we checked
-                except BundleError as exc:  # name the user's file, not our temporary copy
-                    raise BundleError(str(exc).replace(str(tmp), str(src))) from None
-                name = manifest.pair.name
-                if name in self._builtin_names():
-                    raise BuiltinPairError(f"{name!r} is a built-in pair and cannot be replaced")
-                dest = self.root / f"{name}{BUNDLE_SUFFIX}"
-                if dest.exists() and not replace:
-                    raise PairExistsError(
-                        f"a pair named {name!r} is already installed (use replace to overwrite it)"
-                    )
-                os.replace(tmp, dest)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            paths.fsync_dir(self.root)
+            with atomic_write(self.root / "pending", binary=True, destination=verified_destination,
+                              prefix=_TMP_PREFIX) as out, open(src, "rb") as inp:
+                shutil.copyfileobj(inp, out, 1024 * 1024)
+        manifest = checked[0]
+        name, dest = manifest.pair.name, self.root / f"{manifest.pair.name}{BUNDLE_SUFFIX}"
         return PairEntry(name=name, title=manifest.pair.title, path=dest, builtin=False, manifest=manifest)
 
     def remove(self, name: str) -> None:
@@ -264,24 +245,18 @@ class PairStore:
                 dest.unlink()
             except FileNotFoundError:
                 raise PairNotFoundError(name, self.names()) from None
-            paths.fsync_dir(self.root)
+            fsync_dir(self.root)
 
-    def export(self, name: str, dest: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def export(self, name: str, dest: str | os.PathLike[str]) -> Path:
         """Copy an installed pair to ``dest`` (a file, or a directory to put
-        ``<name>.mintpair`` in) atomically; the copy is verified first."""
+        ``<name>.mintpair`` in) atomically; the copy is verified first. An
+        existing file is never replaced."""
         entry = self.get(name)
         dest = Path(dest)
         if dest.is_dir():
             dest = dest / f"{entry.name}{BUNDLE_SUFFIX}"
-        if dest.exists() and not overwrite:
+        if dest.exists():
             raise FileExistsError(f"{dest} already exists")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _copy_to_temp(entry.path, dest.parent, f".{dest.name}.")
-        try:
-            inspect_bundle(tmp)
-            os.replace(tmp, dest)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with atomic_write(dest, binary=True, check=inspect_bundle) as out, open(entry.path, "rb") as inp:
+            shutil.copyfileobj(inp, out, 1024 * 1024)
         return dest

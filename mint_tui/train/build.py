@@ -16,14 +16,15 @@ from mint_tui.faces import PrepareSettings
 from mint_tui.models.audited import build_audited, load_state_dict_strict, validate_config
 from mint_tui.models.mint import mint_config_defaults
 from mint_tui.models.taps import tap_shapes as compute_tap_shapes
-from mint_tui.pairs.bundle import load_pair, write_bundle
+from mint_tui.pairs.bundle import write_bundle
+from mint_tui.pairs.loaded import load_pair
 from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
                                      Provenance, member_data_of)
 from mint_tui.train.activations import extract_activations, state_digest
 from mint_tui.train.data import identity_of, load_faces
 from mint_tui.train.evaluate import evaluate_pair
 from mint_tui.train.fit import MintFitConfig, fit_mint, predict, split_three
-from mint_tui.train.metrics import TPR_AT_FPR, best_threshold, binary_metrics, inconclusive_band, min_non_members
+from mint_tui.metrics import TPR_AT_FPR, best_threshold, binary_metrics, inconclusive_band, min_non_members
 
 
 @dataclass

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mint_tui.audit import collect_images
 from mint_tui.faces import CropCache, PrepareSettings, prepare_images
+from mint_tui.fileio import file_sha256
+from mint_tui.imagefiles import find_images
 from mint_tui.paths import user_cache_dir
 
 
@@ -21,7 +21,7 @@ def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Pa
     """
     spec = Path(spec)
     if spec.is_dir():
-        files, errors = collect_images([spec])
+        files, problems = find_images([spec])
         return files
     if not spec.is_file():
         raise FileNotFoundError(f"no such folder or list file: {spec}")
@@ -50,7 +50,7 @@ def split_provenance(specs: dict[str, str | Path], root: str | Path | None = Non
     for key, path in paths.items():
         out[key] = (path.relative_to(base) if base else Path(path.name)).as_posix()
         if path.is_file():
-            out[f"{key}_sha256"] = file_digest(path)
+            out[f"{key}_sha256"] = file_sha256(path)
     return out
 
 
@@ -58,9 +58,6 @@ def identity_of(path: Path) -> str:
     """LFW-style identity: the name of the folder holding the photo."""
     return Path(path).parent.name
 
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass

@@ -9,7 +9,7 @@ import numpy as np
 
 from mint_tui.faces import PrepareSettings, to_tensor_batch
 from mint_tui.train.data import FaceSet, identity_of, load_faces
-from mint_tui.train.metrics import best_threshold, binary_metrics, roc_curve
+from mint_tui.metrics import best_threshold, binary_metrics, roc_curve
 
 
 def prepare_settings(pair, detector: str = "short") -> PrepareSettings:

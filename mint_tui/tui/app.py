@@ -19,6 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from mint_tui.imagefiles import count_images
 from mint_tui.tui import core
 from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
                                   RowsArrived, RunFinished, RunPhase, RunStarted, SelectionCounted, calibration_of,
@@ -222,7 +223,7 @@ class MintApp(App[int]):
 
     @work(thread=True, group="pairs-change")
     def install_worker(self, path: Path, replace: bool) -> None:
-        from mint_tui.pairs.bundle import BundleError
+        from mint_tui.pairs.verify import BundleError
         from mint_tui.pairs.store import PairExistsError, StoreError
 
         try:
@@ -385,7 +386,7 @@ class MintApp(App[int]):
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
-        n = core.count_images(paths, lambda: worker.is_cancelled or generation != self._count_generation)
+        n = count_images(paths, lambda: worker.is_cancelled or generation != self._count_generation)
         if not worker.is_cancelled:
             self.post_message(SelectionCounted(n, generation))
 

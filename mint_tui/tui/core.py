@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,19 +18,9 @@ from typing import Any
 #: torch is imported; ``tests/tui`` checks that the two never drift apart).
 VERDICTS = ("member", "non-member", "inconclusive", "no-face", "error")
 
-#: ``mint_tui.faces.image.IMAGE_SUFFIXES``, copied for the same reason (the file browser filters
-#: folders before OpenCV is loaded); checked equal by the tests.
-IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".pgm", ".ppm", ".pnm", ".jp2",
-     ".heic", ".heif", ".avif"}
-)
 PAIR_SUFFIX = ".mintpair"
 RESULT_SUFFIXES = (".json", ".csv", ".jsonl")  # what read_results opens; the app exports JSON or CSV
 DEFAULT_ALPHA = 0.05  # mint_tui.identity.DEFAULT_ALPHA, copied (checked equal by the tests)
-
-
-def is_image_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
 
 
 def warm_up() -> None:
@@ -96,7 +86,7 @@ def verify_pair(name: str):
 
 
 def bundle_sha256(path: str | os.PathLike[str]) -> str:
-    from mint_tui.pairs.bundle import file_sha256
+    from mint_tui.fileio import file_sha256
 
     return file_sha256(path)
 
@@ -110,7 +100,7 @@ class PairCache:
         self._lock = threading.Lock()
 
     def load(self, path: Path, device: str):
-        from mint_tui.pairs.bundle import load_pair
+        from mint_tui.pairs.loaded import load_pair
 
         st = path.stat()
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size, device)
@@ -199,7 +189,8 @@ class _Identity:
 
 def export_results(path: str | os.PathLike[str], fmt: str, header: dict[str, Any] | None, rows: list[Any]) -> Path:
     """JSON (header, with ``identities`` when the header has them, and rows) or CSV (rows)."""
-    from mint_tui.results import FORMAT, FORMAT_VERSION, atomic_write_text, results_csv, results_json
+    from mint_tui.fileio import atomic_write_text
+    from mint_tui.results import FORMAT, FORMAT_VERSION, results_csv, results_json
 
     if fmt == "csv":
         text = results_csv(rows)
@@ -254,25 +245,3 @@ def shrink_bgr_to_rgb(bgr, max_side: int = 320, cv2=None):
     if scale < 1:
         bgr = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def count_images(paths: Iterable[Path], cancelled: Callable[[], bool] = lambda: False, limit: int = 1_000_000) -> int:
-    """How many image files the marked files and folders hold (folders recursively, like the audit)."""
-    n = 0
-    seen: set[str] = set()
-    for path in paths:
-        if cancelled():
-            return n
-        if not path.is_dir():
-            n += 1
-            continue
-        for root, dirs, files in os.walk(path, followlinks=True):
-            real = os.path.realpath(root)
-            if real in seen:
-                dirs[:] = []
-                continue
-            seen.add(real)
-            n += sum(1 for f in files if is_image_name(f))
-            if cancelled() or n >= limit:
-                return n
-    return n

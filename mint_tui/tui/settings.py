@@ -1,18 +1,17 @@
 """TUI settings kept between sessions: ``<user config dir>/tui.json``.
 
 A missing, unreadable or partly invalid file never stops the app: bad values fall back to the
-defaults one by one. Writes are atomic (temp file + rename).
+defaults one by one. Writes are atomic (:func:`mint_tui.fileio.atomic_write`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from mint_tui import paths
+from mint_tui.fileio import atomic_write_text
 
 SETTINGS_NAME = "tui.json"
 DEVICES = ("auto", "cpu", "cuda")
@@ -71,16 +70,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> bool:
     """Write the settings; False (and nothing raised) when the folder is not writable."""
     path = path or settings_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(asdict(settings), fh, indent=2)
-                fh.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, json.dumps(asdict(settings), indent=2) + "\n")
     except OSError:
         return False
     return True

@@ -126,7 +126,8 @@ def lfw_faces(demo_folder: Path) -> list[Path]:
 
 def _fixed_bundle(src: Path, dest: Path, name: str, calibration_scores: dict | None = None) -> Path:
     """Rewrite a random pair with a fixed name and creation date (for stable model cards)."""
-    from mint_tui.pairs.bundle import load_pair, read_manifest, write_bundle
+    from mint_tui.pairs.bundle import read_manifest, write_bundle
+    from mint_tui.pairs.loaded import load_pair
 
     m = read_manifest(src)
     pair = load_pair(src)

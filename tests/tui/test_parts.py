@@ -18,19 +18,17 @@ from mint_tui.tui.settings import Settings, load_settings, save_settings, settin
 
 def test_copied_constants_match_the_core():
     from mint_tui.audit import VERDICTS
-    from mint_tui.faces.image import IMAGE_SUFFIXES
 
     from mint_tui.identity import DEFAULT_ALPHA
 
     assert core.VERDICTS == VERDICTS
-    assert core.IMAGE_SUFFIXES == IMAGE_SUFFIXES
     assert core.DEFAULT_ALPHA == DEFAULT_ALPHA == Settings().alpha
 
 
 def test_tui_modules_do_not_import_heavy_libraries():
     code = ("import sys; import mint_tui.tui.app, mint_tui.tui.screens.help, mint_tui.tui.screens.export, "
             "mint_tui.tui.screens.pick_file; "
-            "heavy = [m for m in ('torch', 'mediapipe', 'cv2', 'numpy', 'mint_tui.audit', 'mint_tui.pairs.bundle', "
+            "heavy = [m for m in ('torch', 'mediapipe', 'cv2', 'numpy', 'mint_tui.audit', 'mint_tui.pairs.loaded', "
             "'mint_tui.results', 'mint_tui.pairs') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -188,15 +186,20 @@ def test_calibration_from_a_result_header():
 
 
 def test_count_images_like_the_audit_collects_them(tmp_path):
+    from mint_tui.imagefiles import count_images
+
     (tmp_path / "d" / "e").mkdir(parents=True)
     for name in ("d/a.jpg", "d/b.PNG", "d/c.txt", "d/e/f.webp", "lone.dat"):
         (tmp_path / name).write_bytes(b"x")
     paths = [tmp_path / "d", tmp_path / "lone.dat"]
-    assert core.count_images(paths) == 4
+    assert count_images(paths) == 4
+    assert count_images(paths, limit=2) == 2
+    assert count_images(paths, cancelled=lambda: True) == 1  # checked after each file
     from mint_tui.audit import collect_images
 
     files, errors = collect_images(paths)
-    assert len(files) == 4 and not errors
+    assert sorted(files) == sorted([tmp_path / "d/a.jpg", tmp_path / "d/b.PNG", tmp_path / "d/e/f.webp",
+                                    tmp_path / "lone.dat"]) and not errors
 
 
 def test_pair_cache_loads_once(tiny_pair_bundle):

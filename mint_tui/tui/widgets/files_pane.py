@@ -18,7 +18,7 @@ from textual.widgets._directory_tree import DirEntry
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
-from mint_tui.tui.core import is_image_name
+from mint_tui.imagefiles import is_image_name
 from mint_tui.tui.session import display_path, group_label
 from mint_tui.tui.widgets.image_view import ImageView
 
