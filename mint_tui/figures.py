@@ -47,5 +47,5 @@ def member_data_lines(member_data: Any) -> list[str]:
         by_data.setdefault(metric.data, []).append(metric)
     for data, metrics in by_data.items():
         shown = ", ".join(f"{m.name} {metric_figure(m)}" for m in metrics if m.name in ("accuracy", "roc_auc"))
-        lines.append(f"Without the bank (the same MINT model, data and seed): {shown} on {data}.")
+        lines.append(f"Without the bank: {shown} on {data}.")
     return lines

@@ -205,6 +205,69 @@ def stage_mint(lfw: Path, work: Path, seed: int, names=tuple(PAIRS)) -> None:
                      "--plot", str(work / f"eval-{name}-{split}.png"), "--device", "cpu"])
 
 
+def stage_previous_bank(previous: Path, lfw: Path, work: Path) -> None:
+    """demo-lfw-cnn-bank from the earlier build's banked CNN pair (`previous`, weights as they are: CNN MINT
+    with 1,024 member embeddings, no norm features), declared and measured again: test-split figures with
+    intervals, calibration figures from the scores stored in it, and beside them the bank-free demo-lfw-cnn
+    of this build (same data, split and seed) as the figures without a bank. Saves training it again."""
+    import dataclasses
+
+    import numpy as np
+
+    from mint_tui.metrics import binary_metrics
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.pairs.manifest import PairInfo, member_data_of
+    from mint_tui.train.build import manifest_metrics
+    from mint_tui.train.data import read_image_list, split_provenance
+    from mint_tui.train.evaluate import evaluate_pair
+
+    splits, images = lfw / "splits", lfw / "images"
+    pair = load_pair(previous)
+    m = pair.manifest
+    cal = pair.calibration_scores
+    labels = np.r_[np.ones(len(cal["member"])), np.zeros(len(cal["external"]))]
+    cal_m = binary_metrics(labels, np.r_[cal["member"], cal["external"]], m.calibration.threshold)
+    ev_path = work / "eval-demo-lfw-cnn-bank-test.json"  # the slow part; kept when the stage is run again
+    if not ev_path.exists():
+        ev = evaluate_pair(pair, read_image_list(splits / "mint_test_members.txt", images),
+                           read_image_list(splits / "mint_test_external.txt", images))
+        ev_path.write_text(json.dumps({"pair": "demo-lfw-cnn-bank", "counts": ev.counts, "metrics": ev.metrics},
+                                      indent=2))
+    ev = json.loads(ev_path.read_text())
+    n = ev["counts"]["members_scored"] + ev["counts"]["external_scored"]
+    test_data = "splits/mint_test_members.txt vs splits/mint_test_external.txt"
+    cal_data = "calibration split of the MINT training data"
+    plain_rep = json.loads((work / "train-demo-lfw-cnn.json").read_text())
+    plain_test = json.loads((work / "eval-demo-lfw-cnn-test.json").read_text())
+    plain_n = plain_test["counts"]["members_scored"] + plain_test["counts"]["external_scored"]
+    plain = "; demo-lfw-cnn, this build's bank-free CNN MINT (same data, split and seed)"
+    without = (*manifest_metrics(plain_test["metrics"]["mint"], test_data + plain, plain_n),
+               *manifest_metrics(plain_rep["calibration"], cal_data + plain, len(labels)))
+    mint = dataclasses.replace(m.mint, config={**m.mint.config, "norms": False})  # recorded in full
+    info = json.loads((work / "audited.json").read_text())
+    manifest = dataclasses.replace(
+        m, pair=PairInfo("demo-lfw-cnn-bank", "Demo: LFW MobileFaceNet + CNN MINT with a member bank of 1,024",
+                         DESCRIPTION.format(kind="CNN")),
+        mint=mint, member_data=dataclasses.replace(member_data_of(mint), without=without),
+        metrics=(*manifest_metrics(ev["metrics"]["mint"], test_data, n), *manifest_metrics(cal_m, cal_data, len(labels))),
+        provenance=dataclasses.replace(
+            m.provenance, notes=NOTES.format(acc=f"{info['identification_top1']['fr_heldout']:.3f}", bank=BANK_NOTE),
+            splits=split_provenance({"members": splits / "mint_train_members.txt",
+                                     "external": splits / "mint_train_external.txt",
+                                     "eval_members": splits / "mint_test_members.txt",
+                                     "eval_external": splits / "mint_test_external.txt"}, images)))
+    write_bundle(work / "demo-lfw-cnn-bank.mintpair", manifest, pair.audited.state_dict(), pair.mint.state_dict(),
+                 calibration_scores=cal)
+    (work / "train-demo-lfw-cnn-bank.json").write_text(json.dumps(
+        {"calibration": cal_m, "evaluation": {"metrics": ev["metrics"], "counts": ev["counts"]},
+         "without_member_bank": {"pair": "demo-lfw-cnn", "calibration": plain_rep["calibration"],
+                                 "evaluation": {"metrics": plain_test["metrics"], "counts": plain_test["counts"]}}},
+        indent=2))
+    log(f"demo-lfw-cnn-bank: test accuracy {ev['metrics']['mint']['accuracy']:.4f}, "
+        f"AUC {ev['metrics']['mint']['roc_auc']:.4f}")
+
+
 ALL_TAPS = "layer1,layer2,layer3,layer4,embedding"
 
 
@@ -231,12 +294,12 @@ def _resume(path: Path) -> list[dict]:
     return json.loads(path.read_text()) if path.exists() else []
 
 
-def stage_layers(lfw: Path, work: Path, seed: int) -> None:
+def stage_layers(lfw: Path, work: Path, seed: int, kinds=("mlp", "cnn")) -> None:
     """The per-layer table: each tap alone, then all of them, for both MINT kinds (test splits)."""
     out = work / "layers.json"
     rows = _resume(out)
     done = {(r["kind"], r["taps"]) for r in rows}
-    for kind in ("mlp", "cnn"):
+    for kind in kinds:
         for taps in ("layer1", "layer2", "layer3", "layer4", "embedding", ALL_TAPS):
             if (kind, taps) in done:
                 continue
@@ -311,12 +374,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw", type=Path, default=ROOT.parent / "shared" / "data" / "lfw")
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "demo")
-    ap.add_argument("--stage", choices=("all", "audited", "mint", "install", "identity", "layers", "seeds",
-                                        "results"),
+    ap.add_argument("--stage", choices=("all", "audited", "mint", "previous-bank", "install", "identity", "layers",
+                                        "seeds", "results"),
                     default="all")
     ap.add_argument("--audited-from", type=Path, metavar="PAIR",
                     help="stage audited: take the audited model from this (earlier) pair instead of training it")
     ap.add_argument("--pairs", default=",".join(PAIRS), help="stage mint/install/identity: which pairs (comma-separated)")
+    ap.add_argument("--kinds", default="mlp,cnn", help="stage layers: which MINT kinds (comma-separated)")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -329,6 +393,8 @@ def main() -> int:
             stage_audited(args.lfw, args.work, args.epochs, args.seed)
     if args.stage in ("all", "mint"):
         stage_mint(args.lfw, args.work, args.seed, names)
+    if args.stage == "previous-bank":
+        stage_previous_bank(args.audited_from, args.lfw, args.work)
     if args.stage in ("all", "install"):
         dest = ROOT / "mint_tui" / "assets" / "pairs"
         dest.mkdir(parents=True, exist_ok=True)
@@ -339,7 +405,7 @@ def main() -> int:
     if args.stage in ("all", "identity"):
         stage_identity(args.lfw, args.work, args.seed, names)
     if args.stage in ("all", "layers"):
-        stage_layers(args.lfw, args.work, args.seed)
+        stage_layers(args.lfw, args.work, args.seed, args.kinds.split(","))
     if args.stage in ("all", "seeds"):
         stage_seeds(args.lfw, args.work)
     if args.stage in ("all", "results"):

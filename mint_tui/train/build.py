@@ -55,7 +55,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _metrics_of(values: dict, data: str, n: int) -> list[Metric]:
+def manifest_metrics(values: dict, data: str, n: int) -> list[Metric]:
     """Manifest metrics (with their 95 % intervals) from :func:`binary_metrics`; a TPR at an FPR that
     the non-members cannot resolve is recorded as needing more of them, with no value."""
     out = []
@@ -142,7 +142,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
         calibration=Calibration(round(threshold, 6), (round(low, 6), round(high, 6)), cal_desc),
         provenance=Provenance(req.training_data or f"{len(mem)} member and {len(ext)} external images",
                               _now(), __version__, req.notes, dict(req.splits), req.license),
-        metrics=tuple(_metrics_of(cal_metrics, cal_data, len(cal_idx))),
+        metrics=tuple(manifest_metrics(cal_metrics, cal_data, len(cal_idx))),
         member_data=member_data_of(mint_spec),
     )
     # Calibration scores by class, with identity-group ids, for the identity-level test.
@@ -163,7 +163,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     if evaluate:
         ev = _evaluate(req, manifest, audited_state, mint_state, calibration_scores)
         n = ev.counts["members_scored"] + ev.counts["external_scored"]
-        test_metrics = _metrics_of(ev.metrics["mint"], req.eval_data or "evaluation data", n)
+        test_metrics = manifest_metrics(ev.metrics["mint"], req.eval_data or "evaluation data", n)
         manifest = dataclasses.replace(manifest, metrics=(*test_metrics, *manifest.metrics))
         report["evaluation"] = {"metrics": ev.metrics, "counts": ev.counts}
         log(f"evaluation: accuracy {ev.metrics['mint']['accuracy']:.4f}, AUC {ev.metrics['mint']['roc_auc']:.4f}")
@@ -174,7 +174,8 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
         plain_cfg = dataclasses.replace(cfg, mint_config={**cfg.mint_config, "prototypes": 0})
         plain, _ = fit_mint(acts, shapes, labels, train_idx, val_idx, plain_cfg, log)
         _, p_thr, p_band, p_metrics = _calibrate(plain, acts, cal_idx, cal_labels)
-        without = _metrics_of(p_metrics, cal_data, len(cal_idx))
+        same = "; the same MINT model, data and seed without the bank"
+        without = manifest_metrics(p_metrics, cal_data + same, len(cal_idx))
         report["without_member_bank"] = {"calibration": p_metrics}
         if evaluate:
             plain_spec = dataclasses.replace(mint_spec, config={**mint_config, "prototypes": 0})
@@ -184,7 +185,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
             plain_state = {k: v.contiguous() for k, v in plain.state_dict().items()}
             p_ev = _evaluate(req, plain_manifest, audited_state, plain_state, None)
             n = p_ev.counts["members_scored"] + p_ev.counts["external_scored"]
-            without = [*_metrics_of(p_ev.metrics["mint"], req.eval_data or "evaluation data", n), *without]
+            without = [*manifest_metrics(p_ev.metrics["mint"], (req.eval_data or "evaluation data") + same, n), *without]
             report["without_member_bank"]["evaluation"] = {"metrics": p_ev.metrics, "counts": p_ev.counts}
         manifest = dataclasses.replace(manifest,
                                        member_data=dataclasses.replace(manifest.member_data, without=tuple(without)))
