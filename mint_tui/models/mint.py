@@ -19,7 +19,8 @@ Submodule names (saved in the weights files):
 * ``CNNMINT``: ``branches`` (ModuleList, one per tap in tap order), ``input_norm``
   (BatchNorm1d over the merged features), ``mlp``, ``head``.
 * both: ``prototype_branches.<tap>.prototypes`` for vector taps (a buffer of member
-  embeddings, see ``_PrototypeBranch``) when ``prototypes`` > 0.
+  embeddings, see ``_PrototypeBranch``) when ``prototypes`` > 0 (a member bank: biometric
+  data of the training set, declared in the pair's manifest; 0 by default).
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ class VanillaMINT(nn.Module):
     vectors are used as they are; everything is concatenated (in tap order), normalised
     by ``BatchNorm1d`` (activation scales differ a lot between layers) and fed to an MLP
     with ``hidden`` widths ending in one logit.
+
+    ``norms``: each tap is divided by its L2 norm and the log of that norm joins the features
+    (see ``_split_norm``). ``prototypes`` > 0 adds a member bank (``_PrototypeBranch``): member
+    embeddings stored in the weights, which a pair must declare.
     """
 
     def __init__(self, tap_shapes: Mapping[str, Sequence[int]], *, hidden: Sequence[int], dropout: float,
@@ -279,6 +284,7 @@ class CNNMINT(nn.Module):
     ``flip``: while training, each map is mirrored left-right with probability 1/2 (data
     augmentation; face-recognition models are trained on mirrored faces too, and a small
     CNN over maps of a few thousand faces otherwise overfits their spatial layout).
+    ``norms`` and ``prototypes``: as for :class:`VanillaMINT`.
     """
 
     def __init__(self, tap_shapes: Mapping[str, Sequence[int]], *, channels: Sequence[int],
