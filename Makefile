@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 LFW    ?= ../shared/data/lfw
-# The main job: audit a few LFW photos (members and non-members of the demo pair) on the CPU.
+# The main job: audit a few LFW photos (members and non-members of the demo pairs) on the CPU, with the
+# bank-free default pair and with the banked one.
 RUN_IMAGES ?= $(LFW)/images/Alvaro_Uribe $(LFW)/images/Aaron_Peirsol
 
 .PHONY: setup run test bench demo exe exe-smoke clean
@@ -17,7 +18,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 run: setup
+	@echo "== the default pair, demo-lfw-cnn: stores no member data (single photos are mostly inconclusive)"
 	$(PY) -m mint_tui audit --device cpu --group-by folder $(RUN_IMAGES)
+	@echo "== demo-lfw-cnn-bank: holds 1,024 member face embeddings, which makes members and non-members clear"
+	$(PY) -m mint_tui audit --device cpu --group-by folder --pair demo-lfw-cnn-bank $(RUN_IMAGES)
 
 test: setup
 	$(PY) -m pytest -q
