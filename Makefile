@@ -15,6 +15,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
 	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	# Optional: tests/test_formats.py compares with facenet-pytorch's own class. Its package metadata pins
+	# an old torch and torchvision, so it goes in without dependencies; the test skips if it is absent.
+	-$(PY) -m pip install -q --no-deps facenet-pytorch==2.6.0
 	touch $@
 
 run: setup

@@ -92,18 +92,38 @@ def printable(text: str) -> str:
 
 @dataclass(frozen=True)
 class AuditProgress:
-    done: int  # images finished (all their rows emitted)
+    """Where an audit stands; reported after every image prepared and every image scored.
+
+    Images are prepared (read, decoded, faces found and aligned) one by one, then scored in
+    batches, so ``prepared`` leads ``done``. The rate and ETA come from the preparation pace (known
+    from the first image) and the measured scoring time per image (once a batch was scored)."""
+
+    done: int  # images finished (scored: all their rows emitted)
     total: int
     faces: int  # faces scored so far
     elapsed: float
+    prepared: int = 0  # images read, decoded, detected and aligned (or failed: an error row)
+    scoring: float = 0.0  # seconds spent scoring so far
 
     @property
     def rate(self) -> float:
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        """Images prepared per second."""
+        return self.prepared / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def eta(self) -> float | None:
-        return (self.total - self.done) / self.rate if self.rate > 0 else None
+        if self.done >= self.total:
+            return 0.0
+        if self.rate <= 0 or (self.prepared >= self.total and not self.scoring):
+            return None  # nothing measured yet, or only the scoring left and its pace not yet known
+        # the two stages overlap (images are prepared while a batch is scored): the slower one sets the pace
+        per_image = self.scoring / self.done if self.done else 0.0
+        return max((self.total - self.prepared) / self.rate, (self.total - self.done) * per_image)
+
+    @property
+    def fraction(self) -> float:
+        """Of the work (each image prepared, then scored) done, 0..1."""
+        return (self.prepared + self.done) / (2 * self.total) if self.total else 1.0
 
 
 def default_workers(device: "torch.device | str") -> int:
@@ -146,6 +166,11 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     ``cancel.set()`` (or closing the generator) stops the audit after the current batch; rows
     already yielded stay valid. ``stats`` (optional) collects the time spent per stage.
 
+    ``progress`` gets an :class:`AuditProgress` after every image prepared and every image scored:
+    from a preparation thread for the former (the caller may be busy scoring a batch), from the
+    caller's thread for the latter, so it must be thread-safe. Nothing calls it once the
+    generator is finished or closed.
+
     Faces are scored in full batches of ``options.batch_size`` whatever the number of faces per
     image; a partial batch is scored when ``window`` images are waiting on it, and at the end.
     """
@@ -156,8 +181,10 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     total = len(files) + len(early_errors)
     start = time.perf_counter()
     done = faces_scored = 0
+    scoring = 0.0
     yield from early_errors
-    done += len(early_errors)
+    done = prepared_count = len(early_errors)
+    lock = threading.Lock()
 
     pre = pair.manifest.audited.preprocess
     settings = PrepareSettings(options.faces, options.detector, tuple(pre.size), pre.template)
@@ -166,14 +193,22 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
 
     def report() -> None:
         if progress is not None:
-            progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start))
+            with lock:  # one report at a time, in order
+                progress(AuditProgress(done, total, faces_scored, time.perf_counter() - start, prepared_count,
+                                       scoring))
+
+    def prepared_one() -> None:  # in a preparation thread
+        nonlocal prepared_count
+        with lock:
+            prepared_count += 1
+        report()
 
     # Images waiting for their rows, in input order, and the scores of their faces so far.
     pending: deque[tuple[PreparedImage, list[float]]] = deque()
     unscored: deque[tuple[list[float], Face]] = deque()  # faces not yet scored, in order
 
     def score_batch(n: int) -> None:
-        nonlocal faces_scored
+        nonlocal faces_scored, scoring
         chunk = [unscored.popleft() for _ in range(min(n, len(unscored)))]
         if not chunk:
             return
@@ -184,6 +219,7 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
         for (sink, _), score in zip(chunk, pair.score(batch)):
             sink.append(float(score))
         faces_scored += len(chunk)
+        scoring += time.perf_counter() - t
 
     def ready_rows() -> Iterator[ResultRow]:
         nonlocal done
@@ -209,7 +245,7 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     hooks = _time_mint(pair, stats) if stats is not None else []
     workers = options.workers or default_workers(pair.device)
     window = max(options.batch_size * 2, workers * 4)
-    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats)
+    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats, on_prepared=prepared_one)
     try:
         for item in prepared:
             scores: list[float] = []

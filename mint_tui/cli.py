@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
+from mint_tui.models_cli import _add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
 from mint_tui.report import DEFAULT_MAX_CROPS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -81,11 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a MINT model on the audited model's activations of member images (its training "
                     "data) vs external images, calibrate its threshold on held-out data, and write a "
                     "complete .mintpair bundle. Faces go through the same detection and alignment as audits.")
-    src = train.add_mutually_exclusive_group(required=True)
+    src = train.add_mutually_exclusive_group()
     src.add_argument("--audited-from", metavar="PAIR", help="use the audited model of an installed pair (or file)")
-    src.add_argument("--arch", help="zoo architecture of the audited model (with --weights)")
+    src.add_argument("--arch", help="registered architecture of the audited model (see `mint-tui models list`)")
     train.add_argument("--weights", metavar="FILE",
-                       help="audited weights: .safetensors, or a third-party state_dict checkpoint (.pth/.pt)")
+                       help="audited weights: .safetensors, a checkpoint in a layout the architecture accepts "
+                            "(.pth/.pt/.ckpt), or an .onnx file (then no --arch: the graph is the architecture)")
     train.add_argument("--arch-config", metavar="JSON", default="{}",
                        help='architecture options as JSON, e.g. \'{"embedding_size": 256, "width": 0.5}\'')
     train.add_argument("--members", required=True, metavar="LIST|DIR", help="images the audited model was trained on")
@@ -93,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--root", metavar="DIR", help="folder that relative paths in list files are relative to "
                                                     "(default: the list file's folder)")
     train.add_argument("--kind", choices=("cnn", "mlp"), default="cnn", help="CNN MINT or Vanilla (MLP) MINT")
-    train.add_argument("--taps", default="layer1,layer2,layer3,layer4,embedding",
-                       help="comma-separated taps (default: layer1,layer2,layer3,layer4,embedding)")
+    train.add_argument("--taps", help="comma-separated taps (default: the architecture's, e.g. "
+                                      "layer1,layer2,layer3,layer4,embedding; ONNX: also graph tensor names)")
+    _add_preprocess_options(train)
     train.add_argument("--mint-config", metavar="JSON", default="{}",
                        help='MINT model options as JSON, e.g. \'{"channels": [4, 8], "dropout": 0.5}\' '
                             "(hidden, dropout, norms; channels and flip for cnn; the bundle records the full config)")
@@ -152,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("name")
     pe.add_argument("file")
     _add_report_parser(sub)
+    add_models_parser(sub)
     return parser
 
 
@@ -255,19 +259,25 @@ def cmd_pairs(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- audit
 class _ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+    """A one-line progress bar on stderr (only when stderr is a terminal). Called from the audit's
+    threads: ``lock`` keeps it from writing in the middle of a table line."""
 
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
+        self.lock = threading.Lock()
 
     def __call__(self, p) -> None:
         if not self.enabled or p.total == 0:
             return
+        with self.lock:
+            self._draw(p)
+
+    def _draw(self, p) -> None:
         width = 30
-        filled = int(width * p.done / p.total)
+        filled = int(width * p.fraction)
         eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} "
-                         f"{p.rate:5.1f} img/s  ETA {eta}")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.prepared}/{p.total} prepared, "
+                         f"{p.done} scored  {p.rate:5.1f} img/s  ETA {eta}\033[K")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -367,8 +377,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 for stream in streams:
                     stream.write(row)
                 if table:
-                    bar.close()
-                    print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
+                    with bar.lock:
+                        bar.close()
+                        print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
         except KeyboardInterrupt:
             interrupted = True
             cancel.set()
@@ -406,6 +417,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     print(f"{total} results: {summary or 'nothing audited'}", file=out)
     for result in identities or ():
         print(f"identity test  {result.explanation}", file=out)
+    if identities and len(identities) > 1:
+        from mint_tui.identity import people_summary
+
+        print(f"people: {people_summary(identities)}", file=out)
     if interrupted:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not total or counts["error"] == total:
@@ -436,25 +451,23 @@ def _image_list(spec: str, root: str | None) -> list[Path]:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from mint_tui.models.audited import import_checkpoint
-    from mint_tui.pairs.loaded import load_pair
-    from mint_tui.pairs.manifest import Preprocess
+    from mint_tui.model_inspect import open_audited
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.data import split_provenance
     from mint_tui.train.fit import MintFitConfig
 
+    taps = tuple(t.strip() for t in args.taps.split(",") if t.strip()) if args.taps else None
     if args.audited_from:
-        source = load_pair(resolve_pair_path(args.audited_from))
-        arch, arch_config = source.manifest.audited.arch, dict(source.manifest.audited.config)
-        state = {k: v.detach().clone() for k, v in source.audited.state_dict().items()}
-        preprocess = source.manifest.audited.preprocess
+        if args.weights:
+            raise UsageError("--audited-from takes the weights from the pair: leave out --weights")
+        source = open_audited(pair=resolve_pair_path(args.audited_from), overrides=preprocess_overrides(args))
+    elif not args.weights:
+        raise UsageError("give --weights FILE (with --arch, unless FILE is an .onnx model) or --audited-from PAIR")
     else:
-        if not args.weights:
-            raise UsageError("--arch needs --weights")
-        arch, arch_config = args.arch, _json_arg(args.arch_config, "--arch-config")
-        state = import_checkpoint(args.weights, arch, arch_config)
-        preprocess = Preprocess()
-    taps = tuple(t.strip() for t in args.taps.split(",") if t.strip())
+        source = open_audited(arch=args.arch, weights=args.weights, taps=taps,
+                              config=_json_arg(args.arch_config, "--arch-config"), overrides=preprocess_overrides(args))
+    arch, arch_config, state, preprocess = source.arch, source.config, source.weights, source.preprocess
+    taps = tuple(source.taps)
     if (args.eval_members is None) != (args.eval_external is None):
         raise UsageError("--eval-members and --eval-external go together")
     mint_config = _json_arg(args.mint_config, "--mint-config")
@@ -578,7 +591,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
-            "tui": cmd_tui}
+            "tui": cmd_tui, "models": cmd_models}
 
 
 def _is_user_error(exc: BaseException) -> bool:

@@ -189,6 +189,20 @@ def identity_test(name: str, scores: Sequence[float | None], calibration_scores:
     return IdentityTest(calibration_scores, alpha, seed)(name, scores)
 
 
+def people_summary(identities) -> str:
+    """"1 of 4 people shown in the training data; 1 with no scored face, not tested": people with no
+    scored face (verdict "no-faces") are left out of the count, and said to be. Takes IdentityResults
+    or their dicts (as result files hold them)."""
+    verdicts = [d.get("verdict") if isinstance(d, dict) else d.verdict for d in identities]
+    tested = [v for v in verdicts if v != "no-faces"]
+    text = (f"{tested.count('member')} of {len(tested)} {'person' if len(tested) == 1 else 'people'} "
+            "shown in the training data")
+    untested = len(verdicts) - len(tested)
+    if untested:
+        text += f"; {untested} with no scored face, not tested"
+    return text
+
+
 def group_rows(rows, by: str = "folder", name: str | None = None) -> dict[str, list]:
     """Group audit rows into identities: one named identity (all rows) or one per parent folder."""
     from pathlib import Path

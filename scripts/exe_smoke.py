@@ -13,6 +13,7 @@ Checks, each printed as PASS/FAIL with its time:
   audit        `audit IMAGES --json -` on real LFW photos (JPEG, plus PNG and WebP copies, so OpenCV's
                decoders are exercised in the frozen app) gives exactly the scores that the Python package
                (`python -m mint_tui`, this .venv) gives on the same images
+  onnx         an ONNX pair audits with onnxruntime inside the executable, scores identical to the package
   train        a two-epoch `train` on a handful of photos writes a bundle that `pairs verify` accepts
   plot         `eval --plot` (matplotlib is not in the executable) fails with a message, not a traceback
   tui          the TUI opens under tmux, draws its screen, loads the core (pairs) and quits on `q`
@@ -189,6 +190,24 @@ def check_audit(e: Env, per_person: int) -> str:
             f"(exe {t_exe:.1f}s, python {t_py:.1f}s)")
 
 
+@check("onnx")
+def check_onnx_audit(e: Env) -> str:
+    """An ONNX pair (a small MobileFaceNet exported as torch2onnx.py does, random MINT weights) audits in the
+    executable (onnxruntime inside it) with the Python package's scores."""
+    pair = e.data / "exe-smoke-onnx.mintpair"
+    sh(str(VENV_PY), "-c", "import sys; sys.path.insert(0, 'tests'); from random_pair import make_onnx_pair; "
+       "make_onnx_pair(sys.argv[1], name='exe-smoke-onnx')", str(pair), cwd=ROOT, check=True)
+    images = sorted((LFW / PEOPLE[0]).glob("*.jpg"))[:3]
+    args = ["audit", *map(str, images), "--pair", str(pair), "--device", "cpu", "--json", "-"]
+    frozen, ref = e.run(*args), e.run(*args, python=True)
+    assert frozen.returncode == 0, f"exe audit: exit {frozen.returncode}: {frozen.stderr[-800:]}"
+    assert ref.returncode == 0, f"python audit: exit {ref.returncode}: {ref.stderr[-800:]}"
+    a = [r["score"] for r in json.loads(frozen.stdout)["results"]]
+    b = [r["score"] for r in json.loads(ref.stdout)["results"]]
+    assert a == b and any(v is not None for v in a), f"scores: exe {a}, python {b}"
+    return f"ONNX pair: {len(a)} images scored by onnxruntime inside the executable, identical to the package"
+
+
 @check("train")
 def check_train(e: Env) -> str:
     members, external = e.data / "members", e.data / "external"
@@ -330,6 +349,8 @@ def main() -> int:
         if check_pairs(e):
             if "audit" not in skip:
                 check_audit(e, args.per_person)
+            if "onnx" not in skip:
+                check_onnx_audit(e)
             if "train" not in skip:
                 check_train(e)
             if "plot" not in skip and (e.data / "members").is_dir():

@@ -15,7 +15,7 @@ import torch
 
 from mint_tui import __version__
 from mint_tui.pairs.bundle import write_bundle
-from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, MintSpec, PairInfo, Preprocess, Provenance,
+from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, MintSpec, PairInfo, Provenance,
                                      member_data_of)
 
 RANDOM_PAIR_NOTE = "random weights, for tests only"
@@ -63,7 +63,7 @@ def make_random_pair(
             config=a_cfg,
             weights="audited.safetensors",
             sha256="0" * 64,
-            preprocess=Preprocess(size=tuple(spec.input_size)),
+            preprocess=spec.preprocess,
         ),
         mint=mint_spec,
         member_data=member_data_of(mint_spec),
@@ -77,3 +77,47 @@ def make_random_pair(
     )
     return write_bundle(path, manifest, audited.state_dict(), mint.state_dict())
 
+
+
+def export_onnx(model: torch.nn.Module, size: tuple[int, int] = (112, 112)) -> bytes:
+    """A model as arcface_torch's torch2onnx.py exports it: legacy exporter, opset 11, BatchNorm folded,
+    dynamic batch."""
+    import io
+
+    buf = io.BytesIO()
+    torch.onnx.export(model.eval(), torch.randn(1, 3, *size), buf, input_names=["input.1"], opset_version=11,
+                      do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL, dynamo=False,
+                      dynamic_axes={"input.1": {0: "batch"}})
+    return buf.getvalue()
+
+
+def make_onnx_pair(path: str | os.PathLike[str], data: bytes | None = None, name: str = "onnx-test",
+                   kind: str = "mlp", seed: int = 0, mutate=None) -> Path:
+    """A bundle carrying an ONNX audited model (``data``; default: a small MobileFaceNet exported as
+    torch2onnx.py does) with its default taps and a RANDOM MINT model (tests only). ``mutate(manifest)``
+    returns a changed manifest, written without verification (hostile-bundle tests)."""
+    from mint_tui.models.audited import ONNX_PREPROCESS, build_audited
+    from mint_tui.models.audited.onnx_model import check_onnx, discover_taps, input_size_of, onnx_config
+    from mint_tui.models.mint import build_mint
+    from mint_tui.preprocess import with_overrides
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if data is None:
+            data = export_onnx(build_audited("mobilefacenet", {"width": 0.25, "embedding_size": 32}))
+        proto = check_onnx(data)
+        size = input_size_of(proto) or (112, 112)
+        config = onnx_config(proto, discover_taps(proto, size), size)
+        taps = (*config["taps"], "embedding")
+        mint = build_mint(kind, {k: tuple(config["shapes"][k]) for k in taps}).eval()
+    manifest = Manifest(
+        pair=PairInfo(name, f"{name} ({RANDOM_PAIR_NOTE})", f"ONNX audited model + {kind} MINT with "
+                                                             f"{RANDOM_PAIR_NOTE}; meaningless scores."),
+        audited=AuditedSpec("onnx", config, "audited.onnx", "0" * 64, with_overrides(ONNX_PREPROCESS, size=size)),
+        mint=MintSpec(kind, taps, {}, "mint.safetensors", "0" * 64),
+        calibration=Calibration(threshold=0.5, inconclusive=(0.4, 0.6), on=f"nothing ({RANDOM_PAIR_NOTE})"),
+        provenance=Provenance(f"none ({RANDOM_PAIR_NOTE})", "2026-01-01T00:00:00Z", __version__,
+                              notes=RANDOM_PAIR_NOTE))
+    if mutate is not None:
+        manifest = mutate(manifest)
+    return write_bundle(Path(path), manifest, data, mint.state_dict(), verify=mutate is None)

@@ -74,6 +74,23 @@ def test_progress_and_cancel(pair, folder):
     assert all(b.done >= a.done for a, b in zip(seen, seen[1:]))
 
 
+def test_progress_advances_per_image_with_a_rate_from_the_first(pair, folder):
+    seen = []
+    rows = list(run_audit([folder], pair, AuditOptions(batch_size=32, workers=1), progress=seen.append))
+    assert len(rows) == 4
+    prepared = [p.prepared for p in seen]
+    assert prepared == sorted(prepared) and {1, 2, 3, 4} <= set(prepared)  # a report per image prepared
+    faces = [p for p in seen if p.prepared >= 3]
+    assert faces[0].done < faces[0].prepared  # the two faces wait for their batch: prepared leads scored
+    assert all(p.rate > 0 for p in seen if p.prepared)  # from the first image on
+    # an ETA while images are left to prepare, and once the scoring pace is measured
+    assert all(p.eta is not None for p in seen if p.prepared and (p.prepared < p.total or p.scoring))
+    last = seen[-1]
+    assert last.done == last.prepared == last.total == 4 and last.eta == 0 and last.fraction == 1
+    assert last.faces == 2 and last.scoring > 0
+    assert [p.fraction for p in seen] == sorted(p.fraction for p in seen)
+
+
 def test_symlink_loop_is_cut(pair, folder):
     (folder / "sub" / "loop").symlink_to(folder, target_is_directory=True)
     files, errors = collect_images([folder])

@@ -309,12 +309,13 @@ def test_replace_with_a_broken_bundle_keeps_the_installed_pair(store, tmp_path, 
 def _valid_manifest_text() -> str:
     import dataclasses
 
-    from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
-                                         Provenance)
+    from mint_tui.models.audited import ARCHITECTURES
+    from mint_tui.pairs.manifest import AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Provenance
 
     m = Manifest(
         pair=PairInfo("prop-test", "Property test", "A manifest for property-based tests."),
-        audited=AuditedSpec("mobilefacenet", dict(TINY), "audited.safetensors", "a" * 64, Preprocess()),
+        audited=AuditedSpec("mobilefacenet", dict(TINY), "audited.safetensors", "a" * 64,
+                            ARCHITECTURES["mobilefacenet"].preprocess),
         mint=MintSpec("mlp", ("layer1", "embedding"), {}, "mint.safetensors", "b" * 64),
         calibration=Calibration(0.5, (0.4, 0.6), "held-out split"),
         provenance=Provenance("synthetic", "2024-05-01T12:00:00Z", "0.1.0", notes="n", splits={"members": "x"}),

@@ -78,24 +78,26 @@ def iresnet18_state() -> dict[str, torch.Tensor]:
 
 
 def test_zoo_names_and_specs():
-    assert set(ARCHITECTURES) == {"iresnet18", "iresnet34", "iresnet50", "iresnet100",
-                                  "mobilefacenet"}
+    assert set(ARCHITECTURES) == {"iresnet18", "iresnet34", "iresnet50", "iresnet100", "mobilefacenet",
+                                  "mbf", "mbf_large", "adaface_ir50", "adaface_ir101", "inception_resnet_v1"}
     for name, spec in ARCHITECTURES.items():
         assert spec.name == name
-        assert spec.input_size == (112, 112)
-        assert spec.taps == ("layer1", "layer2", "layer3", "layer4", "embedding")
-        assert spec.default_config["embedding_size"] == 512
+        assert spec.tap_names == ("layer1", "layer2", "layer3", "layer4", "embedding")
+        assert spec.layouts
         with pytest.raises(Exception):
             spec.name = "other"  # frozen
+    assert ARCHITECTURES["iresnet50"].input_size == (112, 112)
+    assert ARCHITECTURES["inception_resnet_v1"].input_size == (160, 160)
+    assert ARCHITECTURES["adaface_ir50"].preprocess.color == "BGR"
 
 
-@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+@pytest.mark.parametrize("arch", [a for a in ARCHITECTURES if a.startswith(("iresnet", "mobilefacenet"))])
 def test_tap_shapes_every_architecture(arch):
     model = build_audited(arch)
     expected = MOBILEFACENET_SHAPES if arch == "mobilefacenet" else IRESNET_SHAPES
-    shapes = tap_shapes(model, ARCHITECTURES[arch].taps, ARCHITECTURES[arch].input_size)
+    shapes = tap_shapes(model, ARCHITECTURES[arch].tap_names, ARCHITECTURES[arch].input_size)
     assert shapes == expected
-    assert list(shapes) == list(ARCHITECTURES[arch].taps)
+    assert list(shapes) == list(ARCHITECTURES[arch].tap_names)
     assert model.training  # mode restored
 
 

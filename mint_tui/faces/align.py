@@ -27,6 +27,30 @@ TEMPLATES: dict[str, tuple[np.ndarray, int]] = {
 }
 
 
+#: Box templates by name: no keypoints, the detector's box made square around its centre, widened by
+#: ``margin`` pixels of a ``size``-pixel output (facenet-pytorch's MTCNN crop: ``margin`` is added in
+#: output pixels, so the box grows by size / (size - margin)), then scaled to the output.
+BOX_TEMPLATES: dict[str, tuple[float, int]] = {
+    "facenet160": (20.0, 160),
+}
+
+
+def template_names() -> tuple[str, ...]:
+    """Every alignment template a pair can declare."""
+    return (*TEMPLATES, *BOX_TEMPLATES)
+
+
+def box_crop_matrix(box: tuple[float, float, float, float], template: str, size: tuple[int, int]) -> np.ndarray:
+    """2x3 matrix taking the square, margin-widened detector box (x, y, w, h) onto a (height, width) crop."""
+    margin, ref = BOX_TEMPLATES[template]
+    x, y, w, h = (float(v) for v in box)
+    side = max(w, h) * ref / (ref - margin)
+    cx, cy = x + w / 2, y + h / 2
+    out_h, out_w = size
+    sx, sy = out_w / side, out_h / side
+    return np.array([[sx, 0.0, -(cx - side / 2) * sx], [0.0, sy, -(cy - side / 2) * sy]])
+
+
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """2x3 matrix of the similarity (rotation, uniform scale, translation) mapping src onto dst
     in the least-squares sense (Umeyama 1991, reflection excluded)."""
@@ -65,8 +89,14 @@ def blazeface_to_4pt(keypoints: np.ndarray) -> np.ndarray:
 
 
 def align_face(image: np.ndarray, keypoints: np.ndarray, size: tuple[int, int] = (112, 112),
-               template: str = "arcface112") -> np.ndarray:
-    """Warp the face given by BlazeFace keypoints onto the template; returns an (H, W, 3) crop."""
-    matrix = similarity_transform(blazeface_to_4pt(keypoints), template_points(template, size))
+               template: str = "arcface112", box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """Warp the face given by BlazeFace keypoints onto the template (or, for a box template, crop
+    its detector ``box``); returns an (H, W, 3) crop."""
+    if template in BOX_TEMPLATES:
+        if box is None:
+            raise ValueError(f"template {template!r} crops the detector's box, and no box was given")
+        matrix = box_crop_matrix(box, template, size)
+    else:
+        matrix = similarity_transform(blazeface_to_4pt(keypoints), template_points(template, size))
     h, w = size
     return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)

@@ -40,7 +40,7 @@ def extract_faces(image: np.ndarray, detector: FaceDetector | None, policy: str 
     detections = detector.detect(image)
     if policy == "largest":
         detections = detections[:1]
-    return [Face(i, d.box, d.score, align_face(image, d.keypoints, size, template)) for i, d in enumerate(detections)]
+    return [Face(i, d.box, d.score, align_face(image, d.keypoints, size, template, d.box)) for i, d in enumerate(detections)]
 
 
 def to_tensor_batch(crops: list[np.ndarray], color: str, mean: tuple[float, float, float],

@@ -11,7 +11,7 @@ import hashlib
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,9 +188,12 @@ class ImagePreparer:
 def prepare_images(paths: Iterable[Path], settings: PrepareSettings, workers: int = 2, window: int = 64,
                    cache: CropCache | None = None,
                    cancel: threading.Event | None = None,
-                   stats: StageTimes | None = None) -> Iterator[PreparedImage]:
+                   stats: StageTimes | None = None,
+                   on_prepared: Callable[[], None] | None = None) -> Iterator[PreparedImage]:
     """Prepare files in a thread pool, yielding results in input order; at most ``window``
-    files are in flight, so memory stays flat however many files there are."""
+    files are in flight, so memory stays flat however many files there are. ``on_prepared`` is
+    called in the preparing thread as soon as each file is done (before it is yielded: the
+    consumer may be busy, e.g. scoring a batch)."""
     preparer = ImagePreparer(settings, cache, stats)
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mint-prepare")
     queue: deque[Future[PreparedImage]] = deque()
@@ -201,7 +204,10 @@ def prepare_images(paths: Iterable[Path], settings: PrepareSettings, workers: in
                 path = next(it, None)
                 if path is None:
                     break
-                queue.append(pool.submit(preparer, path))
+                future = pool.submit(preparer, path)
+                if on_prepared is not None:
+                    future.add_done_callback(lambda f: f.cancelled() or on_prepared())
+                queue.append(future)
             if not queue or (cancel and cancel.is_set()):
                 return
             yield queue.popleft().result()

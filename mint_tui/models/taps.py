@@ -1,8 +1,11 @@
 """Reading intermediate activations ("taps") of an audited model.
 
-A tap name is either ``"embedding"`` (the model's output) or the name of a submodule
-as in ``dict(model.named_modules())`` (``"layer1"``, ``"layer3.2"``, ...); the tap's
-value is that submodule's forward output.  All taps come from one forward pass.
+A tap name is either ``"embedding"`` (the model's output; the first element when the model
+returns a tuple, as AdaFace's ``(embedding, norm)``), a name from the model's ``tap_modules``
+mapping (set by ``build_audited`` from the architecture registry, e.g. ``"layer1"`` ->
+``"layers.1"``), or the name of a submodule as in ``dict(model.named_modules())``
+(``"layer3.2"``, ...); the tap's value is that submodule's forward output.  All taps come from
+one forward pass.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ def _resolve(model: nn.Module, taps: Sequence[str]) -> dict[str, nn.Module | Non
         raise ValueError("at least one tap is needed")
     modules = dict(model.named_modules())
     modules.pop("", None)
+    aliases = getattr(model, "tap_modules", None) or {}
+    modules.update({alias: modules[target] for alias, target in aliases.items() if target in modules})
     duplicated = sorted({t for t in taps if list(taps).count(t) > 1})
     if duplicated:
         raise ValueError(f"duplicated tap name(s): {', '.join(duplicated)}")
     unknown = [t for t in taps if t != EMBEDDING and t not in modules]
     if unknown:
-        top_level = [EMBEDDING] + [name for name, _ in model.named_children()]
+        top_level = [EMBEDDING, *aliases] + [name for name, _ in model.named_children() if name not in aliases]
         shown = ", ".join(top_level[:_MAX_LISTED])
         if len(top_level) > _MAX_LISTED:
             shown += f", ... ({len(top_level) - _MAX_LISTED} more)"
@@ -86,6 +91,8 @@ class TapExtractor:
         self._outputs = {}
         try:
             output = self.model(x)
+            if isinstance(output, (tuple, list)) and output:
+                output = output[0]
             if EMBEDDING in self.taps:
                 if not isinstance(output, torch.Tensor):
                     raise TypeError(

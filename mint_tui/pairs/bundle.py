@@ -1,4 +1,5 @@
-"""``.mintpair`` bundles: one zip holding ``pair.toml`` and two safetensors files; reading and writing.
+"""``.mintpair`` bundles: one zip holding ``pair.toml`` and two safetensors files (the audited model may
+instead be an ``.onnx`` file); reading and writing.
 
 Security model: a bundle is untrusted data.  Nothing in it is ever executed or
 unpickled.  :func:`inspect_bundle` checks the archive structure, the manifest,
@@ -21,11 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mint_tui.fileio import atomic_write, file_sha256
-from mint_tui.pairs.manifest import Manifest, ManifestError, manifest_to_toml, parse_manifest
+from mint_tui.pairs.manifest import ONNX_ARCH, Manifest, ManifestError, manifest_to_toml, parse_manifest
 from mint_tui.pairs.verify import (ALLOWED_COMPRESSION, MAX_BUNDLE_BYTES, MAX_COMPRESSION_RATIO, MAX_MANIFEST_BYTES,
                                    MAX_TOTAL_UNCOMPRESSED, RATIO_MIN_SIZE, BundleError, HeaderCollector,
                                    architecture_shapes, check_entry_name, compare_state, fmt_keys, is_symlink,
-                                   parse_safetensors_header, read_capped)
+                                   parse_safetensors_header, read_capped, verify_onnx_entry)
 
 if TYPE_CHECKING:
     import torch
@@ -156,7 +157,14 @@ def _verify_zip(path: Path, zf: zipfile.ZipFile, bundle_sha: str, *, full: bool,
 
     found: dict[str, dict[str, tuple[str, tuple[int, ...]]]] = {}
     weights: dict[str, bytes] = {}
+    onnx = manifest.audited.arch == ONNX_ARCH
+    if onnx:
+        data = verify_onnx_entry(path, zf, names[manifest.audited.weights], manifest)
+        if keep_weights:
+            weights["audited"] = data
     for label, spec in (("audited", manifest.audited), ("mint", manifest.mint)):
+        if label == "audited" and onnx:
+            continue
         info = names[spec.weights]
         col = HeaderCollector()
         col.keep_all = keep_weights
@@ -191,7 +199,8 @@ def _verify_zip(path: Path, zf: zipfile.ZipFile, bundle_sha: str, *, full: bool,
             col.all.clear()
 
     audited_shapes, shapes, mint_shapes = architecture_shapes(manifest)
-    compare_state(f"{path}: audited ({manifest.audited.arch})", audited_shapes, found["audited"])
+    if not onnx:
+        compare_state(f"{path}: audited ({manifest.audited.arch})", audited_shapes, found["audited"])
     compare_state(f"{path}: MINT ({manifest.mint.kind})", mint_shapes, found["mint"])
     return VerifiedBundle(manifest=manifest, bundle_sha256=bundle_sha, tap_shapes=shapes, weights=weights)
 
@@ -240,7 +249,7 @@ def _zip_entry(zf: zipfile.ZipFile, name: str, data: bytes, compress: int) -> No
 def write_bundle(
     path: str | os.PathLike[str],
     manifest: Manifest,
-    audited_state: dict[str, torch.Tensor],
+    audited_state: dict[str, torch.Tensor] | bytes,
     mint_state: dict[str, torch.Tensor],
     *,
     calibration_scores: dict[str, Any] | None = None,
@@ -255,7 +264,7 @@ def write_bundle(
     left behind.
     """
     path = Path(path)
-    audited_bytes = _to_safetensors_bytes(audited_state)
+    audited_bytes = audited_state if isinstance(audited_state, bytes) else _to_safetensors_bytes(audited_state)
     mint_bytes = _to_safetensors_bytes(mint_state)
     manifest = dataclasses.replace(
         manifest,

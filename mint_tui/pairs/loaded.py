@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from mint_tui.pairs.bundle import verify_bundle
-from mint_tui.pairs.manifest import Manifest
+from mint_tui.pairs.manifest import ONNX_ARCH, Manifest
 from mint_tui.pairs.verify import BundleError
 
 __all__ = ["LoadedPair", "load_pair"]
@@ -63,6 +63,23 @@ class LoadedPair:
         return self.score_with_embeddings(batch)[0]
 
 
+def _load_onnx(path, data: bytes, m: Manifest, device: str) -> torch.nn.Module:
+    """The verified ONNX graph as an audited model whose taps have the shapes the manifest declares."""
+    from mint_tui.models.audited import build_loaded
+    from mint_tui.models.audited.onnx_model import OnnxError
+    from mint_tui.models.taps import tap_shapes
+
+    try:
+        audited = build_loaded(ONNX_ARCH, dict(m.audited.config), data, device)
+        found = tap_shapes(audited, [*m.audited.config["taps"], "embedding"], tuple(m.audited.preprocess.size))
+    except (OnnxError, RuntimeError, TypeError) as exc:
+        raise BundleError(f"{path}: the ONNX model does not run: {exc}") from None
+    declared = {k: tuple(v) for k, v in m.audited.config["shapes"].items()}
+    if found != declared:
+        raise BundleError(f"{path}: the ONNX model's taps have shapes {found}, the manifest declares {declared}")
+    return audited
+
+
 def load_pair(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> LoadedPair:
     """Verify a bundle and load both models (eval mode, on ``device``)."""
     from safetensors.torch import load as st_load
@@ -73,8 +90,11 @@ def load_pair(path: str | os.PathLike[str], device: str | torch.device = "cpu") 
     v = verify_bundle(path, full=True, keep_weights=True)
     m = v.manifest
     try:
-        audited = build_audited(m.audited.arch, dict(m.audited.config))
-        load_state_dict_strict(audited, st_load(v.weights.pop("audited")))
+        if m.audited.arch == ONNX_ARCH:
+            audited = _load_onnx(path, v.weights.pop("audited"), m, str(device))
+        else:
+            audited = build_audited(m.audited.arch, dict(m.audited.config))
+            load_state_dict_strict(audited, st_load(v.weights.pop("audited")))
         mint = build_mint(m.mint.kind, dict(v.tap_shapes), dict(m.mint.config), recorded=True)
         load_state_dict_strict(mint, st_load(v.weights.pop("mint")))
     except CheckpointMismatchError as exc:

@@ -23,10 +23,11 @@ from typing import Any, Literal
 
 import tomli_w
 
+from mint_tui.preprocess import COLOR_ORDERS, Preprocess
+
 __all__ = [
     "SCHEMA_VERSION",
     "COLOR_ORDERS",
-    "TEMPLATES",
     "ManifestError",
     "PairInfo",
     "Preprocess",
@@ -48,13 +49,21 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-COLOR_ORDERS = ("RGB", "BGR")
-TEMPLATES = ("arcface112",)
+
+def _template_names() -> tuple[str, ...]:
+    from mint_tui.faces.align import template_names
+
+    return template_names()
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 # A weights entry is a plain file name inside the bundle (no directories).
 WEIGHTS_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.safetensors$")
+#: ``audited.arch`` of an ONNX audited model; its ``audited.weights`` is then an .onnx file in the bundle.
+ONNX_ARCH = "onnx"
+ONNX_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.onnx$")
+TAP_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_ONNX_CONFIG_KEYS = ("input", "embedding", "taps", "shapes")
 RFC3339_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -84,15 +93,6 @@ class PairInfo:
     name: str
     title: str
     description: str
-
-
-@dataclass(frozen=True)
-class Preprocess:
-    size: tuple[int, int] = (112, 112)
-    color: str = "RGB"
-    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
-    template: str = "arcface112"
 
 
 @dataclass(frozen=True)
@@ -348,14 +348,15 @@ class _Checker:
             return None
         return value.lower()
 
-    def weights_name(self, table: dict, key: str, path: str) -> str | None:
+    def weights_name(self, table: dict, key: str, path: str, suffix: str = ".safetensors") -> str | None:
         value = self.string(table, key, path)
         if value is None:
             return None
-        if not WEIGHTS_NAME_RE.fullmatch(value):
+        pattern = ONNX_NAME_RE if suffix == ".onnx" else WEIGHTS_NAME_RE
+        if not pattern.fullmatch(value):
             self.error(
                 path,
-                f"expected a plain file name ending in .safetensors "
+                f"expected a plain file name ending in {suffix} "
                 f"(letters, digits, '.', '_', '-'), got {value!r}",
             )
             return None
@@ -468,13 +469,54 @@ def _check_preprocess(c: _Checker, t: dict, arch_spec: Any) -> Preprocess | None
                 break
 
     template = c.string(p, "template", "audited.preprocess.template")
-    if template is not None and template not in TEMPLATES:
-        c.error("audited.preprocess.template", f"expected one of {', '.join(TEMPLATES)}, got {template!r}")
+    if template is not None and template not in _template_names():
+        c.error("audited.preprocess.template", f"expected one of {', '.join(_template_names())}, got {template!r}")
         template = None
 
     if not ok or None in (color, mean, std, template):
         return None
     return Preprocess(size=size, color=color, mean=mean, std=std, template=template)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _OnnxTaps:
+    """What the MINT section is checked against for an ONNX audited model: the taps its config names."""
+
+    taps: tuple[str, ...]
+    name: str = ONNX_ARCH
+
+
+def _check_onnx_config(c: _Checker, config: dict) -> dict | None:
+    """``audited.config`` of an ONNX model: input and embedding tensor names, taps (name -> graph tensor)
+    and the per-sample shape of every tap (the bundle check compares the MINT weights with them)."""
+    ok = True
+    for key in config:
+        if key not in _ONNX_CONFIG_KEYS:
+            c.error(f"audited.config.{key}", f"unknown key for an ONNX model (accepted: {', '.join(_ONNX_CONFIG_KEYS)})")
+            ok = False
+    for key in ("input", "embedding"):
+        if not isinstance(config.get(key), str) or not config.get(key):
+            c.error(f"audited.config.{key}", "expected the name of a graph tensor")
+            ok = False
+    taps = config.get("taps")
+    if not isinstance(taps, dict) or not all(isinstance(v, str) and v for v in taps.values()):
+        c.error("audited.config.taps", "expected a table of tap name = graph tensor name")
+        return None
+    for name in taps:
+        if not TAP_NAME_RE.fullmatch(name) or name == "embedding":
+            c.error(f"audited.config.taps.{name}", "tap names are letters, digits and '_' ('embedding' is implicit)")
+            ok = False
+    shapes = config.get("shapes")
+    names = [*taps, "embedding"]
+    if not isinstance(shapes, dict) or sorted(shapes) != sorted(names):
+        c.error("audited.config.shapes", f"expected the shape of each of {', '.join(names)}")
+        return None
+    for name, shape in shapes.items():
+        if (not isinstance(shape, list) or not 1 <= len(shape) <= 3
+                or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 65536 for d in shape)):
+            c.error(f"audited.config.shapes.{name}", "expected 1 to 3 positive integers")
+            ok = False
+    return config if ok else None
 
 
 def _check_audited(c: _Checker, doc: dict) -> tuple[AuditedSpec | None, Any]:
@@ -483,11 +525,22 @@ def _check_audited(c: _Checker, doc: dict) -> tuple[AuditedSpec | None, Any]:
         return None, None
     c.keys(t, _AUDITED_KEYS, "audited")
     arch = c.string(t, "arch", "audited.arch")
+    if arch == ONNX_ARCH:
+        config = c.config(t, "config", "audited.config")
+        config = _check_onnx_config(c, config) if config is not None else None
+        weights = c.weights_name(t, "weights", "audited.weights", suffix=".onnx")
+        sha = c.sha256(t, "sha256", "audited.sha256")
+        preprocess = _check_preprocess(c, t, None)
+        taps = _OnnxTaps((*config["taps"], "embedding")) if config is not None else None
+        if None in (config, weights, sha, preprocess):
+            return None, taps
+        return AuditedSpec(arch=arch, config=config, weights=weights, sha256=sha, preprocess=preprocess), taps
     arch_spec = None
     if arch is not None:
         archs = _architectures()
         if arch not in archs:
-            c.error("audited.arch", f"unknown architecture {arch!r} (known: {', '.join(sorted(archs))})")
+            c.error("audited.arch", f"unknown architecture {arch!r} (known: {', '.join(sorted(archs))}, "
+                                    f"{ONNX_ARCH})")
             arch = None
         else:
             arch_spec = archs[arch]

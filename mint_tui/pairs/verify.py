@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mint_tui.pairs.manifest import Manifest
+from mint_tui.pairs.manifest import ONNX_ARCH, Manifest
 
 if TYPE_CHECKING:
     import torch
@@ -259,6 +259,14 @@ def architecture_shapes(
 
     a, m = manifest.audited, manifest.mint
     input_size = tuple(a.preprocess.size)
+    if a.arch == ONNX_ARCH:  # declared in the manifest; load_pair checks them against the graph's
+        shapes = {k: tuple(a.config["shapes"][k]) for k in m.taps}
+        try:
+            with torch.device("meta"):
+                mint_shapes = _state_shapes(build_mint(m.kind, dict(shapes), dict(m.config), recorded=True))
+        except Exception as exc:
+            raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None
+        return {}, shapes, mint_shapes
     try:
         try:
             with torch.device("meta"):
@@ -287,3 +295,24 @@ def architecture_shapes(
         raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None
     return audited_shapes, shapes, mint_shapes
 
+
+
+def verify_onnx_entry(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, manifest: Manifest) -> bytes:
+    """An ONNX audited model: size cap, SHA-256, then the graph checks of ``check_onnx_entry`` (opset
+    range, standard operators, no external data, the tensors the manifest names). Returns its bytes."""
+    from mint_tui.models.audited.onnx_model import MAX_ONNX_BYTES, OnnxError, check_onnx_entry
+
+    spec = manifest.audited
+    if info.file_size > MAX_ONNX_BYTES:
+        raise BundleError(f"{path}: {spec.weights!r} is larger than the {MAX_ONNX_BYTES}-byte limit for ONNX models")
+    data = read_capped(path, zf, info, MAX_ONNX_BYTES)
+    assert data is not None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != spec.sha256:
+        raise BundleError(f"{path}: SHA-256 mismatch for {spec.weights!r} (audited weights): manifest says "
+                          f"{spec.sha256}, file is {digest} -- the bundle is corrupt or was tampered with")
+    try:
+        check_onnx_entry(data, spec.config, f"{path}: {spec.weights!r}")
+    except OnnxError as exc:
+        raise BundleError(str(exc)) from None
+    return data

@@ -20,8 +20,10 @@ from mint_tui.models.taps import TapExtractor
 from mint_tui.paths import user_cache_dir
 
 
-def state_digest(state: dict[str, torch.Tensor]) -> str:
-    """A content hash of a state dict (names, shapes and values)."""
+def state_digest(state: dict[str, torch.Tensor] | bytes) -> str:
+    """A content hash of a state dict (names, shapes and values), or of an ONNX file's bytes."""
+    if isinstance(state, bytes):
+        return hashlib.sha256(state).hexdigest()
     h = hashlib.sha256()
     for name in sorted(state):
         t = state[name].detach().cpu().contiguous()

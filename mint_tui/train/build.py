@@ -13,7 +13,7 @@ import torch
 
 from mint_tui import __version__
 from mint_tui.faces import PrepareSettings
-from mint_tui.models.audited import build_audited, load_state_dict_strict, validate_config
+from mint_tui.models.audited import ARCHITECTURES, ONNX, build_loaded, validate_config
 from mint_tui.models.mint import mint_config_defaults
 from mint_tui.models.taps import tap_shapes as compute_tap_shapes
 from mint_tui.pairs.bundle import write_bundle
@@ -32,11 +32,13 @@ class PairRequest:
     name: str
     arch: str
     arch_config: dict
-    audited_state: dict[str, torch.Tensor]
+    #: The state dict of a registered architecture, or the ONNX file's bytes (arch "onnx").
+    audited_state: dict[str, torch.Tensor] | bytes
     members: list[Path]
     external: list[Path]
     out: Path
-    preprocess: Preprocess = field(default_factory=Preprocess)
+    #: None: the architecture's own (the registry's) preprocessing.
+    preprocess: Preprocess | None = None
     fit: MintFitConfig = field(default_factory=MintFitConfig)
     title: str = ""
     description: str = ""
@@ -91,12 +93,9 @@ def _evaluate(req: PairRequest, manifest: Manifest, audited_state: dict, mint_st
 def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Path, dict]:
     """Train, calibrate and write the bundle (atomically); returns (path, report)."""
     cfg = req.fit
-    audited = build_audited(req.arch, req.arch_config)
-    load_state_dict_strict(audited, req.audited_state)
-    audited.eval()
-    pre = req.preprocess
-    pre_dict = {"color": pre.color, "mean": list(pre.mean), "std": list(pre.std), "size": list(pre.size),
-                "template": pre.template}
+    audited = build_loaded(req.arch, req.arch_config, req.audited_state)
+    pre = req.preprocess or ARCHITECTURES[req.arch].preprocess
+    pre_dict = pre.to_dict()
     settings = PrepareSettings("largest", req.detector, tuple(pre.size), pre.template)
 
     log(f"faces: {len(req.members)} member and {len(req.external)} external images")
@@ -133,11 +132,12 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     cal_data = "calibration split of the MINT training data"
     # Record the complete configurations, so that the bundle never depends on library defaults.
     mint_config = {**mint_config_defaults(cfg.kind), **cfg.mint_config}
-    arch_config = validate_config(req.arch, req.arch_config)
+    arch_config = dict(req.arch_config) if req.arch == ONNX else validate_config(req.arch, req.arch_config)
     mint_spec = MintSpec(cfg.kind, tuple(cfg.taps), mint_config, "mint.safetensors", "0" * 64)
     manifest = Manifest(
         pair=PairInfo(req.name, req.title or req.name, req.description),
-        audited=AuditedSpec(req.arch, arch_config, "audited.safetensors", "0" * 64, pre),
+        audited=AuditedSpec(req.arch, arch_config, "audited.onnx" if req.arch == ONNX else "audited.safetensors",
+                            "0" * 64, pre),
         mint=mint_spec,
         calibration=Calibration(round(threshold, 6), (round(low, 6), round(high, 6)), cal_desc),
         provenance=Provenance(req.training_data or f"{len(mem)} member and {len(ext)} external images",
@@ -154,7 +154,8 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     calibration_scores = {"member": cal_scores[is_member].astype(np.float32), "member_identity": group[is_member],
                           "external": cal_scores[~is_member].astype(np.float32),
                           "external_identity": group[~is_member]}
-    audited_state = {k: v.contiguous() for k, v in req.audited_state.items()}
+    audited_state = (req.audited_state if isinstance(req.audited_state, bytes)
+                     else {k: v.contiguous() for k, v in req.audited_state.items()})
     mint_state = {k: v.contiguous() for k, v in model.state_dict().items()}
     report = {"history": history, "calibration": {"threshold": threshold, "inconclusive": [low, high],
                                                   **cal_metrics},

@@ -9,6 +9,7 @@ images, reading and writing files) runs in thread workers that post messages bac
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from textual.screen import Screen
 
 from mint_tui.imagefiles import count_images
 from mint_tui.tui import core
+from mint_tui.tui.commands import MintCommands
 from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
                                   RowsArrived, RunFinished, RunPhase, RunStarted, SelectionCounted, calibration_of,
                                   common_folder, display_path, group_label, selection_root)
@@ -37,6 +39,7 @@ class MintApp(App[int]):
     TITLE = "mint-tui"
     SUB_TITLE = "was this face used to train this model?"
     CSS_PATH = STYLES
+    COMMANDS = {MintCommands}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit, from anywhere")]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
@@ -165,9 +168,9 @@ class MintApp(App[int]):
             return
         bar.show(text)
         if self.running and self.last_progress is not None:
-            bar.progress(self.last_progress.done, self.last_progress.total)
+            bar.progress(self.last_progress.fraction)
         elif not self.running:
-            bar.progress(None, None)
+            bar.progress(None)
 
     # ================================================================ pairs
     def on_pairs_loaded(self, message: PairsLoaded) -> None:
@@ -413,8 +416,6 @@ class MintApp(App[int]):
             return self.running
         if action == "run_audit":
             return not self.running
-        if action == "export":
-            return True if self.session.rows and not self.running else None
         if action == "focus_people":
             try:
                 return self.pane("people").has_people
@@ -493,14 +494,17 @@ class MintApp(App[int]):
             self.post_message(RunStarted(core.audit_header(pair, device, options), pair.manifest, device))
             pending: list[Any] = []
             every: list[Any] = []  # for the identity test at the end
+            lock = threading.Lock()
 
-            def progress(p: Any) -> None:  # called after each batch's rows were yielded
-                rows = pending[:]
-                pending.clear()
+            def progress(p: Any) -> None:  # after each image prepared (another thread) or scored
+                with lock:
+                    rows = pending[:]
+                    pending.clear()
                 self.post_message(RowsArrived(rows, p))
 
             for row in core.run_audit(request, pair, options, progress):
-                pending.append(row)
+                with lock:
+                    pending.append(row)
                 every.append(row)
             self.post_message(RowsArrived(pending[:], None))
             if request.people:
@@ -556,8 +560,9 @@ class MintApp(App[int]):
         if message.cancelled and self.session.header is not None:
             self.session.header["interrupted"] = True  # exports and the report say so
         if self.session.identities:
-            members = sum(d.get("verdict") == "member" for d in self.session.identities)
-            summary += f"; people: {members} of {len(self.session.identities)} shown in the training data"
+            from mint_tui.identity import people_summary
+
+            summary += f"; {people_summary(self.session.identities)}"
         elapsed = f" in {clock(self.last_progress.elapsed)}" if self.last_progress is not None else ""
         if message.error:
             text = f"Audit failed: {message.error}"
@@ -602,6 +607,7 @@ class MintApp(App[int]):
 
         def chosen(answer: tuple[Path, str] | None) -> None:
             if answer is None:
+                self.notify("Export cancelled: nothing was written")
                 return
             if answer[1] == "html":
                 self.write_report(answer[0])
@@ -626,7 +632,7 @@ class MintApp(App[int]):
         session.saved = True
         self.settings.last_export_folder = str(path.parent.resolve())
         self.save_settings()
-        self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path)}")
+        self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path.resolve(), Path('/'))}")
         self.update_status()
 
     # ---------------------------------------------------------------- the HTML audit report
@@ -676,7 +682,7 @@ class MintApp(App[int]):
             return
         self.settings.last_export_folder = str(path.parent.resolve())
         self.save_settings()
-        self.notify(f"Audit report written: {display_path(path)}", timeout=8)
+        self.notify(f"Audit report written: {display_path(path.resolve(), Path('/'))}", timeout=8)
 
     def action_open_results(self) -> None:
         from mint_tui.tui.screens.confirm import ConfirmScreen
@@ -770,8 +776,9 @@ class MintApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Run audit", "Audit the marked images with the chosen pair (r)", self.action_run_audit)
-        yield SystemCommand("Cancel audit", "Stop the running audit after its current batch (x)",
-                            self.action_cancel_audit)
+        if self.running:
+            yield SystemCommand("Cancel audit", "Stop the running audit after its current batch (x)",
+                                self.action_cancel_audit)
         yield SystemCommand("Export results", "Save the results as JSON or CSV (e)", self.action_export)
         yield SystemCommand("Export audit report (HTML)", "One self-contained page: crops, scores, identity test, "
                             "pair, provenance (e)", self.action_export_report)
@@ -789,7 +796,23 @@ class MintApp(App[int]):
         for tab, title in (("images", "Images"), ("pair", "Pair"), ("run", "Run"), ("results", "Results")):
             yield SystemCommand(f"Go to {title}", f"Show the {title} tab", lambda tab=tab: self.show_tab(tab))
         yield SystemCommand("Help", "Every key (?)", self.action_help)
-        yield from super().get_system_commands(screen)
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
+        yield SystemCommand("Screenshot", "Save an SVG picture of the screen in the user data folder",
+                            lambda: self.set_timer(0.1, self.save_screen_picture))
+
+    def save_screen_picture(self) -> Path | None:
+        """The screen as SVG under the user data folder (there is no Downloads folder everywhere)."""
+        from mint_tui.paths import user_data_dir
+
+        folder = user_data_dir() / "screenshots"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = Path(self.save_screenshot(path=str(folder)))
+        except OSError as exc:
+            self.notify(f"Screenshot not saved: {exc}", severity="error")
+            return None
+        self.notify(f"Screenshot saved: {display_path(path, Path('/'))}", timeout=8)
+        return path
 
     async def action_quit(self) -> None:
         from mint_tui.tui.screens.confirm import ConfirmScreen

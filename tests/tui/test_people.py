@@ -119,7 +119,7 @@ async def test_group_a_person_run_and_read_the_identity_test(make_app, people_fo
         assert cells[5] == want[0]["verdict"]
         assert "Alvaro:" in people_text(app) and f"{want[0]['p_value']:.4f}" in people_text(app)
         title = text_of(app.main_screen.query_one("#people-title"))
-        assert "alpha 0.2" in title and " of 2 shown in the training data" in title
+        assert "alpha 0.2" in title and " of 2 people shown in the training data" in title
         # p goes to the people table, down explains the next person, p goes back
         await pilot.press("p")
         await settle(pilot)

@@ -1,6 +1,11 @@
 """Audited face-recognition models: architectures, registry and weight files."""
 
 from .checkpoint import (
+    PLAIN,
+    CheckpointLayout,
+    ImportedCheckpoint,
+    LayoutMismatchError,
+    import_checkpoint_report,
     CheckpointError,
     CheckpointMismatchError,
     UnsafeCheckpointError,
@@ -15,13 +20,24 @@ from .mobilefacenet import MobileFaceNet
 from .zoo import (
     ARCHITECTURES,
     DEFAULT_TAPS,
+    ONNX,
+    ONNX_PREPROCESS,
     ArchSpec,
     UnknownArchitectureError,
     build_audited,
+    build_loaded,
     validate_config,
 )
 
 __all__ = [
+    "ONNX",
+    "ONNX_PREPROCESS",
+    "PLAIN",
+    "CheckpointLayout",
+    "ImportedCheckpoint",
+    "LayoutMismatchError",
+    "build_loaded",
+    "import_checkpoint_report",
     "ARCHITECTURES",
     "DEFAULT_TAPS",
     "ArchSpec",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,8 +23,13 @@ __all__ = [
     "CheckpointError",
     "CheckpointMismatchError",
     "UnsafeCheckpointError",
+    "CheckpointLayout",
+    "ImportedCheckpoint",
+    "LayoutMismatchError",
+    "PLAIN",
     "load_state_dict_strict",
     "read_state_dict",
+    "import_checkpoint_report",
     "import_checkpoint",
     "save_weights",
     "load_weights",
@@ -159,14 +165,8 @@ def _unpickler_detail(message: str) -> str:
     return message.strip() or "weights-only unpickling failed"
 
 
-def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """Read a state dict from a ``.pth``/``.pt`` (weights-only) or ``.safetensors`` file.
-
-    Common wrappers (``{"state_dict": ...}``, ``{"model": ...}``, ...) are unwrapped and
-    ``module.`` prefixes from DataParallel are stripped.  Files that need arbitrary
-    Python objects to unpickle raise :class:`UnsafeCheckpointError`; unreadable files
-    raise :class:`CheckpointError`; a missing file raises ``FileNotFoundError``.
-    """
+def _read_object(path: str | os.PathLike[str]) -> object:
+    """The raw content of a ``.pth``/``.pt``/``.ckpt`` (weights-only) or ``.safetensors`` file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
@@ -174,13 +174,11 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
         try:
-            return _unwrap(load_file(str(path), device="cpu"), path)
-        except CheckpointError:
-            raise
+            return load_file(str(path), device="cpu")
         except Exception as exc:  # safetensors raises its own error types
             raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from exc
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         detail = _unpickler_detail(str(exc))
         if "global" not in detail.lower():
@@ -190,12 +188,173 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         raise UnsafeCheckpointError(
             f"refusing to load {path}: it contains Python objects other than tensors, "
             "and only weights-only loading is allowed (unpickling arbitrary objects can "
-            "run code). Re-export it as a plain state dict, e.g. "
-            f"torch.save(model.state_dict(), 'backbone.pth'). Detail: {detail}"
+            "run code). Re-save the weights alone as a plain state dict with the code that made "
+            "the file, e.g. torch.save(model.state_dict(), 'backbone.pth'), or for a Lightning "
+            ".ckpt: torch.save(torch.load(path, weights_only=False)['state_dict'], 'weights.pth') "
+            f"in a trusted environment. Detail: {detail}"
         ) from exc
     except Exception as exc:  # corrupt zip, truncated file, TorchScript archive, ...
         raise CheckpointError(f"{path}: could not read checkpoint ({type(exc).__name__}: {exc})") from exc
-    return _unwrap(obj, path)
+
+
+def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """Read a state dict from a ``.pth``/``.pt`` (weights-only) or ``.safetensors`` file.
+
+    Common wrappers (``{"state_dict": ...}``, ``{"model": ...}``, ...) are unwrapped and
+    ``module.`` prefixes from DataParallel are stripped.  Files that need arbitrary
+    Python objects to unpickle raise :class:`UnsafeCheckpointError`; unreadable files
+    raise :class:`CheckpointError`; a missing file raises ``FileNotFoundError``.
+    """
+    return _unwrap(_read_object(path), Path(path))
+
+
+@dataclass(frozen=True)
+class CheckpointLayout:
+    """One way a project saves an architecture's weights.
+
+    ``wrapper``: the keys to descend from the file's top level to the state dict (empty: a plain
+    state dict, where the common wrappers and DataParallel prefixes are handled); ``ignore``: key
+    prefixes dropped (training-only parts such as a classifier head); ``prefix``: removed from the
+    keys that have it; ``renames``: (old prefix, new prefix) pairs.
+    """
+
+    name: str
+    wrapper: tuple[str, ...] = ()
+    prefix: str = ""
+    ignore: tuple[str, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "wrapper": list(self.wrapper), "prefix": self.prefix,
+                "ignore": list(self.ignore), "renames": [list(r) for r in self.renames], "note": self.note}
+
+    def extract(self, obj: object, path: Path) -> tuple[dict[str, torch.Tensor], list[str]]:
+        """(state dict, ignored keys); :class:`CheckpointError` when the file is not in this layout."""
+        for key in self.wrapper:
+            if not isinstance(obj, Mapping) or key not in obj:
+                raise CheckpointError(f"{path}: no {key!r} entry (the {self.name} layout keeps the "
+                                      f"weights under {'/'.join(self.wrapper)})")
+            obj = obj[key]
+        if self.wrapper:
+            if not isinstance(obj, Mapping) or not obj or not all(
+                    isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
+                raise CheckpointError(f"{path}: {'/'.join(self.wrapper)} is not a state dict of tensors")
+            state = dict(obj)
+            for prefix in STRIP_PREFIXES:
+                if all(k.startswith(prefix) for k in state):
+                    state = {k[len(prefix):]: v for k, v in state.items()}
+        else:
+            state = _unwrap(obj, path)
+        ignored = sorted(k for k in state if k.startswith(self.ignore)) if self.ignore else []
+        state = {k: v for k, v in state.items() if k not in set(ignored)}
+        if self.prefix:  # keys outside the prefix (and not ignored) stay, and show up as unexpected
+            state = {(k[len(self.prefix):] if k.startswith(self.prefix) else k): v for k, v in state.items()}
+        for old, new in self.renames:
+            state = {(new + k[len(old):] if k.startswith(old) else k): v for k, v in state.items()}
+        return state, ignored
+
+
+#: A state dict saved with ``torch.save(model.state_dict(), ...)`` (wrappers and DDP prefixes allowed).
+PLAIN = CheckpointLayout("state dict", note="torch.save(model.state_dict(), F); {'state_dict': ...} and "
+                                            "'module.' prefixes are unwrapped")
+
+
+@dataclass
+class ImportedCheckpoint:
+    """A checkpoint read for an architecture: its state dict as the model names it, and how it was found."""
+
+    state: dict[str, torch.Tensor]
+    layout: CheckpointLayout
+    matched: int
+    ignored: list[str]
+
+
+def _differences(expected: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]):
+    missing = [k for k in expected if k not in state and not k.endswith(".num_batches_tracked")]
+    unexpected = [k for k in state if k not in expected]
+    mismatched = [(k, tuple(v.shape), tuple(expected[k].shape)) for k, v in state.items()
+                  if k in expected and tuple(v.shape) != tuple(expected[k].shape)]
+    return missing, unexpected, mismatched
+
+
+class LayoutMismatchError(CheckpointMismatchError):
+    """No accepted layout of the architecture fits; the message's first line says which layout (and
+    architecture) the file looks like, what is missing and what to do."""
+
+    def __init__(self, headline: str, missing, unexpected, mismatched) -> None:
+        self.headline = headline
+        super().__init__(missing, unexpected, mismatched)
+
+    def _format(self) -> str:
+        return self.headline + "\n" + super()._format()
+
+
+def _fit(obj: object, path: Path, layouts, expected) -> tuple[int, CheckpointLayout | None, tuple, str]:
+    """Best layout for a model's keys: (matched keys, layout, (state, ignored, differences), why not)."""
+    best: tuple = (-1, None, None, "")
+    for layout in layouts:
+        try:
+            state, ignored = layout.extract(obj, path)
+        except CheckpointError as exc:
+            if best[1] is None:
+                best = (-1, None, None, str(exc).split(": ", 1)[-1])
+            continue
+        diff = _differences(expected, state)
+        matched = sum(1 for k in state if k in expected and tuple(state[k].shape) == tuple(expected[k].shape))
+        if matched > best[0]:
+            best = (matched, layout, (state, ignored, diff), "")
+    return best
+
+
+def _looks_like(obj: object, path: Path, arch: str) -> str:
+    """'it is a <other arch> checkpoint (<layout>): use --arch <other>' when another architecture fits."""
+    from .zoo import ARCHITECTURES, build_audited
+
+    for name, spec in ARCHITECTURES.items():
+        if name == arch or not spec.layouts:
+            continue
+        with torch.device("meta"):
+            expected = build_audited(name).state_dict()
+        matched, layout, found, _ = _fit(obj, path, spec.layouts, expected)
+        if layout is not None and not any(found[2]):
+            return f"it is a {name} checkpoint ({layout.name}): use --arch {name}"
+    return ""
+
+
+def import_checkpoint_report(path: str | os.PathLike[str], arch: str,
+                             config: Mapping[str, object] | None = None) -> ImportedCheckpoint:
+    """Read a third-party checkpoint for ``arch`` in one of the layouts its registry entry accepts.
+
+    Returns the model's own (checked, loaded) state dict and the layout that fitted.  When none
+    fits, :class:`LayoutMismatchError` names the closest layout, the keys that differ, and whether
+    the file is another registered architecture's checkpoint.
+    """
+    from .zoo import ARCHITECTURES, build_audited
+
+    path = Path(path)
+    model = build_audited(arch, dict(config) if config is not None else None)
+    spec = ARCHITECTURES[arch]
+    obj = _read_object(path)
+    expected = model.state_dict()
+    matched, layout, found, why = _fit(obj, path, spec.layouts, expected)
+    accepted = "; ".join(lay.name for lay in spec.layouts)
+    if layout is None:
+        other = _looks_like(obj, path, arch)
+        raise CheckpointError(f"{path}: not a {arch} checkpoint in an accepted layout ({accepted}): {why}"
+                              + (f"; {other}" if other else ""))
+    state, ignored, (missing, unexpected, mismatched) = found
+    if missing or unexpected or mismatched:
+        other = _looks_like(obj, path, arch)
+        todo = other or ("check --arch and --arch-config (embedding_size, ...), or re-save the backbone's "
+                         "state dict alone")
+        headline = (f"{path.name}: does not fit {arch}: closest accepted layout is '{layout.name}' with "
+                    f"{matched} of {len(expected)} tensors matching ({len(missing)} missing, {len(unexpected)} "
+                    f"unexpected, {len(mismatched)} of another shape); {todo}")
+        raise LayoutMismatchError(headline, missing, unexpected, mismatched)
+    load_state_dict_strict(model, state)
+    own = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    return ImportedCheckpoint(own, layout, matched, ignored)
 
 
 def import_checkpoint(path: str | os.PathLike[str], arch: str,
@@ -203,15 +362,12 @@ def import_checkpoint(path: str | os.PathLike[str], arch: str,
     """Read a third-party checkpoint for ``arch`` and return a checked state dict.
 
     The architecture is built with ``config`` (see ``build_audited``), the file's state
-    dict is checked with :func:`load_state_dict_strict` and loaded, and the model's own
+    dict is found through the architecture's accepted layouts (:func:`import_checkpoint_report`),
+    checked with :func:`load_state_dict_strict` and loaded, and the model's own
     state dict is returned: every key present, float tensors in the model's dtype,
     contiguous, on the CPU and not sharing memory, ready for ``save_weights``.
     """
-    from .zoo import build_audited
-
-    model = build_audited(arch, dict(config) if config is not None else None)
-    load_state_dict_strict(model, read_state_dict(path))
-    return {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    return import_checkpoint_report(path, arch, config).state
 
 
 def save_weights(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor],

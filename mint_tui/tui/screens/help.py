@@ -10,6 +10,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from mint_tui.tui.keys import MOVE_KEYS
+
 ABOUT = ("mint-tui answers one question: was this face image used to train this face-recognition model? "
          "A pair (the audited model and its MINT classifier) scores each face; scores at or above the top "
          "of the inconclusive band read 'member', below it 'non-member', inside it 'inconclusive'. "
@@ -28,9 +30,11 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     def rows(bindings) -> list[tuple[str, str]]:
         out = []
         for b in bindings:
-            if isinstance(b, Binding):
+            if isinstance(b, Binding) and b not in MOVE_KEYS:
                 out.append((keys_label(b.key), b.tooltip or b.description or b.action))
         return out
+
+    move = ("j / k", "down / up, as the arrow keys")
 
     return [
         ("Everywhere", rows(MainScreen.BINDINGS) + rows(MintApp.BINDINGS) + [
@@ -38,16 +42,17 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
             ("tab / shift+tab", "next / previous field"),
         ]),
         ("Images (file browser)", rows(ImageTree.BINDINGS) + [
-            ("up / down", "move; the highlighted image is previewed"),
+            ("up / down", "move; the highlighted image is previewed"), move,
             ("enter", "open or close a folder; mark or unmark an image"),
         ]),
-        ("Pair", [("enter", "use the highlighted pair")] + rows(PairList.BINDINGS)),
+        ("Pair", [("enter", "use the highlighted pair"), move] + rows(PairList.BINDINGS)),
         ("Results", rows(ResultsTable.BINDINGS) + [
-            ("up / down / pgup / pgdn", "move; the highlighted row is explained on the right"),
-            ("click a column title", "sort by it (again: reverse)"),
+            ("↑ ↓ pgup pgdn", "move; the highlighted row is explained on the right"), move,
+            ("click a title", "sort by that column (again: reverse)"),
             ("escape", "from the search box back to the table"),
             ("p / escape", "in the People table: back to the table of images"),
         ]),
+        ("Fields", [("escape", "leave a text field (then 1-4 switch tabs again)")]),
         ("Dialogs", [("y / n", "answer a question"), ("escape", "close without doing anything; stop the report"),
                      ("enter", "open / save")]),
     ]
@@ -60,17 +65,21 @@ def keys_label(key: str) -> str:
 
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CLASSES = "dialog-screen"
-    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close"),
+                Binding("j,space", "scroll('down')", "Down", show=False),
+                Binding("k", "scroll('up')", "Up", show=False)]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="help-dialog"):
             yield Static("Keys", classes="dialog-title")
             with VerticalScroll(id="help-body"):
                 yield Static(Text(ABOUT, style="italic"), id="help-about")
-                for section, rows in key_sections():
+                sections = key_sections()
+                width = max(len(keys) for _, rows in sections for keys, _ in rows)
+                for section, rows in sections:
                     table = Table(title=section, title_justify="left", title_style="bold", show_header=False,
                                   box=None, padding=(0, 1), expand=True)
-                    table.add_column(style="bold #ffaf00", no_wrap=True, width=16)
+                    table.add_column(style="bold #ffaf00", no_wrap=True, width=width)
                     table.add_column()
                     for keys, what in rows:
                         table.add_row(keys, what)
@@ -79,6 +88,10 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
+
+    def action_scroll(self, where: str) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_relative(y=3 if where == "down" else -3)
 
     def action_close(self) -> None:
         self.dismiss(None)

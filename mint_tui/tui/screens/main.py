@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
 from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
 from mint_tui.tui.widgets.pairs_pane import PairsPane
@@ -29,11 +29,11 @@ class MainScreen(Screen):
         Binding("2", "tab('pair')", "Pair", show=False, tooltip="the Pair tab: choose, install, verify pairs"),
         Binding("3", "tab('run')", "Run options", show=False, tooltip="the Run tab: device, faces, batch size, alpha"),
         Binding("4", "tab('results')", "Results", show=False, tooltip="the Results tab: browse the verdicts"),
+        Binding("question_mark,f1", "app.help", "Help", tooltip="this list of keys"),  # first: in any footer
         Binding("r", "app.run_audit", "Run", tooltip="run the audit of the marked images with the chosen pair"),
         Binding("x", "app.cancel_audit", "Cancel run", tooltip="cancel the running audit (rows so far are kept)"),
         Binding("e", "app.export", "Export", tooltip="export the results as JSON or CSV, or the HTML audit report"),
         Binding("o", "app.open_results", "Open", tooltip="open an exported result file for browsing"),
-        Binding("question_mark,f1", "app.help", "Help", tooltip="this list of keys"),
         Binding("q", "app.quit", "Quit", show=False, tooltip="quit (asks first if results were not exported)"),
     ]
 
@@ -63,6 +63,10 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(ImageTree).focus()
 
+    def on_resize(self, event) -> None:
+        # below 110 columns the footer drops its padding, so that every key (? Help too) fits in 80
+        self.query_one(Footer).compact = event.size.width < 110
+
     def action_tab(self, name: str) -> None:
         self.show_tab(name)
 
@@ -89,6 +93,14 @@ class MainScreen(Screen):
         target = focus or {"images": "#image-tree", "pair": "#pair-list", "run": "#device",
                            "results": "#results-table"}[name]
         self.query_one(target).focus()
+
+    def on_key(self, event) -> None:
+        """Escape leaves a text field (the Run tab's batch size and alpha): to the tab's main widget,
+        so that 1-4 and the other keys work again instead of typing."""
+        if event.key == "escape" and isinstance(self.focused, Input):
+            event.stop()
+            self._wanted = None
+            self.focus_tab(self.active_tab)
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:

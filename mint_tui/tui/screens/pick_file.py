@@ -44,7 +44,8 @@ class PickFileScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="pick-dialog"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Input(placeholder=f"path to a {' or '.join(self.suffixes)} file", id="pick-path")
+            yield Input(placeholder=f"path to a {' or '.join(self.suffixes)} file", id="pick-path",
+                        select_on_focus=False)
             yield SuffixTree(self.start, self.suffixes, id="pick-tree")
             yield Static("", id="pick-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
@@ -54,7 +55,17 @@ class PickFileScreen(ModalScreen[Path | None]):
     def on_mount(self) -> None:
         tree = self.query_one(SuffixTree)
         tree.root.set_label(display_path(self.start))
-        tree.focus()
+        field = self.query_one("#pick-path", Input)
+        field.focus()  # a typed path goes here; tab moves to the tree
+
+    def on_key(self, event) -> None:
+        """Typing in the tree goes to the path field (the tree itself has no use for letters)."""
+        field = self.query_one("#pick-path", Input)
+        if self.query_one(SuffixTree).has_focus and event.is_printable and event.character not in (None, " "):
+            event.stop()
+            event.prevent_default()
+            field.focus()
+            field.insert_text_at_cursor(event.character)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

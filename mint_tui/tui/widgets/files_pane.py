@@ -19,6 +19,7 @@ from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
 from mint_tui.imagefiles import is_image_name
+from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import display_path, group_label
 from mint_tui.tui.widgets.image_view import ImageView
 
@@ -34,16 +35,18 @@ class ImageTree(DirectoryTree):
     """A DirectoryTree that lists folders and image files only, and shows the marks."""
 
     BINDINGS = [
-        Binding("space", "mark", "Mark/unmark", tooltip="mark or unmark the highlighted image or whole folder"),
-        Binding("backspace", "up", "Up a folder", tooltip="browse the parent folder"),
+        Binding("space", "mark", "Mark", tooltip="mark or unmark the highlighted image or whole folder, and move "
+                                                 "down to the next"),
+        Binding("backspace", "up", "Parent", tooltip="browse the parent folder"),
         Binding("full_stop", "into", "Into folder", show=False, tooltip="browse into the highlighted folder"),
         Binding("g", "go", "Go to folder…", show=False, tooltip="type a folder to browse"),
         Binding("p", "app.group_marks", "Person…",
                 tooltip="name the person in the marked images and folders (or one person per folder), for the "
                         "identity-level test"),
-        Binding("c", "clear_marks", "Clear marks", tooltip="unmark everything (and forget the people)"),
+        Binding("c", "clear_marks", "Clear", tooltip="unmark everything (and forget the people)"),
         Binding("a", "mark_all", "Mark all here", show=False, tooltip="mark every image in the highlighted folder"),
         Binding("h", "toggle_hidden", "Hidden", show=False, tooltip="show or hide hidden files and folders"),
+        *MOVE_KEYS,
     ]
 
     show_hidden = False

@@ -13,6 +13,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from mint_tui.tui.keys import MOVE_KEYS
+
 if TYPE_CHECKING:
     from mint_tui.tui.session import AuditSession
 
@@ -43,7 +45,7 @@ def explanation(d: dict[str, Any]) -> Text:
 
 
 class PeopleTable(DataTable):
-    BINDINGS = [Binding("p,escape", "back", "Back to images", tooltip="back to the table of images")]
+    BINDINGS = [Binding("p,escape", "back", "Back to images", tooltip="back to the table of images"), *MOVE_KEYS]
 
     def action_back(self) -> None:
         self.screen.query_one("#results-table").focus()
@@ -71,6 +73,8 @@ class IdentityPanel(Vertical):
         table = self.query_one(PeopleTable)
         title = self.query_one("#people-title", Static)
         explain = self.query_one("#people-explain", Static)
+        from mint_tui.identity import people_summary
+
         table.clear()
         idents = [d for d in (session.identities or []) if isinstance(d, dict)]
         self.identities = idents
@@ -80,8 +84,7 @@ class IdentityPanel(Vertical):
             alphas = {d.get("alpha") for d in idents}
             alpha = next(iter(alphas))
             alpha = f"alpha {alpha:g}" if len(alphas) == 1 and isinstance(alpha, (int, float)) else "alpha per row"
-            members = sum(d.get("verdict") == "member" for d in idents)
-            heading.append(f"  identity test, {alpha}: {members} of {len(idents)} shown in the training data")
+            heading.append(f"  identity test, {alpha}: {people_summary(idents)}")
             for i, d in enumerate(idents):
                 verdict = str(d.get("verdict", "?"))
                 faces = d.get("faces")

@@ -16,6 +16,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from mint_tui.figures import member_data_lines, metric_figure
+from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import display_path
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class PairList(OptionList):
         Binding("i", "app.install_pair", "Install…", tooltip="install a .mintpair file from disk"),
         Binding("v", "app.verify_pair", "Verify", tooltip="check the pair's bundle: manifest, hashes, weight shapes"),
         Binding("d,delete", "app.remove_pair", "Remove", tooltip="remove the highlighted installed pair (asks first)"),
+        *MOVE_KEYS,
     ]
 
 

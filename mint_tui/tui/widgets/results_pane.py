@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
 from mint_tui.tui.core import VERDICTS
+from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import display_path
 from mint_tui.tui.widgets.identity_panel import IdentityPanel
 from mint_tui.tui.widgets.image_view import ImageView
@@ -40,6 +41,12 @@ class IndexedText(Text):
     row_index: int = -1
 
 
+def tail(text: str, width: int) -> str:
+    """``text`` cut to ``width`` from the left ("…ikova_0004.jpg"): the end of a file name tells
+    photos of one person apart, its start does not."""
+    return text if width <= 0 or len(text) <= width else "…" + text[len(text) - width + 1:]
+
+
 def sort_key(name: str, row: Any) -> tuple:
     if name == "score":
         return (row.score is None, row.score if row.score is not None else 0.0)
@@ -60,10 +67,11 @@ class ResultsTable(DataTable):
     BINDINGS = [
         Binding("s", "app.cycle_sort", "Sort",
                 tooltip="sort: input order, score high to low, low to high, file, verdict"),
-        Binding("f", "app.cycle_verdict_filter", "Verdict filter", tooltip="show one verdict at a time, then all"),
+        Binding("f", "app.cycle_verdict_filter", "Filter", tooltip="show one verdict at a time, then all"),
         Binding("slash", "app.focus_filter", "Search", tooltip="search file names and notes"),
         Binding("p", "app.focus_people", "People",
                 tooltip="to the identity-level test of each grouped person (p or escape: back)"),
+        *MOVE_KEYS,
     ]
 
 
@@ -83,6 +91,7 @@ class ResultsPane(Vertical):
         self._rebuild_due = False
         self._last_rebuild = 0.0
         self._filter_timer: Any = None
+        self.file_width = 0  # the file column's width: longer names keep their distinguishing tail
 
     @property
     def mint(self) -> "MintApp":
@@ -100,10 +109,10 @@ class ResultsPane(Vertical):
         with Horizontal(id="results-body"):
             table = ResultsTable(id="results-table", cursor_type="row", zebra_stripes=True)
             yield table
-            with VerticalScroll(id="detail"):
-                yield ImageView(self.image_mode, id="crop")
+            with VerticalScroll(id="detail"):  # the words first: on a short screen they stay in view
                 yield ScoreGauge(id="gauge", classes="-hidden")
                 yield Static("", id="verdict-explain")
+                yield ImageView(self.image_mode, id="crop")
                 yield Static("", id="row-facts")
                 yield Static("", id="reliability")
         yield IdentityPanel(id="people")
@@ -118,6 +127,18 @@ class ResultsPane(Vertical):
         self.update_summary()
 
     # -------------------------------------------------------------- rows
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_file_column)
+
+    def _fit_file_column(self) -> None:
+        table = self.query_one(DataTable)
+        # the table's width less verdict, score and face (at most 12, 5 and 4 wide, padded) and a scrollbar
+        width = max(12, table.size.width - 28)
+        if width != self.file_width:
+            self.file_width = width
+            if self.rows:
+                self.rebuild()
+
     def _cells(self, index: int, row: Any) -> tuple:
         folder, name = os.path.split(row.path)
         if self.root and (folder == self.root or folder.startswith(self.root + os.sep)):
@@ -125,7 +146,7 @@ class ResultsPane(Vertical):
         face = Text("–" if row.face is None else str(row.face), justify="right")
         score = IndexedText("–" if row.score is None else f"{row.score:.3f}", justify="right")
         score.row_index = index  # lets DataTable.sort reorder rows by our own order
-        return (verdict_text(row.verdict), score, face, name, Text(folder, style="dim"),
+        return (verdict_text(row.verdict), score, face, tail(name, self.file_width), Text(folder, style="dim"),
                 Text(row.message, style="italic"))
 
     def _passes(self, row: Any) -> bool:
@@ -171,22 +192,17 @@ class ResultsPane(Vertical):
         """While rows stream in under a sort, re-sort at most twice a second."""
         if self._rebuild_due:
             return
-        delay = max(0.0, 0.5 - (time.monotonic() - self._last_rebuild))
         self._rebuild_due = True
-        self.set_timer(delay, self._timed_resort)
+        delay = 0.5 - (time.monotonic() - self._last_rebuild)
+        if delay > 0:
+            self.set_timer(delay, self._timed_resort)
+        else:  # a timer of 0 s fails inside Textual, and the sort would never be applied
+            self.call_later(self._timed_resort)
 
     def _timed_resort(self) -> None:
         self._rebuild_due = False
         self._last_rebuild = time.monotonic()
         self.resort()
-
-    def schedule_rebuild(self) -> None:
-        """Re-sort at most twice a second while rows stream in."""
-        if self._rebuild_due:
-            return
-        delay = max(0.0, 0.5 - (time.monotonic() - self._last_rebuild))
-        self._rebuild_due = True
-        self.set_timer(delay, self.rebuild)
 
     def ordered(self, indices: list[int]) -> list[int]:
         """Row indices in the current sort order."""
@@ -299,7 +315,7 @@ class ResultsPane(Vertical):
             self.query_one(DataTable).focus()
 
     # -------------------------------------------------------------- detail
-    @on(DataTable.RowHighlighted)
+    @on(DataTable.RowHighlighted, "#results-table")  # not the People table's rows: they are people
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is not None and event.row_key.value is not None:
             self.show_detail(int(event.row_key.value))

@@ -18,11 +18,14 @@ def clock(seconds: float | None) -> str:
 
 
 def progress_text(progress, faces: bool = True) -> str:
-    """"37/124 images · 52 faces · 4.1 img/s · ETA 0:21" from an AuditProgress."""
+    """"37/124 prepared · 32 scored · 52 faces · 4.1 img/s · ETA 0:21" from an AuditProgress."""
+    if progress.prepared == 0 and progress.total:
+        return f"0/{progress.total} · starting the face detector on the first image…"
     rate = f"{progress.rate:.1f} img/s" if progress.rate else "– img/s"
-    eta = clock(progress.eta) if progress.done < progress.total else "0:00"
     face_part = f" · {progress.faces} faces" if faces else ""
-    return f"{progress.done}/{progress.total} images{face_part} · {rate} · ETA {eta}"
+    eta = "scoring the last faces…" if progress.eta is None and progress.prepared >= progress.total \
+        else f"ETA {clock(progress.eta)}"
+    return f"{progress.prepared}/{progress.total} prepared · {progress.done} scored{face_part} · {rate} · {eta}"
 
 
 class StatusBar(Horizontal):
@@ -36,10 +39,11 @@ class StatusBar(Horizontal):
     def show(self, text: Text | str) -> None:
         self.query_one("#status-text", Static).update(text)
 
-    def progress(self, done: int | None, total: int | None) -> None:
+    def progress(self, fraction: float | None) -> None:
+        """The share of the audit done (each image prepared, then scored); None hides the bar."""
         bar = self.query_one(ProgressBar)
-        if total is None:
+        if fraction is None:
             bar.display = False
             return
         bar.display = True
-        bar.update(total=max(total, 1), progress=done or 0)
+        bar.update(total=1000, progress=round(1000 * fraction))
