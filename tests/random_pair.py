@@ -98,7 +98,7 @@ def make_onnx_pair(path: str | os.PathLike[str], data: bytes | None = None, name
     returns a changed manifest, written without verification (hostile-bundle tests)."""
     from mint_tui.models.audited import ONNX_PREPROCESS, build_audited
     from mint_tui.models.audited.onnx_model import check_onnx, discover_taps, input_size_of, onnx_config
-    from mint_tui.models.mint import build_mint
+    from mint_tui.models.mint import build_mint, mint_config_defaults
     from mint_tui.preprocess import with_overrides
 
     with torch.random.fork_rng(devices=[]):
@@ -114,7 +114,7 @@ def make_onnx_pair(path: str | os.PathLike[str], data: bytes | None = None, name
         pair=PairInfo(name, f"{name} ({RANDOM_PAIR_NOTE})", f"ONNX audited model + {kind} MINT with "
                                                              f"{RANDOM_PAIR_NOTE}; meaningless scores."),
         audited=AuditedSpec("onnx", config, "audited.onnx", "0" * 64, with_overrides(ONNX_PREPROCESS, size=size)),
-        mint=MintSpec(kind, taps, {}, "mint.safetensors", "0" * 64),
+        mint=MintSpec(kind, taps, mint_config_defaults(kind), "mint.safetensors", "0" * 64),  # recorded in full
         calibration=Calibration(threshold=0.5, inconclusive=(0.4, 0.6), on=f"nothing ({RANDOM_PAIR_NOTE})"),
         provenance=Provenance(f"none ({RANDOM_PAIR_NOTE})", "2026-01-01T00:00:00Z", __version__,
                               notes=RANDOM_PAIR_NOTE))
