@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
+from mint_tui.figures import evaluation_lines, member_bank_notice, member_data_lines
 from mint_tui.models_cli import _add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
 from mint_tui.report import DEFAULT_MAX_CROPS
 
@@ -99,13 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "layer1,layer2,layer3,layer4,embedding; ONNX: also graph tensor names)")
     _add_preprocess_options(train)
     train.add_argument("--mint-config", metavar="JSON", default="{}",
-                       help='MINT model options as JSON, e.g. \'{"channels": [4, 8], "dropout": 0.5}\' '
-                            "(hidden, dropout, norms; channels and flip for cnn; the bundle records the full config)")
-    train.add_argument("--member-bank", type=int, default=0, metavar="N",
-                       help="store N member face embeddings in the pair, a nearest-neighbour bank that the MINT "
-                            "model compares faces with. They are biometric data of the audited model's training "
-                            "set that anyone with the file can extract; the pair declares them and its card shows "
-                            "the accuracy with and without them. Default 0: the pair stores no member data")
+                       help='MINT options as JSON, e.g. \'{"dropout": 0.5}\' (hidden, dropout, norms; cnn: channels, flip)')
+    train.add_argument("--member-bank", type=int, default=0, metavar="N", help="store N member face embeddings: "
+                       "biometric data anyone with the file can extract (declared, with the accuracy without them)")
     train.add_argument("--epochs", type=int, default=40)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=1e-3)
@@ -235,11 +232,9 @@ def cmd_pairs(args: argparse.Namespace) -> int:
             print(model_card(entry.manifest, entry.path, entry.builtin))
         return EXIT_OK
     if action == "install":
-        from mint_tui.figures import member_data_lines
-
         entry = store.install(Path(args.file), replace=args.replace)
         print(f"installed {entry.name} -> {entry.path}")
-        print("member data: " + " ".join(member_data_lines(entry.manifest.member_data)))
+        print("member data:", *member_data_lines(entry.manifest.member_data))
         return EXIT_OK
     if action == "remove":
         store.remove(args.name)
@@ -453,7 +448,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from mint_tui.model_inspect import open_audited
     from mint_tui.train.build import PairRequest, build_pair
-    from mint_tui.train.data import split_provenance
     from mint_tui.train.fit import MintFitConfig
 
     taps = tuple(t.strip() for t in args.taps.split(",") if t.strip()) if args.taps else None
@@ -471,33 +465,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (args.eval_members is None) != (args.eval_external is None):
         raise UsageError("--eval-members and --eval-external go together")
     mint_config = _json_arg(args.mint_config, "--mint-config")
-    if "prototypes" in mint_config:
-        raise UsageError("the member bank is set with --member-bank N, not in --mint-config")
-    if args.member_bank < 0:
-        raise UsageError("--member-bank must be 0 or more")
+    if "prototypes" in mint_config or args.member_bank < 0:
+        raise UsageError("the member bank is set with --member-bank N (0 or more), not in --mint-config")
     if args.member_bank:
-        mint_config["prototypes"] = args.member_bank
-        print(f"member bank: the pair will store {args.member_bank} embeddings of member faces (the audited "
-              "model's training data) verbatim. They are biometric data: anyone with the .mintpair file can "
-              "extract them and match faces against them. The pair declares them wherever it is shown.",
-              file=sys.stderr)
-    splits = {"members": args.members, "external": args.external,
-              **({"eval_members": args.eval_members, "eval_external": args.eval_external} if args.eval_members else {})}
-    provenance = split_provenance(splits, args.root)
+        print(member_bank_notice(args.member_bank), file=sys.stderr)
     torch.manual_seed(args.seed)
     req = PairRequest(
-        name=args.name, arch=arch, arch_config=arch_config, audited_state=state,
+        name=args.name, arch=arch, arch_config=arch_config, audited_state=state, out=Path(args.out),
         members=_image_list(args.members, args.root), external=_image_list(args.external, args.root),
-        out=Path(args.out), preprocess=preprocess,
-        fit=MintFitConfig(kind=args.kind, taps=taps, mint_config=mint_config,
+        preprocess=preprocess, root=args.root,
+        fit=MintFitConfig(kind=args.kind, taps=taps, mint_config={**mint_config, "prototypes": args.member_bank},
                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                           seed=args.seed),
         title=args.title, description=args.description, training_data=args.training_data,
         notes=args.notes, license=args.license,
-        splits=provenance,
+        splits={"members": args.members, "external": args.external, **(
+            {"eval_members": args.eval_members, "eval_external": args.eval_external} if args.eval_members else {})},
         eval_members=_image_list(args.eval_members, args.root) if args.eval_members else None,
         eval_external=_image_list(args.eval_external, args.root) if args.eval_external else None,
-        eval_data=f"{provenance['eval_members']} vs {provenance['eval_external']}" if args.eval_members else "",
     )
     try:
         path, report = build_pair(req, log=lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -519,7 +504,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.audit import resolve_device
     from mint_tui.pairs.loaded import load_pair
     from mint_tui.results import write_output
-    from mint_tui.figures import measured_figure
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
 
     if args.plot:  # checked first: matplotlib is optional (the standalone executable leaves it out)
@@ -538,16 +522,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         write_output(args.json, json.dumps(doc, indent=2) + "\n")
     if args.json != "-":
-        c = ev.counts
-        print(f"{pair.manifest.pair.name}: {c['members_scored']} members, {c['external_scored']} external scored "
-              f"({c['no_face']} without a face, {c['errors']} unreadable)")
-        for name, m in ev.metrics.items():
-            print(f"{name}:")
-            for key, label in (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy"),
-                               ("roc_auc", "ROC AUC"), ("tpr@1%fpr", "TPR at 1 % FPR"),
-                               ("tpr@0.1%fpr", "TPR at 0.1 % FPR")):
-                print(f"  {label:<18} {measured_figure(m, key)}")
-        print("(95 % intervals: stratified bootstrap, 1000 resamples)")
+        print("\n".join(evaluation_lines(pair.manifest.pair.name, ev.counts, ev.metrics)))
     if args.plot:
         plot_evaluation(ev, Path(args.plot), title=pair.manifest.pair.title)
     return EXIT_OK

@@ -33,6 +33,26 @@ def measured_figure(values: dict, name: str) -> str:
     return figure(values.get(name), low, high, from_fpr.get(name))
 
 
+def evaluation_lines(pair: str, counts: dict, metrics: dict) -> list[str]:
+    """`eval`'s report: the counts, then every figure of each scorer (MINT, baselines) with its interval."""
+    lines = [f"{pair}: {counts['members_scored']} members, {counts['external_scored']} external scored "
+             f"({counts['no_face']} without a face, {counts['errors']} unreadable)"]
+    for name, m in metrics.items():
+        lines.append(f"{name}:")
+        for key, label in (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy"),
+                           ("roc_auc", "ROC AUC"), ("tpr@1%fpr", "TPR at 1 % FPR"),
+                           ("tpr@0.1%fpr", "TPR at 0.1 % FPR")):
+            lines.append(f"  {label:<18} {measured_figure(m, key)}")
+    return lines + ["(95 % intervals: stratified bootstrap, 1000 resamples)"]
+
+
+def member_bank_notice(count: int) -> str:
+    """What `train --member-bank N` prints before it trains."""
+    return (f"member bank: the pair will store {count} embeddings of member faces (the audited model's training "
+            "data) verbatim. They are biometric data: anyone with the .mintpair file can extract them and match "
+            "faces against them. The pair declares them wherever it is shown.")
+
+
 def member_data_lines(member_data: Any) -> list[str]:
     """The disclosure of what of the members a pair stores, as sentences (first line: the summary)."""
     if member_data is None or not member_data.stored:

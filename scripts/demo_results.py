@@ -155,8 +155,10 @@ def _experiments(work: Path) -> list[str]:
     lines = ["## What was tried for a bank-free MINT (calibration split)", "",
              "Every choice below was made on the calibration part of the MINT training data (20 % of "
              "`mint_train_*`, external split by identity), never on the test splits. Pooled probes: a classifier "
-             "on per-face summaries of the cached activations (`runs/exp/exp1.py`); full MINT: the library's "
-             "`fit_mint` exactly as `train` runs it (`runs/exp/exp_fit.py`, scripts kept out of the package).", "",
+             "on per-face summaries of the cached activations (`scripts/bankfree_probes.py pooled`); full MINT: "
+             "the library's `fit_mint` exactly as `train` runs it (`scripts/bankfree_probes.py fit`), or `mint-tui "
+             "train` itself. The figures were measured by the first versions of those probes (same splits, "
+             "features and classifiers), gathered into `scripts/bankfree_probes.py` afterwards.", "",
              "| what | features / config | val. ROC AUC | cal. ROC AUC |", "| --- | --- | --- | --- |"]
     for r in rows:
         lines.append(f"| {r['what']} | {r['config']} | {_fmt(r.get('val_auc'))} | {_fmt(r.get('cal_auc'))} |")

@@ -21,7 +21,7 @@ from mint_tui.pairs.loaded import load_pair
 from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
                                      Provenance, member_data_of)
 from mint_tui.train.activations import extract_activations, state_digest
-from mint_tui.train.data import identity_of, load_faces
+from mint_tui.train.data import identity_of, load_faces, split_provenance
 from mint_tui.train.evaluate import evaluate_pair
 from mint_tui.train.fit import MintFitConfig, fit_mint, predict, split_three
 from mint_tui.metrics import TPR_AT_FPR, best_threshold, binary_metrics, inconclusive_band, min_non_members
@@ -43,7 +43,8 @@ class PairRequest:
     title: str = ""
     description: str = ""
     training_data: str = ""
-    splits: dict[str, str] = field(default_factory=dict)
+    splits: dict[str, str] = field(default_factory=dict)  # name -> list file or folder (recorded relative)
+    root: Path | None = None  # the folder relative image paths are under (with splits: the data set's root)
     license: str | None = None
     notes: str | None = None
     detector: str = "short"
@@ -127,6 +128,9 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     log(f"calibration: threshold {threshold:.4f}, inconclusive [{low:.4f}, {high:.4f}), "
         f"accuracy {cal_metrics['accuracy']:.4f}, AUC {cal_metrics['roc_auc']:.4f}")
 
+    splits = split_provenance(req.splits, req.root) if req.splits else {}
+    eval_data = req.eval_data or (f"{splits['eval_members']} vs {splits['eval_external']}"
+                                  if "eval_members" in splits else "evaluation data")
     cal_desc = (f"calibration part of the MINT training data ({int(cal_labels.sum())} members, "
                 f"{int((1 - cal_labels).sum())} external; external split by identity)")
     cal_data = "calibration split of the MINT training data"
@@ -141,7 +145,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
         mint=mint_spec,
         calibration=Calibration(round(threshold, 6), (round(low, 6), round(high, 6)), cal_desc),
         provenance=Provenance(req.training_data or f"{len(mem)} member and {len(ext)} external images",
-                              _now(), __version__, req.notes, dict(req.splits), req.license),
+                              _now(), __version__, req.notes, splits, req.license),
         metrics=tuple(manifest_metrics(cal_metrics, cal_data, len(cal_idx))),
         member_data=member_data_of(mint_spec),
     )
@@ -164,7 +168,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     if evaluate:
         ev = _evaluate(req, manifest, audited_state, mint_state, calibration_scores)
         n = ev.counts["members_scored"] + ev.counts["external_scored"]
-        test_metrics = manifest_metrics(ev.metrics["mint"], req.eval_data or "evaluation data", n)
+        test_metrics = manifest_metrics(ev.metrics["mint"], eval_data, n)
         manifest = dataclasses.replace(manifest, metrics=(*test_metrics, *manifest.metrics))
         report["evaluation"] = {"metrics": ev.metrics, "counts": ev.counts}
         log(f"evaluation: accuracy {ev.metrics['mint']['accuracy']:.4f}, AUC {ev.metrics['mint']['roc_auc']:.4f}")
@@ -186,7 +190,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
             plain_state = {k: v.contiguous() for k, v in plain.state_dict().items()}
             p_ev = _evaluate(req, plain_manifest, audited_state, plain_state, None)
             n = p_ev.counts["members_scored"] + p_ev.counts["external_scored"]
-            without = [*manifest_metrics(p_ev.metrics["mint"], (req.eval_data or "evaluation data") + same, n), *without]
+            without = [*manifest_metrics(p_ev.metrics["mint"], eval_data + same, n), *without]
             report["without_member_bank"]["evaluation"] = {"metrics": p_ev.metrics, "counts": p_ev.counts}
         manifest = dataclasses.replace(manifest,
                                        member_data=dataclasses.replace(manifest.member_data, without=tuple(without)))
