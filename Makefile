@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 LFW    ?= ../shared/data/lfw
-# The main job: audit a few LFW photos (members and non-members of the demo pairs) on the CPU, with the
-# bank-free default pair and with the banked one.
-RUN_IMAGES ?= $(LFW)/images/Alvaro_Uribe $(LFW)/images/Aaron_Peirsol
+# The main job: audit the sample LFW photos the package ships (assets/samples: one member of the demo
+# pairs' training data, two non-members) on the CPU, with the bank-free default pair and with the banked one.
+RUN_IMAGES ?= assets/samples
 
 .PHONY: setup run test bench demo exe exe-smoke clean
 

@@ -23,6 +23,7 @@ from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, Face, PreparedImage
                             to_tensor_batch)
 from mint_tui.faces.prepare import StageTimes
 from mint_tui.imagefiles import find_images
+from mint_tui.safe_text import printable
 
 if TYPE_CHECKING:
     import torch
@@ -78,16 +79,6 @@ class ResultRow:
             "verdict": self.verdict,
             "message": self.message,
         }
-
-
-def printable(text: str) -> str:
-    """Text (a path) as valid UTF-8: bytes of a file name that are not UTF-8 (which Python keeps as
-    lone surrogates) become ``\\xNN`` escapes instead of breaking a JSON/CSV encoder or a terminal."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)

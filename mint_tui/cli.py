@@ -13,6 +13,7 @@ from mint_tui import __version__
 from mint_tui.figures import evaluation_lines, member_bank_notice, member_data_lines
 from mint_tui.models_cli import _add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
 from mint_tui.report import DEFAULT_MAX_CROPS
+from mint_tui.safe_text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -49,8 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                "or was stopped with Ctrl-C or SIGTERM\n(exit status 130). After a crash or kill -9, FILE.partial "
                "is left: a valid CSV / JSON Lines file with every row\nfinished before it (JSON Lines then lacks "
                "its final {\"end\": true} record). An audit refuses to start while\nFILE.partial exists. --json "
-               "writes one document atomically (temp file + rename) at the end, also on Ctrl-C\n(with "
-               "\"interrupted\": true and every row computed so far).")
+               "streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp file + "
+               "rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so far). "
+               "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
+               "folder or a device; a symbolic link is written through to its target.")
     audit.add_argument("paths", nargs="+", metavar="PATH")
     _add_pair_option(audit)
     audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
@@ -134,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--plot", metavar="FILE", help="write ROC curves and score histograms as PNG")
     ev.add_argument("--device", default="auto")
 
+    doctor = sub.add_parser("doctor", help="check what an audit needs here and say what to fix (exit 0: all is well)")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+
     pairs = sub.add_parser("pairs", help="list, inspect, install, verify, export or remove pairs")
     psub = pairs.add_subparsers(dest="pairs_command", metavar="ACTION", required=True)
     pl = psub.add_parser("list", help="installed and bundled pairs")
@@ -215,8 +221,8 @@ def cmd_pairs(args: argparse.Namespace) -> int:
             print("no pairs installed")
         for e in entries:
             flag = "bundled " if e.builtin else "installed"
-            status = f"  UNUSABLE: {e.error}" if e.error else ""
-            print(f"{e.name:<28} {flag}  {e.title}{status}")
+            status = f"  UNUSABLE: {for_terminal(e.error)}" if e.error else ""
+            print(f"{for_terminal(e.name):<28} {flag}  {for_terminal(e.title)}{status}")
         return EXIT_OK
     if action == "info":
         entry = store.get(args.name)
@@ -233,21 +239,21 @@ def cmd_pairs(args: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "install":
         entry = store.install(Path(args.file), replace=args.replace)
-        print(f"installed {entry.name} -> {entry.path}")
+        print(f"installed {for_terminal(entry.name)} -> {for_terminal(entry.path)}")
         print("member data:", *member_data_lines(entry.manifest.member_data))
         return EXIT_OK
     if action == "remove":
         store.remove(args.name)
-        print(f"removed {args.name}")
+        print(f"removed {for_terminal(args.name)}")
         return EXIT_OK
     if action == "verify":
         manifest = store.verify(args.name)
-        print(f"{manifest.pair.name}: OK (manifest valid, sha256 of every weights file matches, weight shapes fit "
-              f"{manifest.audited.arch} + {manifest.mint.kind} MINT)")
+        print(f"{for_terminal(manifest.pair.name)}: OK (manifest valid, sha256 of every weights file matches, weight "
+              f"shapes fit {for_terminal(manifest.audited.arch)} + {for_terminal(manifest.mint.kind)} MINT)")
         return EXIT_OK
     if action == "export":
         dest = store.export(args.name, Path(args.file))
-        print(f"exported {args.name} -> {dest}")
+        print(f"exported {for_terminal(args.name)} -> {for_terminal(dest)}")
         return EXIT_OK
     raise UsageError(f"unknown pairs action {action!r}")
 
@@ -284,8 +290,8 @@ class _ProgressBar:
 def _table_line(row) -> str:
     score = f"{row.score:.3f}" if row.score is not None else "  -  "
     face = "-" if row.face is None else str(row.face)
-    note = f"  ({row.message})" if row.message else ""
-    return f"{row.verdict:<13} {score:>6} {face:>4}  {row.path}{note}"
+    note = f"  ({for_terminal(row.message)})" if row.message else ""
+    return f"{row.verdict:<13} {score:>6} {face:>4}  {for_terminal(row.path)}{note}"
 
 
 @dataclass
@@ -295,26 +301,19 @@ class _Scored:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    import dataclasses
     import signal
     from collections import Counter
 
-    from mint_tui.audit import VERDICTS, AuditOptions, default_workers, printable, resolve_device, run_audit
+    from mint_tui.audit import VERDICTS, AuditOptions, default_workers, resolve_device, run_audit
     from mint_tui.pairs.loaded import load_pair
-    from mint_tui.fileio import atomic_write_text
-    from mint_tui.results import audit_header, open_stream, partial_path, results_json, write_output
+    from mint_tui.results import JsonDocumentStream, audit_header, check_audit_outputs, open_stream
 
-    outputs = {"json": args.json, "jsonl": args.jsonl, "csv": args.csv}
-    given = {kind: dest for kind, dest in outputs.items() if dest is not None}
-    if sum(dest == "-" for dest in given.values()) > 1:
-        raise UsageError("only one of --json, --jsonl and --csv can write to standard output")
-    files = [Path(dest).resolve() for dest in given.values() if dest != "-"]
-    if len(set(files)) != len(files):
-        raise UsageError("--json, --jsonl and --csv must name different files")
-    for kind in ("json", "jsonl", "csv"):
-        if outputs[kind] not in (None, "-") and partial_path(outputs[kind]).exists():
-            raise UsageError(f"{partial_path(outputs[kind])} exists: it may hold the results of an interrupted "
-                             "audit; move or delete it first")
+    pair_path = resolve_pair_path(args.pair)
+    try:  # every destination is checked before any work starts
+        outputs = check_audit_outputs({"json": args.json, "jsonl": args.jsonl, "csv": args.csv},
+                                      [*args.paths, pair_path])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     try:
         extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
         options = AuditOptions(faces=args.faces, batch_size=args.batch_size, device=args.device,
@@ -323,7 +322,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         options.workers = options.workers or default_workers(device)  # recorded in the header
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    pair = load_pair(resolve_pair_path(args.pair), device=str(device))
+    pair = load_pair(pair_path, device=str(device))
     identity = None
     if args.identity or args.group_by:
         from mint_tui.identity import IdentityTest
@@ -333,22 +332,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"identity test: {exc}") from None
     header = audit_header(pair, str(device), options)
-    table = not given
+    table = not outputs
     if table:
-        print(f"pair {pair.manifest.pair.name}  device {device}  threshold {pair.manifest.calibration.threshold:.3f}")
+        print(f"pair {for_terminal(pair.manifest.pair.name)}  device {device}  threshold {pair.manifest.calibration.threshold:.3f}")
         print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
     streams = []
     try:
-        for kind in ("jsonl", "csv"):
-            if outputs[kind] is not None:
-                streams.append(open_stream(kind, outputs[kind], header))
+        for kind, dest in outputs.items():
+            streams.append(open_stream(kind, dest, header))
     except BaseException:
         for stream in streams:
             stream.abandon()
             if stream.partial is not None:
                 stream.partial.unlink(missing_ok=True)  # nothing was audited yet
         raise
-    rows = []  # kept only for --json, which is one document written at the end
     scored = []  # light (path, score) records for the identity test
     counts: Counter[str] = Counter()
     bar = _ProgressBar()
@@ -367,14 +364,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 counts[row.verdict] += 1
                 if identity is not None:
                     scored.append(_Scored(row.path, row.score))
-                if args.json is not None:
-                    rows.append(row)
                 for stream in streams:
                     stream.write(row)
                 if table:
                     with bar.lock:
                         bar.close()
-                        print(_table_line(dataclasses.replace(row, path=printable(row.path))), flush=True)
+                        print(_table_line(row), flush=True)
         except KeyboardInterrupt:
             interrupted = True
             cancel.set()
@@ -389,8 +384,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
         # A crash: keep every row computed so far where it cannot be mistaken for a finished audit.
         for stream in streams:
             stream.abandon()
-        if args.json not in (None, "-"):
-            atomic_write_text(partial_path(args.json), results_json(header, rows, interrupted=True))
         raise
     identities = None
     if identity is not None:
@@ -398,20 +391,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         groups = group_rows(scored, name=args.identity)
         identities = [identity(name, [r.score for r in members]) for name, members in groups.items()]
+    for stream in streams:
+        if isinstance(stream, JsonDocumentStream):
+            stream.identities = identities
     saved = [str(path) for path in (stream.finish(interrupted) for stream in streams) if path is not None]
-    if args.json is not None:
-        write_output(args.json, results_json(header, rows, interrupted, identities))
-        if args.json != "-":
-            saved.append(args.json)
     total = sum(counts.values())
     summary = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
     out = sys.stdout if table else sys.stderr
     if interrupted:
-        where = f" in {', '.join(saved)}" if saved else ""
+        where = f" in {for_terminal(', '.join(saved))}" if saved else ""
         print(f"interrupted: {total} results kept{where}", file=sys.stderr)
     print(f"{total} results: {summary or 'nothing audited'}", file=out)
     for result in identities or ():
-        print(f"identity test  {result.explanation}", file=out)
+        print(f"identity test  {for_terminal(result.explanation)}", file=out)
     if identities and len(identities) > 1:
         from mint_tui.identity import people_summary
 
@@ -434,6 +426,17 @@ def _json_arg(text: str, what: str) -> dict:
     return value
 
 
+def _check_outputs(outputs: dict[str, str | None], inputs: list[str | None], stdout_ok: tuple[str, ...] = ()
+                   ) -> dict[str, Path | None]:
+    """Every destination checked against the inputs before any work starts (see mint_tui.destinations)."""
+    from mint_tui.destinations import check_destinations
+
+    try:
+        return check_destinations(outputs, [i for i in inputs if i], stdout_ok=stdout_ok)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _image_list(spec: str, root: str | None) -> list[Path]:
     from mint_tui.train.data import read_image_list
 
@@ -450,6 +453,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.fit import MintFitConfig
 
+    dests = _check_outputs({"--out": args.out, "--report": args.report},
+                           [args.weights, args.audited_from, args.members, args.external, args.eval_members,
+                            args.eval_external])
     taps = tuple(t.strip() for t in args.taps.split(",") if t.strip()) if args.taps else None
     if args.audited_from:
         if args.weights:
@@ -471,7 +477,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(member_bank_notice(args.member_bank), file=sys.stderr)
     torch.manual_seed(args.seed)
     req = PairRequest(
-        name=args.name, arch=arch, arch_config=arch_config, audited_state=state, out=Path(args.out),
+        name=args.name, arch=arch, arch_config=arch_config, audited_state=state, out=dests["--out"],
         members=_image_list(args.members, args.root), external=_image_list(args.external, args.root),
         preprocess=preprocess, root=args.root,
         fit=MintFitConfig(kind=args.kind, taps=taps, mint_config={**mint_config, "prototypes": args.member_bank},
@@ -485,18 +491,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         eval_external=_image_list(args.eval_external, args.root) if args.eval_external else None,
     )
     try:
-        path, report = build_pair(req, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        path, report = build_pair(req, log=lambda msg: print(for_terminal(msg), file=sys.stderr, flush=True))
     except KeyboardInterrupt:
         print("interrupted: no bundle written", file=sys.stderr)
         return 130
     if args.report:
         from mint_tui.fileio import atomic_write_text
 
-        atomic_write_text(args.report, json.dumps(report, indent=2) + "\n")
+        atomic_write_text(dests["--report"], json.dumps(report, indent=2) + "\n")
     if args.install:
         entry = _store().install(path, replace=True)
-        print(f"installed {entry.name}", file=sys.stderr)
-    print(path)
+        print(f"installed {for_terminal(entry.name)}", file=sys.stderr)
+    print(for_terminal(path))
     return EXIT_OK
 
 
@@ -512,7 +518,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         except ImportError:
             raise UsageError("--plot needs matplotlib, which is not installed here (the standalone executable "
                              "does not include it); run eval without --plot, or from the Python package") from None
-    pair = load_pair(resolve_pair_path(args.pair), device=str(resolve_device(args.device)))
+    pair_path = resolve_pair_path(args.pair)
+    dests = _check_outputs({"--json": args.json, "--plot": args.plot},
+                           [pair_path, args.members, args.external, args.reference_members], stdout_ok=("--json",))
+    pair = load_pair(pair_path, device=str(resolve_device(args.device)))
     ref = _image_list(args.reference_members, args.root) if args.reference_members else None
     ev = evaluate_pair(pair, _image_list(args.members, args.root), _image_list(args.external, args.root),
                        reference_members=ref)
@@ -520,12 +529,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
            "threshold": pair.manifest.calibration.threshold, "members": args.members, "external": args.external,
            "counts": ev.counts, "metrics": ev.metrics}
     if args.json:
-        write_output(args.json, json.dumps(doc, indent=2) + "\n")
+        write_output(str(dests["--json"] or "-"), json.dumps(doc, indent=2) + "\n")
     if args.json != "-":
-        print("\n".join(evaluation_lines(pair.manifest.pair.name, ev.counts, ev.metrics)))
+        print("\n".join(evaluation_lines(for_terminal(pair.manifest.pair.name), ev.counts, ev.metrics)))
     if args.plot:
-        plot_evaluation(ev, Path(args.plot), title=pair.manifest.pair.title)
+        plot_evaluation(ev, dests["--plot"], title=pair.manifest.pair.title)
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mint_tui.doctor import print_checks
+
+    return EXIT_OK if print_checks(as_json=args.json) else EXIT_FAILED
 
 
 # ---------------------------------------------------------------- report
@@ -537,21 +552,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.max_crops < 0:
         print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
         return 2
-    html_path = Path(args.html)
-    if html_path.is_dir():
-        print(f"mint-tui: error: --html {html_path} is a folder; give a file name", file=sys.stderr)
+    try:  # before any work: not a folder or a device, not the results file or the pair
+        html_path = _check_outputs({"--html": args.html}, [args.results, args.pair])["--html"]
+    except UsageError as exc:
+        print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
     try:
         summary = report_from_source(args.results, html_path, args.pair, max_crops=args.max_crops)
     except (OSError, ValueError) as exc:
-        print(f"mint-tui: error: {exc}", file=sys.stderr)
+        print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: no report written", file=sys.stderr)
         return 130
     for warning in summary.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"report written to {summary.path} ({summary.faces} faces, {summary.crops} crops shown)", file=sys.stderr)
+        print(f"warning: {for_terminal(warning)}", file=sys.stderr)
+    print(f"report written to {for_terminal(summary.path)} ({summary.faces} faces, {summary.crops} crops shown)",
+          file=sys.stderr)
     return 0
 
 
@@ -566,7 +583,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
-            "tui": cmd_tui, "models": cmd_models}
+            "doctor": cmd_doctor, "tui": cmd_tui, "models": cmd_models}
 
 
 def _is_user_error(exc: BaseException) -> bool:
@@ -586,13 +603,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command(args)
     except UsageError as exc:
-        print(f"mint-tui: error: {exc}", file=sys.stderr)
+        print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         if not _is_user_error(exc):
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"mint-tui: error: {message}", file=sys.stderr)
+        print(f"mint-tui: error: {for_terminal(message)}", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -46,6 +46,11 @@ def builtin_pairs_dir() -> Path:
     return assets_dir() / "pairs"
 
 
+def samples_dir() -> Path:
+    """The sample LFW photos, one folder per person (what ``make run`` and the TUI's first start offer)."""
+    return assets_dir() / "samples"
+
+
 def _home_override() -> Path | None:
     value = os.environ.get(HOME_ENV)
     if value:

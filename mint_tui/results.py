@@ -11,13 +11,19 @@ audit that was stopped early.
 
 JSON Lines (``.jsonl``): the same header object on the first line (``"layout": "jsonl"``), then one
 row object per line, then an end record ``{"end": true, "interrupted": bool, "summary": {...}}``.
-CSV has one header line with the row fields (``box`` as x;y;w;h) and the same rows.
+CSV has one header line with the row fields (``box`` as x;y;w;h) and the same rows; a text cell
+that a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``, tab or CR) is
+written with a leading ``'`` (OWASP's advice), as is one starting with ``'``; reading strips it.
 
 JSON Lines and CSV are *streamed*: each row is written and flushed as soon as it is computed,
 into ``FILE.partial``, which is renamed to ``FILE`` when the audit ends (completed or stopped by
 Ctrl-C / SIGTERM). A crash or ``kill -9`` leaves ``FILE.partial``: a valid file holding every row
 finished before it (a JSON Lines file without its end record). An existing ``FILE`` is only
-replaced when the new one is finished.
+replaced when the new one is finished. The JSON document is streamed the same way, as JSON Lines
+into ``FILE.partial``, until the audit ends; then the document is written atomically to ``FILE``
+and the ``.partial`` removed (so even a process killed inside native code keeps its rows).
+
+:func:`check_audit_outputs` checks every destination before an audit starts.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from mint_tui import __version__
-from mint_tui.fileio import atomic_write_text, fsync_dir
 from mint_tui.audit import VERDICTS, AuditOptions, ResultRow
+from mint_tui.destinations import DestinationError, check_destinations
+from mint_tui.fileio import atomic_write_text, fsync_dir
 
 FORMAT = "mint-tui/audit"
 FORMAT_VERSION = 1
@@ -117,7 +124,7 @@ def read_results(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Res
         for rec in csv.DictReader(io.StringIO(text)):
             if set(CSV_FIELDS) - set(rec):
                 raise ValueError(f"{path}: not a mint-tui CSV (missing {sorted(set(CSV_FIELDS) - set(rec))})")
-            rows.append(_row_from_dict({k: (rec[k] if rec[k] != "" else None) for k in CSV_FIELDS}))
+            rows.append(_row_from_dict({k: (_csv_uncell(rec[k]) if rec[k] else None) for k in CSV_FIELDS}))
         return {"format": FORMAT, "version": FORMAT_VERSION}, rows
     try:
         doc = json.loads(text)
@@ -154,10 +161,27 @@ def partial_path(dest: str | os.PathLike[str]) -> Path:
     return dest.with_name(dest.name + PARTIAL_SUFFIX)
 
 
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A text cell made inert for spreadsheets, as OWASP recommends: a cell starting with ``=``,
+    ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``, and so does one that already
+    starts with ``'`` (so that reading the file back strips exactly one)."""
+    if isinstance(value, str) and value.startswith((*_FORMULA_START, "'")):
+        return "'" + value
+    return value
+
+
+def _csv_uncell(value: str) -> str:
+    return value[1:] if value.startswith("'") else value
+
+
 def _csv_record(row: ResultRow) -> dict[str, Any]:
     d = row.to_dict()
     d["box"] = ";".join(str(v) for v in d["box"]) if d["box"] else ""
-    return {k: "" if d[k] is None else d[k] for k in CSV_FIELDS}
+    return {k: "" if d[k] is None else _csv_cell(d[k]) for k in CSV_FIELDS}
 
 
 class RowStream:
@@ -249,9 +273,58 @@ class JsonlStream(RowStream):
                                    "summary": self.summary()}) + "\n")
 
 
+class JsonDocumentStream(JsonlStream):
+    """The ``--json`` document: rows streamed as JSON Lines into ``FILE.partial`` while the audit
+    runs (what a crash leaves), then one JSON document written atomically to ``FILE`` by
+    :meth:`finish`, which removes the ``.partial``. To standard output: the document at the end."""
+
+    def __init__(self, dest: str, header: dict[str, Any]) -> None:
+        self.kept: list[ResultRow] = []
+        self.identities: list | None = None  # set before finish() to add the identity-level test
+        super().__init__(dest, header)
+
+    def _begin(self) -> None:
+        if self.path is not None:
+            super()._begin()
+
+    def _row(self, row: ResultRow) -> None:
+        self.kept.append(row)
+        if self.path is not None:
+            super()._row(row)
+
+    def finish(self, interrupted: bool = False) -> Path | None:
+        if self.finished:
+            return self.path
+        self.finished = True
+        text = results_json(self.header, self.kept, interrupted, self.identities)
+        if self.path is None:
+            self._fh.write(text)
+            self._fh.flush()
+            return None
+        self._fh.close()
+        atomic_write_text(self.path, text)
+        self.partial.unlink(missing_ok=True)
+        return self.path
+
+
 def open_stream(kind: str, dest: str, header: dict[str, Any]) -> RowStream:
-    """A streamed output: ``kind`` is ``"csv"`` or ``"jsonl"``."""
-    return {"csv": CsvStream, "jsonl": JsonlStream}[kind](dest, header)
+    """A streamed output: ``kind`` is ``"csv"``, ``"jsonl"`` or ``"json"`` (one document at the end)."""
+    return {"csv": CsvStream, "jsonl": JsonlStream, "json": JsonDocumentStream}[kind](dest, header)
+
+
+def check_audit_outputs(outputs: dict[str, str | None], inputs: Iterable[str | os.PathLike[str]]) -> dict[str, str]:
+    """Check an audit's destinations (``{"json": dest, "jsonl": dest, "csv": dest}``, None where not
+    given) before it starts: at most one goes to standard output (``'-'``), none is an input or
+    another's file, each can be written, and no ``FILE.partial`` of an interrupted audit is in the
+    way. Returns ``{kind: destination}`` for the given ones, files as their real paths (a symbolic
+    link is written through). Raises :class:`DestinationError` (a ValueError)."""
+    options = {f"--{kind}": dest for kind, dest in outputs.items()}
+    resolved = check_destinations(options, inputs, stdout_ok=options)
+    for option, real in resolved.items():
+        if real is not None and partial_path(real).exists():
+            raise DestinationError(f"{partial_path(real)} exists: it may hold the results of an interrupted audit; "
+                                   "move or delete it first")
+    return {option[2:]: "-" if real is None else str(real) for option, real in resolved.items()}
 
 
 def _first_line_is_jsonl_header(text: str) -> bool:

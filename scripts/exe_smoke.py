@@ -8,6 +8,7 @@
 Checks, each printed as PASS/FAIL with its time:
   size         a one-file build is at most 300 MB
   version      `mint-tui --version` prints this source tree's version
+  doctor       `doctor` passes every check, finding the detector models and sample photos inside the executable
   pairs        `pairs list` shows the bundled pairs (a random-weights test pair is installed first when
                mint_tui/assets/pairs/ has none yet) and `pairs verify` accepts the pair used below
   audit        `audit IMAGES --json -` on real LFW photos (JPEG, plus PNG and WebP copies, so OpenCV's
@@ -140,6 +141,19 @@ def check_pairs(e: Env) -> str:
     assert p.returncode == 0, f"pairs verify {e.pair}: exit {p.returncode}: {p.stderr[-500:]}"
     kind = "bundled" if builtin else "installed random-weights test pair (no bundled pair yet)"
     return f"{', '.join(names)}; auditing with {e.pair} ({kind})"
+
+
+@check("doctor")
+def check_doctor(e: Env) -> str:
+    """`doctor` passes every check, and finds the models, pairs and samples inside the executable."""
+    p = e.run("doctor", "--json", timeout=300)
+    checks = json.loads(p.stdout)
+    failed = [f"{c['name']}: {c['detail']} (fix: {c['fix']})" for c in checks if not c["ok"]]
+    assert p.returncode == 0 and not failed, f"exit {p.returncode}: {failed or p.stderr[-500:]}"
+    found = {c["name"]: c["detail"] for c in checks}
+    for name in ("detector models", "sample photos"):
+        assert str(ROOT) not in found[name], f"{name} read from the source tree: {found[name]}"
+    return f"{len(checks)} checks pass; {found['torch']}"
 
 
 def pick_images(e: Env, per_person: int) -> list[Path]:
@@ -346,6 +360,8 @@ def main() -> int:
         e = Env(exe, Path(tmp))
         e.pair = None
         check_version(e)
+        if "doctor" not in skip:
+            check_doctor(e)
         if check_pairs(e):
             if "audit" not in skip:
                 check_audit(e, args.per_person)

@@ -109,6 +109,7 @@ CATALOGUE = [
     ("19-link-loop.jpg", "error", "symbolic link loop"),
     ("20-dangling-link.jpg", "error", "broken symbolic link"),
     ("21-fifo.jpg", "error", "not a regular file (a FIFO)"),
+    ("22-tall-1080x33000.png", "error", "image too long: 1080x33000 pixels"),  # aborted MediaPipe's remap
     (os.fsdecode(NON_UTF8), "face", None),
     (LONG_NAME, "face", None),
 ]
@@ -158,6 +159,7 @@ def catalogue(lfw, bomb, tmp_path_factory) -> Path:
         "16-one-pixel.png": _pil("PNG", Image.new("RGB", (1, 1), (128, 128, 128))),
         "17-bomb-20000x20000.png": bomb.read_bytes(),
         "18-deleted.jpg": raw,
+        "22-tall-1080x33000.png": cv2.imencode(".png", np.zeros((33000, 1080, 3), np.uint8))[1].tobytes(),
         LONG_NAME: raw,
     }
     for name, data in content.items():

@@ -69,9 +69,8 @@ def _quiet_native_stderr():
             os.close(devnull)
 
 
-@cache
-def detector_model_path(model: str = DEFAULT_DETECTOR) -> Path:
-    """Path of a shipped detector model, checked against its SHA256SUMS (paths.detector_dir())."""
+def verify_detector_model(model: str = DEFAULT_DETECTOR) -> Path:
+    """Path of a shipped detector model, checked (every call) against its SHA256SUMS (paths.detector_dir())."""
     if model not in DETECTOR_MODELS:
         raise ValueError(f"unknown detector model {model!r}; choose one of {sorted(DETECTOR_MODELS)}")
     folder = detector_dir()
@@ -83,6 +82,10 @@ def detector_model_path(model: str = DEFAULT_DETECTOR) -> Path:
     if sums.get(path.name) != digest:
         raise RuntimeError(f"detector model {path} does not match its sha256 in SHA256SUMS")
     return path
+
+
+#: The same, checked once per process (what the detector uses).
+detector_model_path = cache(verify_detector_model)
 
 
 class FaceDetector:

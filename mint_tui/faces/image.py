@@ -26,6 +26,9 @@ import numpy as np
 
 #: Largest image (in pixels) that is decoded at all; 100 MP covers every camera sold today.
 MAX_PIXELS = 100_000_000
+#: Longest side (in pixels) of an image that is decoded: MediaPipe's detector remaps the image with
+#: OpenCV, which asserts (and aborts the whole process) on a side of SHRT_MAX = 32,767 px or more.
+MAX_SIDE = 32_766
 #: Largest file read into memory.
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
@@ -256,6 +259,7 @@ def check_image(data: bytes) -> ImageInfo:
         if info.width * info.height > MAX_PIXELS:
             raise ImageError(f"image too large: {info.width}x{info.height} pixels is over the {MAX_PIXELS:,}-pixel "
                              "limit (refused before decoding)")
+        _check_sides(info.width, info.height)
     if info.format == "jpeg":
         _, _, sos = _jpeg_size(data)
         if sos is None or data.rfind(b"\xff\xd9") < sos:
@@ -263,6 +267,12 @@ def check_image(data: bytes) -> ImageInfo:
     elif info.format == "png" and data.rfind(b"IEND", len(data) - 4096 if len(data) > 4096 else 0) < 0:
         raise ImageError("truncated PNG file: no end-of-image (IEND) chunk")
     return info
+
+
+def _check_sides(width: int, height: int) -> None:
+    if max(width, height) > MAX_SIDE:
+        raise ImageError(f"image too long: {width}x{height} pixels; a side over {MAX_SIDE:,} px is not supported "
+                         "(the face detector cannot take it); crop or downscale the image")
 
 
 # ---------------------------------------------------------------- decoding
@@ -282,6 +292,7 @@ def decode_image(data: bytes) -> np.ndarray:
             raise ImageError(f"{name} images are not supported by this build's image decoder (OpenCV "
                              f"{cv2.__version__}); convert it to JPEG or PNG")
         raise ImageError(f"corrupt or truncated {name} file (the decoder could not read it)")
+    _check_sides(image.shape[1], image.shape[0])  # for formats whose header did not say
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     elif image.shape[2] == 4:

@@ -21,12 +21,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from mint_tui.imagefiles import count_images
+from mint_tui.safe_text import for_terminal
 from mint_tui.tui import core
 from mint_tui.tui.commands import MintCommands
 from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
                                   RowsArrived, RunFinished, RunPhase, RunStarted, SelectionCounted, calibration_of,
                                   common_folder, display_path, group_label, selection_root)
-from mint_tui.tui.settings import Settings, load_settings
+from mint_tui.tui.settings import Settings, load_settings, settings_path
 from mint_tui.tui.settings import save_settings as write_settings
 
 STYLES = ["styles/app.tcss", "styles/images.tcss", "styles/pairs.tcss", "styles/run.tcss",
@@ -46,6 +47,8 @@ class MintApp(App[int]):
     def __init__(self, start: str | os.PathLike[str] | None = None, *, image_mode: str = "halfblock",
                  settings: Settings | None = None, persist: bool = True) -> None:
         super().__init__()
+        # first start: no settings saved yet and no folder asked for (the app then offers the sample photos)
+        self.first_start = settings is None and start is None and not settings_path().exists()
         self.settings = settings if settings is not None else load_settings()
         self.persist = persist
         self.image_mode = image_mode
@@ -91,12 +94,20 @@ class MintApp(App[int]):
         self.main_screen = MainScreen(self.start_folder, self.image_mode)
         return self.main_screen
 
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
+        """Notifications carry file names, pair titles and error messages: shown literally (no
+        markup) with control characters escaped."""
+        super().notify(for_terminal(message, keep_newlines=True), markup=markup, **kwargs)
+
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.start_problem:
             self.notify(self.start_problem, severity="warning")
+        if self.first_start and not self.selection and core.samples_summary():
+            self.notify("First time here? Try the sample photos: ctrl+p, then \"Try the sample photos\" "
+                        f"({core.samples_summary()}), then r", title="Welcome", timeout=30)
         self.update_status()
 
     def on_ready(self) -> None:
@@ -327,6 +338,18 @@ class MintApp(App[int]):
             self.selection[path] = is_dir
         self.selection_changed()
 
+    def action_try_samples(self) -> None:
+        """Mark the sample photos the package ships (one person per folder) and show the Run tab."""
+        folder = core.samples_dir()
+        if not core.samples_summary():
+            self.notify(f"No sample photos in {folder}: run `mint-tui doctor`", severity="error")
+            return
+        self.selection[folder] = True
+        self.groups[folder] = PER_FOLDER
+        self.selection_changed()
+        self.show_tab("run")
+        self.notify(f"Marked the sample photos ({core.samples_summary()}, one person per folder): r runs the audit")
+
     def clear_marks(self) -> None:
         self.selection.clear()
         self.groups.clear()
@@ -428,7 +451,8 @@ class MintApp(App[int]):
             self.notify("An audit is already running: x cancels it")
             return
         if not self.selection:
-            self.notify("Mark images or folders first (space in the Images tab)", severity="warning")
+            self.notify("Mark images or folders first (space in the Images tab), or try the sample photos (ctrl+p)",
+                        severity="warning")
             self.show_tab("images")
             return
         if not self.pairs_loaded:
@@ -774,6 +798,11 @@ class MintApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_doctor(self) -> None:
+        from mint_tui.tui.screens.doctor import DoctorScreen
+
+        self.push_screen(DoctorScreen())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Run audit", "Audit the marked images with the chosen pair (r)", self.action_run_audit)
         if self.running:
@@ -793,6 +822,10 @@ class MintApp(App[int]):
                             self.action_verify_pair)
         yield SystemCommand("Remove pair", "Remove the highlighted installed pair", self.action_remove_pair)
         yield SystemCommand("Clear marks", "Unmark every image and folder", self.clear_marks)
+        yield SystemCommand("Try the sample photos", "Mark the LFW sample photos that come with mint-tui (one "
+                            "person per folder)", self.action_try_samples)
+        yield SystemCommand("Doctor", "Check what an audit needs on this computer (as `mint-tui doctor`)",
+                            self.action_doctor)
         for tab, title in (("images", "Images"), ("pair", "Pair"), ("run", "Run"), ("results", "Results")):
             yield SystemCommand(f"Go to {title}", f"Show the {title} tab", lambda tab=tab: self.show_tab(tab))
         yield SystemCommand("Help", "Every key (?)", self.action_help)

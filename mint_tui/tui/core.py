@@ -68,6 +68,20 @@ def pair_store():
     return PairStore(builtin_dir=BUILTIN_DIR)
 
 
+def samples_dir() -> Path:
+    """The sample photos that come with mint-tui (one folder per person)."""
+    from mint_tui import paths
+
+    return paths.samples_dir()
+
+
+def samples_summary() -> str:
+    """What the sample photos are ("12 LFW photos of 3 people"), or "" when there are none."""
+    photos = sorted(samples_dir().glob("*/*.jpg"))
+    people = len({p.parent for p in photos})
+    return f"{len(photos)} LFW photos of {people} people" if photos else ""
+
+
 def list_pairs() -> tuple[list[Any], str | None]:
     store = pair_store()
     return store.list(), store.default_pair_name()

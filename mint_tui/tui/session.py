@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.message import Message
+from mint_tui.safe_text import for_terminal
 
 
 @dataclass
@@ -53,7 +54,12 @@ def calibration_of(manifest: Any = None, header: dict[str, Any] | None = None) -
 
 
 def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
-    """A path as a person reads it: relative below the working folder, ``~`` below home."""
+    """A path as a person reads it: relative below the working folder, ``~`` below home; control
+    characters escaped (it is shown on the terminal)."""
+    return for_terminal(_display_path(path, cwd))
+
+
+def _display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
     p = Path(path)
     if not p.is_absolute():
         return str(p)

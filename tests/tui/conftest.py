@@ -37,6 +37,15 @@ async def settle(pilot, timeout: float = 60.0) -> None:
     await pilot.pause(0.05)
 
 
+async def palette(pilot, command: str) -> None:
+    """Run a command of the command palette (ctrl+p) by typing its name."""
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.2)
+    await pilot.press(*command)
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+
+
 async def wait_run(pilot, timeout: float = 120.0) -> None:
     """Wait for an audit started with `r` to finish."""
     app = pilot.app

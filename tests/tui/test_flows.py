@@ -15,7 +15,7 @@ from mint_tui.tui.screens.pick_file import PickFileScreen
 from mint_tui.tui.widgets.files_pane import ImageTree
 from mint_tui.tui.widgets.image_view import HalfBlockImage, ImageView
 
-from .conftest import settle, wait_run
+from .conftest import palette, settle, wait_run
 
 
 def tree_paths(app) -> list[str]:
@@ -538,11 +538,7 @@ async def test_command_palette_has_the_main_actions(make_app, demo_folder):
         for title in ("Run audit", "Export results", "Open result file", "Install pair",
                       "Verify pair", "Remove pair", "Go to Results", "Help", "Theme"):
             assert title in titles
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
-        await pilot.press(*"go to pair")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await palette(pilot, "go to pair")
         await settle(pilot)
         assert app.main_screen.active_tab == "pair"
 

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from mint_tui.safe_text import for_terminal
 from mint_tui.tui.keys import MOVE_KEYS
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ def explanation(d: dict[str, Any]) -> Text:
     except (TypeError, ValueError):
         said = f"{d.get('name', '?')}: p = {d.get('p_value', '?')}, {d.get('faces', '?')} faces"
     text = Text()
-    text.append(verdict, style=IDENTITY_STYLES.get(verdict, "bold"))
-    text.append(f"  {said}")
+    text.append(for_terminal(verdict), style=IDENTITY_STYLES.get(verdict, "bold"))
+    text.append(f"  {for_terminal(said)}")
     return text
 
 
@@ -88,7 +89,7 @@ class IdentityPanel(Vertical):
             for i, d in enumerate(idents):
                 verdict = str(d.get("verdict", "?"))
                 faces = d.get("faces")
-                table.add_row(Text(str(d.get("name", "?"))), Text(str(faces if faces is not None else "–"),
+                table.add_row(Text(for_terminal(d.get("name", "?"))), Text(str(faces if faces is not None else "–"),
                                                                    justify="right"),
                               _num(d.get("statistic"), 3), _num(d.get("p_value"), 4), _num(d.get("level"), 4),
                               Text(verdict, style=IDENTITY_STYLES.get(verdict, "")), key=str(i))

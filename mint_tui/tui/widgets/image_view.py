@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from mint_tui.safe_text import for_terminal
 from mint_tui.tui.images import fit_cells, halfblock_lines, to_pil
 
 if TYPE_CHECKING:
@@ -97,7 +99,7 @@ class ImageView(Vertical):
             pixels.set_rgb(rgb)
         else:
             pixels.image = to_pil(rgb)
-        self.query_one(".image-caption", Static).update(caption)
+        self.query_one(".image-caption", Static).update(Text(for_terminal(caption)))
 
     def show_message(self, text: str, caption: str = "") -> None:
         self.add_class("-message")
@@ -106,5 +108,5 @@ class ImageView(Vertical):
             pixels.set_rgb(None)
         else:
             pixels.image = None
-        self.query_one(".image-message", Static).update(text)
-        self.query_one(".image-caption", Static).update(caption)
+        self.query_one(".image-message", Static).update(Text(for_terminal(text, keep_newlines=True)))
+        self.query_one(".image-caption", Static).update(Text(for_terminal(caption)))

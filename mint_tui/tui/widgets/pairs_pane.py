@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from mint_tui.figures import member_data_lines, metric_figure
 from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import display_path
+from mint_tui.safe_text import for_terminal as t
 
 if TYPE_CHECKING:
     from mint_tui.tui.app import MintApp
@@ -34,13 +35,13 @@ def metrics_block(metrics: Any) -> list[RenderableType]:
     for data, items in groups.items():
         ns = {m.n for m in items if m.n is not None}
         n = f" (n={ns.pop()})" if len(ns) == 1 else ""
-        out.append(Text(f"on {data}{n}", style="italic"))
+        out.append(Text(f"on {t(data)}{n}", style="italic"))
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold #5fafff", no_wrap=True)
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(style="dim")
         for m in items:
-            grid.add_row(m.name, metric_figure(m), f"n={m.n}" if m.n is not None and not n else "")
+            grid.add_row(Text(t(m.name)), metric_figure(m), f"n={m.n}" if m.n is not None and not n else "")
         out.append(grid)
     return out
 
@@ -48,11 +49,11 @@ def metrics_block(metrics: Any) -> list[RenderableType]:
 def model_card(entry: Any, in_use: bool = False) -> RenderableType:
     """A pair's model card: what was audited, on what data, and how well the pair was measured."""
     if entry.manifest is None:
-        return Group(Text(entry.name, style="bold"), Text(""), Text(f"Unusable: {entry.error}", style="bold red"))
+        return Group(Text(t(entry.name), style="bold"), Text(""), Text(f"Unusable: {t(entry.error)}", style="bold red"))
     m = entry.manifest
     a, k, c, p = m.audited, m.mint, m.calibration, m.provenance
-    head = Text(m.pair.title, style="bold")
-    head.append(f"  [{m.pair.name}]", style="dim")
+    head = Text(t(m.pair.title), style="bold")
+    head.append(f"  [{t(m.pair.name)}]", style="dim")
     badges = Text()
     badges.append(" bundled " if entry.builtin else " installed ", style="reverse")
     if in_use:
@@ -60,43 +61,43 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
         badges.append(" in use ", style="reverse bold #5fd75f")
     parts: list[RenderableType] = [head, badges]
     if entry.error:
-        parts.append(Text(f"Unusable: {entry.error}", style="bold red"))
+        parts.append(Text(f"Unusable: {t(entry.error)}", style="bold red"))
     if RANDOM_NOTE in (p.notes or "") or RANDOM_NOTE in m.pair.title:
         parts.append(Text("Random weights: scores mean nothing (test pair).", style="bold red"))
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     config = ", ".join(f"{key}={value}" for key, value in a.config.items()) or json.dumps(a.config)
-    grid.add_row("Audited model", f"{a.arch} ({config})")
-    grid.add_row("Trained on", p.training_data)
-    grid.add_row("MINT", f"{k.kind.upper()} MINT over taps {', '.join(k.taps)}")
+    grid.add_row("Audited model", Text(t(f"{a.arch} ({config})")))
+    grid.add_row("Trained on", Text(t(p.training_data)))
+    grid.add_row("MINT", Text(t(f"{k.kind.upper()} MINT over taps {', '.join(k.taps)}")))
     grid.add_row("Threshold", f"{c.threshold:.3f}; inconclusive from {c.low:.3f} to {c.high:.3f}")
     disclosure = member_data_lines(m.member_data)
-    grid.add_row("Member data", Text(disclosure[0], style="bold #d7af00" if m.member_data.stored else ""))
+    grid.add_row("Member data", Text(t(disclosure[0]), style="bold #d7af00" if m.member_data.stored else ""))
     for line in disclosure[1:]:
-        grid.add_row("", Text(line, style="#d7af00" if "biometric" in line else ""))
+        grid.add_row("", Text(t(line), style="#d7af00" if "biometric" in line else ""))
     parts += [Text(""), grid, Text(""), Text("Measured reliability", style="bold")]
     if m.metrics:
         parts += metrics_block(m.metrics)
     else:
         parts.append(Text("none recorded: treat every verdict as unmeasured", style="italic #d7af00"))
     if m.pair.description:
-        parts += [Text(""), Text(m.pair.description.strip())]
+        parts += [Text(""), Text(t(m.pair.description.strip(), keep_newlines=True))]
     tail = Table.grid(padding=(0, 1))
     tail.add_column(style="bold", no_wrap=True)
     tail.add_column()
-    tail.add_row("Calibrated on", c.on)
+    tail.add_row("Calibrated on", Text(t(c.on)))
     tail.add_row("Input", f"{a.preprocess.size[0]}×{a.preprocess.size[1]} {a.preprocess.color}, "
                           f"{a.preprocess.template} alignment")
-    tail.add_row("Created", f"{p.created} by mint-tui {p.tool_version}")
+    tail.add_row("Created", Text(t(f"{p.created} by mint-tui {p.tool_version}")))
     for key, value in (p.splits or {}).items():
-        tail.add_row(f"Split {key}", str(value))
+        tail.add_row(Text(t(f"Split {key}")), Text(t(value)))
     if p.license:
-        tail.add_row("Licence", p.license)
-    tail.add_row("Bundle", display_path(entry.path))
+        tail.add_row("Licence", Text(t(p.license)))
+    tail.add_row("Bundle", Text(display_path(entry.path)))
     parts += [Text(""), tail]
     if p.notes and RANDOM_NOTE not in p.notes:
-        parts += [Text(""), Text(p.notes.strip(), style="italic")]
+        parts += [Text(""), Text(t(p.notes.strip(), keep_newlines=True), style="italic")]
     return Group(*parts)
 
 
@@ -142,7 +143,7 @@ class PairsPane(Horizontal):
         pairs.clear_options()
         card = self.query_one("#pair-card", Static)
         if app.pairs_error:
-            card.update(Text(f"Cannot read the pair store: {app.pairs_error}", style="bold red"))
+            card.update(Text(f"Cannot read the pair store: {t(app.pairs_error)}", style="bold red"))
         if not app.pairs:
             pairs.add_option(Option(Text("no pair installed", style="italic"), disabled=True))
             if not app.pairs_error:
@@ -153,7 +154,7 @@ class PairsPane(Horizontal):
         for entry in app.pairs:
             label = Text()
             label.append("▶ " if entry.name == app.pair_name else "  ", style="bold #5fd75f")
-            label.append(entry.name, style="strike dim" if entry.error else "bold")
+            label.append(t(entry.name), style="strike dim" if entry.error else "bold")
             if entry.builtin:
                 label.append(" (bundled)", style="dim")
             if entry.error:

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
 from mint_tui.tui.core import VERDICTS
+from mint_tui.safe_text import for_terminal
 from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import display_path
 from mint_tui.tui.widgets.identity_panel import IdentityPanel
@@ -146,8 +147,8 @@ class ResultsPane(Vertical):
         face = Text("–" if row.face is None else str(row.face), justify="right")
         score = IndexedText("–" if row.score is None else f"{row.score:.3f}", justify="right")
         score.row_index = index  # lets DataTable.sort reorder rows by our own order
-        return (verdict_text(row.verdict), score, face, tail(name, self.file_width), Text(folder, style="dim"),
-                Text(row.message, style="italic"))
+        return (verdict_text(row.verdict), score, face, Text(tail(for_terminal(name), self.file_width)),
+                Text(for_terminal(folder), style="dim"), Text(for_terminal(row.message), style="italic"))
 
     def _passes(self, row: Any) -> bool:
         if self.verdict_filter != "all" and row.verdict != self.verdict_filter:
@@ -330,7 +331,7 @@ class ResultsPane(Vertical):
         if row.crop is not None:
             crop.show_image(row.crop[..., ::-1], f"what the model saw (face {row.face})")
         elif row.verdict in ("no-face", "error"):
-            crop.show_message(f"{row.verdict}\n\n{row.message}", Path(row.path).name)
+            crop.show_message(f"{row.verdict}\n\n{row.message}", Path(row.path).name)  # (shown escaped)
             if row.verdict == "no-face":
                 self.load_source(index, row.path, None, "no face found in this image")
         else:

@@ -11,6 +11,7 @@ from textual.widget import Widget
 
 from mint_tui.figures import metric_figure
 from mint_tui.tui.session import Calibration
+from mint_tui.safe_text import for_terminal
 
 VERDICT_STYLES = {
     "member": "bold #ff5f5f",
@@ -33,10 +34,10 @@ def explain(row: Any, calibration: Calibration | None) -> Text:
     text.append(v, style=VERDICT_STYLES.get(v, ""))
     text.append(": ")
     if v == "error":
-        text.append(f"could not be audited ({row.message or 'no reason given'}).")
+        text.append(f"could not be audited ({for_terminal(row.message or 'no reason given')}).")
         return text
     if v == "no-face":
-        text.append(f"{row.message or 'no face found'}; nothing was scored.")
+        text.append(f"{for_terminal(row.message or 'no face found')}; nothing was scored.")
         return text
     if s is None:
         text.append("no score recorded.")
