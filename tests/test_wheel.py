@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_samples import BANK_FREE_VERDICTS, EXPECTED_PEOPLE, SAMPLES
+from tests.test_samples import BANK_FREE_VERDICTS, EXPECTED_PEOPLE
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mint_tui import paths
 from mint_tui.tui.session import PER_FOLDER
-from tests.test_samples import BANK_FREE_VERDICTS, EXPECTED_PEOPLE, SAMPLES
+from tests.test_samples import BANK_FREE_VERDICTS, EXPECTED_PEOPLE
 from .conftest import palette, settle, wait_run
 
 
