@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train and calibrate a MINT model: build a .mintpair",
         description="Train a MINT model on the audited model's activations of member images (its training "
                     "data) vs external images, calibrate its threshold on held-out data, and write a "
-                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits.")
+                    "complete .mintpair bundle. Faces go through the same detection and alignment as audits. "
+                    "Data-parallel on several processes or GPUs: torchrun --nproc-per-node N -m mint_tui train ... "
+                    "(same result as one process for the same seed; rank 0 writes the bundle).")
     src = train.add_mutually_exclusive_group()
     src.add_argument("--audited-from", metavar="PAIR", help="use the audited model of an installed pair (or file)")
     src.add_argument("--arch", help="registered architecture of the audited model (see `mint-tui models list`)")
@@ -111,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--patience", type=int, default=6, help="early-stopping patience in epochs")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu", help="where the MINT model trains: cpu, cuda, auto (default: cpu)")
+    train.add_argument("--activations", choices=("auto", "cache", "live"), default="auto",
+                       help="auto: MLP MINT caches pooled features, CNN MINT caches feature maps on the CPU and "
+                            "computes them on the fly on CUDA; cache: cache maps; live: compute every epoch")
     train.add_argument("--name", required=True, help="pair name (lower-case slug)")
     train.add_argument("--title", default="")
     train.add_argument("--description", default="")
@@ -159,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("file")
     _add_report_parser(sub)
     add_models_parser(sub)
+
+    cache = sub.add_parser("cache", help="show or clear the crop and activation caches, set their size limit",
+                           description="Pair building caches aligned faces and the audited model's activations "
+                                       "in the user cache folder. Over the size limit, the least recently used "
+                                       "entries are evicted (never those of a run still going).")
+    csub = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    ci = csub.add_parser("info", help="where the caches are, what they hold and how big they are, per model")
+    ci.add_argument("--json", action="store_true", help="machine-readable output")
+    cc = csub.add_parser("clear", help="delete cached crops and activations")
+    cc.add_argument("kind", nargs="?", choices=("crops", "activations"), help="only this cache (default: both)")
+    clim = csub.add_parser("limit", help="show or set the size limit (e.g. 20GB, 500MiB, none)")
+    clim.add_argument("size", nargs="?")
     return parser
 
 
@@ -449,6 +467,7 @@ def _image_list(spec: str, root: str | None) -> list[Path]:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
+    from mint_tui.audit import resolve_device
     from mint_tui.model_inspect import open_audited
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.fit import MintFitConfig
@@ -482,7 +501,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         preprocess=preprocess, root=args.root,
         fit=MintFitConfig(kind=args.kind, taps=taps, mint_config={**mint_config, "prototypes": args.member_bank},
                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
-                          seed=args.seed),
+                          seed=args.seed, device=str(resolve_device(args.device))),
+        activations=args.activations,
         title=args.title, description=args.description, training_data=args.training_data,
         notes=args.notes, license=args.license,
         splits={"members": args.members, "external": args.external, **(
@@ -495,6 +515,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted: no bundle written", file=sys.stderr)
         return 130
+    finally:
+        from mint_tui.train.distributed import shutdown
+
+        shutdown()
+    if path is None:  # torchrun: a process other than rank 0, which wrote the bundle
+        return EXIT_OK
     if args.report:
         from mint_tui.fileio import atomic_write_text
 
@@ -572,6 +598,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- cache
+def cmd_cache(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from mint_tui import cache
+
+    if args.cache_command == "clear":
+        n, freed = cache.clear(args.kind)
+        print(f"removed {n} cache entries, {cache.format_size(freed)}")
+        return EXIT_OK
+    if args.cache_command == "limit":
+        if args.size is not None:
+            try:
+                limit = cache.parse_size(args.size)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            path = cache.set_cache_limit(limit)
+            ev = cache.enforce_limit(limit)
+            print(f"cache limit {cache.format_size(limit)} (in {path}); evicted {ev.removed} entries, "
+                  f"{cache.format_size(ev.freed)}")
+        else:
+            print(f"cache limit {cache.format_size(cache.cache_limit())} (in {cache.settings_path()})")
+        return EXIT_OK
+    doc = cache.summary()
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    print(f"cache folder {doc['folder']}")
+    print(f"size {cache.format_size(doc['total'])} of limit {cache.format_size(doc['limit'])} "
+          f"(set with `mint-tui cache limit SIZE`, kept in {doc['settings']})")
+    for g in sorted(doc["groups"], key=lambda g: (g["kind"], -g["bytes"])):
+        used = datetime.fromtimestamp(g["last_used"]).strftime("%Y-%m-%d %H:%M") if g["last_used"] else "-"
+        if g["kind"] == "crops":
+            what = f"aligned faces of {g['faces']} images, settings {g['group']}"
+        else:
+            what = (f"{'/'.join(g['forms']) or 'maps'} of {g['faces']} faces in {g['entries']} set(s), model "
+                    f"{g['group']}, taps {','.join(g['taps']) or '?'}")
+        print(f"  {g['kind']:<12} {cache.format_size(g['bytes']):>9}  last used {used}  {what}")
+    if not doc["groups"]:
+        print("  (empty)")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- entry
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
@@ -583,7 +652,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": cmd_eval, "report": cmd_report,
-            "doctor": cmd_doctor, "tui": cmd_tui, "models": cmd_models}
+            "cache": cmd_cache, "doctor": cmd_doctor, "tui": cmd_tui, "models": cmd_models}
 
 
 def _is_user_error(exc: BaseException) -> bool:

@@ -14,7 +14,8 @@ Checks, each printed as PASS/FAIL with its time:
   audit        `audit IMAGES --json -` on real LFW photos (JPEG, plus PNG and WebP copies, so OpenCV's
                decoders are exercised in the frozen app) gives exactly the scores that the Python package
                (`python -m mint_tui`, this .venv) gives on the same images
-  onnx         an ONNX pair audits with onnxruntime inside the executable, scores identical to the package
+  onnx         an ONNX pair is refused with a message (built with MINT_EXE_ONNX=1: it audits with onnxruntime
+               inside the executable, scores identical to the package)
   train        a two-epoch `train` on a handful of photos writes a bundle that `pairs verify` accepts
   plot         `eval --plot` (matplotlib is not in the executable) fails with a message, not a traceback
   tui          the TUI opens under tmux, draws its screen, loads the core (pairs) and quits on `q`
@@ -213,7 +214,12 @@ def check_onnx_audit(e: Env) -> str:
        "make_onnx_pair(sys.argv[1], name='exe-smoke-onnx')", str(pair), cwd=ROOT, check=True)
     images = sorted((LFW / PEOPLE[0]).glob("*.jpg"))[:3]
     args = ["audit", *map(str, images), "--pair", str(pair), "--device", "cpu", "--json", "-"]
-    frozen, ref = e.run(*args), e.run(*args, python=True)
+    frozen = e.run(*args)
+    if os.environ.get("MINT_EXE_ONNX") != "1":  # built without onnxruntime (build_exe.spec): a clear refusal
+        assert frozen.returncode == 1 and "ONNX audited models need the onnx package" in frozen.stderr, \
+            f"exe audit of an ONNX pair: exit {frozen.returncode}: {frozen.stderr[-800:]}"
+        return "ONNX pair refused with a message (this build leaves onnxruntime out: MINT_EXE_ONNX=1 adds it)"
+    ref = e.run(*args, python=True)
     assert frozen.returncode == 0, f"exe audit: exit {frozen.returncode}: {frozen.stderr[-800:]}"
     assert ref.returncode == 0, f"python audit: exit {ref.returncode}: {ref.stderr[-800:]}"
     a = [r["score"] for r in json.loads(frozen.stdout)["results"]]

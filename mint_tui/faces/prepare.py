@@ -8,6 +8,7 @@ preparation settings) lets training reuse crops across runs.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from collections import deque
@@ -67,6 +68,10 @@ class CropCache:
                 crops, boxes, scores = z["crops"], z["boxes"], z["scores"]
         except (OSError, ValueError, KeyError):
             return None  # a damaged cache entry is recomputed
+        try:
+            os.utime(path)  # used now: the cache's least-recently-used budget evicts by this time
+        except OSError:
+            pass
         return [Face(i, tuple(float(v) for v in boxes[i]) if not np.isnan(boxes[i]).any() else None,
                      None if np.isnan(scores[i]) else float(scores[i]), crops[i]) for i in range(len(crops))]
 

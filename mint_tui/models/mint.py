@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from mint_tui.models.shards import RowDropout, rand_rows
+
 __all__ = [
     "VanillaMINT",
     "CNNMINT",
@@ -87,7 +89,7 @@ def _mlp(in_features: int, hidden: Sequence[int], dropout: float) -> tuple[nn.Se
     """Linear-ReLU-Dropout per entry of ``hidden``; returns the stack and its width."""
     layers: list[nn.Module] = []
     for width in hidden:
-        layers += [nn.Linear(in_features, width), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+        layers += [nn.Linear(in_features, width), nn.ReLU(inplace=True), RowDropout(dropout)]
         in_features = width
     return nn.Sequential(*layers), in_features
 
@@ -201,7 +203,7 @@ class _MapBranch(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.flip and self.training:  # mirror half of the maps at random (augmentation)
-            mirror = torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5
+            mirror = rand_rows(len(x), 1, 1, 1, device=x.device) < 0.5
             x = torch.where(mirror, x.flip(-1), x)
         x = self.convs(self.reduce(self.input_norm(self.pool(x))))
         return x.mean(dim=(2, 3))

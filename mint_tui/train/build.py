@@ -20,8 +20,9 @@ from mint_tui.pairs.bundle import write_bundle
 from mint_tui.pairs.loaded import load_pair
 from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
                                      Provenance, member_data_of)
-from mint_tui.train.activations import extract_activations, state_digest
-from mint_tui.train.data import identity_of, load_faces, split_provenance
+from mint_tui.train.activations import activation_source, choose_mode, state_digest
+from mint_tui.train.data import Rows, identity_of, load_faces, split_provenance
+from mint_tui.train.distributed import current_world, device_for, rank_zero_first
 from mint_tui.train.evaluate import evaluate_pair
 from mint_tui.train.fit import MintFitConfig, fit_mint, predict, split_three
 from mint_tui.metrics import TPR_AT_FPR, best_threshold, binary_metrics, inconclusive_band, min_non_members
@@ -49,6 +50,7 @@ class PairRequest:
     notes: str | None = None
     detector: str = "short"
     workers: int = 2
+    activations: str = "auto"  # auto, cache or live: see train/activations.py
     eval_members: list[Path] | None = None
     eval_external: list[Path] | None = None
     eval_data: str = ""
@@ -91,28 +93,45 @@ def _evaluate(req: PairRequest, manifest: Manifest, audited_state: dict, mint_st
         tmp.unlink(missing_ok=True)
 
 
-def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Path, dict]:
-    """Train, calibrate and write the bundle (atomically); returns (path, report)."""
+def _quiet(message: str) -> None:
+    pass
+
+
+def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Path | None, dict]:
+    """Train, calibrate and write the bundle (atomically); returns (path, report).
+
+    Under torchrun with several processes (train/distributed.py) only rank 0 logs and writes the
+    bundle; the other processes return (None, report)."""
     cfg = req.fit
     audited = build_loaded(req.arch, req.arch_config, req.audited_state)
     pre = req.preprocess or ARCHITECTURES[req.arch].preprocess
     pre_dict = pre.to_dict()
     settings = PrepareSettings("largest", req.detector, tuple(pre.size), pre.template)
 
-    log(f"faces: {len(req.members)} member and {len(req.external)} external images")
-    mem = load_faces(req.members, settings, req.workers)
-    ext = load_faces(req.external, settings, req.workers)
+    world = current_world(cfg.device)
+    if not world.main:
+        log = _quiet
+    log(f"faces: {len(req.members)} member and {len(req.external)} external images"
+        + (f" ({world.size} processes)" if world.size > 1 else ""))
+    with rank_zero_first(world):  # rank 0 fills the crop cache, the others read it
+        mem = load_faces(req.members, settings, req.workers)
+        ext = load_faces(req.external, settings, req.workers)
     log(f"faces found: members {len(mem)} (no face {len(mem.no_face)}, errors {len(mem.errors)}), "
         f"external {len(ext)} (no face {len(ext.no_face)}, errors {len(ext.errors)})")
     if len(mem) < 4 or len(ext) < 4:
         raise ValueError("too few faces to train a MINT model (need at least 4 members and 4 external)")
 
-    crops = np.concatenate([mem.crops, ext.crops])
+    crops = Rows(mem.crops, ext.crops)
     shas = mem.shas + ext.shas
     labels = np.r_[np.ones(len(mem)), np.zeros(len(ext))].astype(np.float32)
     shapes = compute_tap_shapes(audited, list(cfg.taps), tuple(pre.size))
-    log(f"activations of taps {', '.join(cfg.taps)} for {len(crops)} faces (cached on disk)")
-    acts = extract_activations(audited, state_digest(req.audited_state), crops, shas, list(cfg.taps), pre_dict)
+    mode, why = choose_mode(cfg.kind, cfg.device, req.activations)
+    log(f"activations of taps {', '.join(cfg.taps)} for {len(crops)} faces: {why}")
+    device = device_for(world, cfg.device)
+    audited.to(device)
+    with rank_zero_first(world):
+        acts = activation_source(mode, audited, state_digest(req.audited_state), crops, shas, list(cfg.taps),
+                                 pre_dict, device, label=req.arch)
 
     m_tr, m_va, m_ca = split_three(len(mem), None, cfg.val_fraction, cfg.cal_fraction, cfg.seed)
     e_tr, e_va, e_ca = split_three(len(ext), [identity_of(p) for p in ext.paths], cfg.val_fraction,
@@ -164,6 +183,8 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     report = {"history": history, "calibration": {"threshold": threshold, "inconclusive": [low, high],
                                                   **cal_metrics},
               "faces": {"members": len(mem), "external": len(ext), "no_face": len(mem.no_face) + len(ext.no_face)}}
+    if not world.main:
+        return None, report  # the bundle is written once, by rank 0
     evaluate = req.eval_members and req.eval_external
     if evaluate:
         ev = _evaluate(req, manifest, audited_state, mint_state, calibration_scores)

@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 
 from mint_tui.models.mint import build_mint
+from mint_tui.models.shards import sample_rows
+from mint_tui.train.distributed import (EpochBatches, all_sum, current_world, device_for, globalise_batch_norm,
+                                        local_batch_norm)
 
 
 @dataclass
@@ -34,6 +37,7 @@ class MintFitConfig:
     val_fraction: float = 0.15
     cal_fraction: float = 0.2
     seed: int = 0
+    device: str = "cpu"
 
 
 def split_three(n: int, groups: list[str] | None, val: float, cal: float,
@@ -60,55 +64,81 @@ def split_three(n: int, groups: list[str] | None, val: float, cal: float,
     return tuple(np.nonzero(assign == k)[0] for k in range(3))  # type: ignore[return-value]
 
 
-def _batch(acts: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, torch.Tensor]:
+def _batch(acts, idx: np.ndarray, device: str | torch.device = "cpu", taps=None) -> dict[str, torch.Tensor]:
+    """Rows ``idx`` (sorted) of a source (``.batch``, see train/activations.py) or a dict of arrays."""
     idx = np.sort(idx)
-    return {t: torch.from_numpy(np.asarray(a[idx], dtype=np.float32)) for t, a in acts.items()}
+    if hasattr(acts, "batch"):
+        feats = acts.batch(idx, taps)
+    else:
+        feats = {t: torch.from_numpy(np.asarray(a[idx], dtype=np.float32)) for t, a in acts.items()
+                 if taps is None or t in taps}
+    return {t: x.to(device) for t, x in feats.items()}
 
 
 @torch.inference_mode()
-def predict(model: torch.nn.Module, acts: dict[str, np.ndarray], idx: np.ndarray,
-            batch_size: int = 256) -> np.ndarray:
+def predict(model: torch.nn.Module, acts, idx: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Membership probabilities for the rows ``idx`` (returned in sorted order of idx)."""
     model.eval()
     idx = np.sort(idx)
-    out = [torch.sigmoid(model(_batch(acts, idx[i:i + batch_size]))) for i in range(0, len(idx), batch_size)]
+    device = next(model.parameters()).device
+    out = [torch.sigmoid(model(_batch(acts, idx[i:i + batch_size], device))).cpu()
+           for i in range(0, len(idx), batch_size)]
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 
-def fit_mint(acts: dict[str, np.ndarray], tap_shapes: dict[str, tuple], labels: np.ndarray,
+def fit_mint(acts, tap_shapes: dict[str, tuple], labels: np.ndarray,
              train_idx: np.ndarray, val_idx: np.ndarray, cfg: MintFitConfig,
              log: Callable[[str], None] = print) -> tuple[torch.nn.Module, list[dict]]:
-    """Train with class-balanced BCE and AdamW; keep the weights of the best validation loss."""
+    """Train with class-balanced BCE and AdamW; keep the weights of the best validation loss.
+
+    Under ``torchrun`` with several processes, each trains on its share of every batch (torch DDP,
+    see train/distributed.py); the result is the one-process result, to float rounding."""
+    world = current_world(cfg.device)
+    device = device_for(world, cfg.device)
     torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
     model = build_mint(cfg.kind, {t: tap_shapes[t] for t in cfg.taps}, cfg.mint_config)
     members = np.sort(train_idx[labels[train_idx] == 1])
     if len(members) and len(getattr(model, "prototype_branches", ())):
-        model.initialise_prototypes(_batch({t: acts[t] for t in model.prototype_branches}, members), cfg.seed)
+        model.initialise_prototypes(_batch(acts, members, taps=set(model.prototype_branches)), cfg.seed)
+    model.to(device)
+    trained = model
+    if world.size > 1:
+        globalise_batch_norm(model)
+        trained = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[torch.device(device).index] if device.startswith("cuda") else None,
+            forward_sync_buffers=False)  # GlobalBatchNorm keeps running statistics equal on every process
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * math.ceil(len(train_idx) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=max(steps, 1), pct_start=0.1)
     y = torch.as_tensor(labels, dtype=torch.float32)
     n_pos = float(labels[train_idx].sum())
-    pos_weight = torch.tensor((len(train_idx) - n_pos) / max(n_pos, 1.0))
+    pos_weight = torch.tensor((len(train_idx) - n_pos) / max(n_pos, 1.0)).to(device)
     val_y = labels[np.sort(val_idx)]
+    batches = EpochBatches(train_idx, cfg.batch_size, world, cfg.seed)
     best, best_loss, stale, history = None, math.inf, 0, []
     for epoch in range(cfg.epochs):
         model.train()
         t0, total = time.perf_counter(), 0.0
-        order = rng.permutation(train_idx)
-        for i in range(0, len(order), cfg.batch_size):
-            idx = order[i:i + cfg.batch_size]
-            if len(idx) < 2:
+        for batch, rows in batches.epoch(epoch):
+            if len(batch) < max(2, world.size):
                 continue
-            idx = np.sort(idx)
-            logits = model(_batch(acts, idx))
-            loss = F.binary_cross_entropy_with_logits(logits, y[idx], pos_weight=pos_weight)
+            idx = batch[rows]
+            target = y[idx].to(device)
+            if world.size > 1:
+                with sample_rows(len(batch), torch.from_numpy(rows)):
+                    logits = trained(_batch(acts, idx, device))
+                loss_sum = F.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight, reduction="sum")
+                loss = loss_sum * (world.size / len(batch))  # DDP averages over processes: the whole batch's mean
+            else:
+                loss = F.binary_cross_entropy_with_logits(trained(_batch(acts, idx, device)), target,
+                                                          pos_weight=pos_weight)
+                loss_sum = loss * len(idx)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss.detach()) * len(idx)
+            total += float(loss_sum.detach())
+        total = all_sum(world, total)
         p = np.clip(predict(model, acts, val_idx), 1e-7, 1 - 1e-7)
         val_loss = float(-np.mean(val_y * np.log(p) + (1 - val_y) * np.log(1 - p)))
         val_acc = float(((p >= 0.5) == val_y).mean())
@@ -125,5 +155,6 @@ def fit_mint(acts: dict[str, np.ndarray], tap_shapes: dict[str, tuple], labels: 
                 break
     if best is not None:
         model.load_state_dict(best)
+    local_batch_norm(model)
     model.eval()
-    return model, history
+    return model.cpu(), history

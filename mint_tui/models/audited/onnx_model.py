@@ -57,9 +57,21 @@ def _tensors(graph) -> Iterator:
                 yield from _tensors(sub)
 
 
+def _require(module: str):
+    """Import onnx / onnxruntime, or say clearly that this installation lacks them."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise OnnxError(f"ONNX audited models need the {module} package, which this installation does not "
+                        "include (the standalone executable leaves it out; use the Python package, where "
+                        "`make setup` installs it)") from None
+
+
 def check_onnx(data: bytes, where: str = "ONNX model"):
     """Parse and check an ONNX file's bytes; returns the ``onnx.ModelProto`` or raises :class:`OnnxError`."""
-    import onnx
+    onnx = _require("onnx")
 
     if len(data) > MAX_ONNX_BYTES:
         raise OnnxError(f"{where}: {len(data)} bytes is more than the {MAX_ONNX_BYTES}-byte limit")
@@ -113,8 +125,8 @@ def tap_name_for(tensor: str) -> str:
 
 def _session(model, outputs: Sequence[str], device: str = "cpu"):
     """An onnxruntime session of ``model`` whose outputs are ``outputs`` (names of graph tensors)."""
-    import onnx
-    import onnxruntime as ort
+    onnx = _require("onnx")
+    ort = _require("onnxruntime")
 
     edited = onnx.ModelProto()
     edited.CopyFrom(model)
