@@ -16,6 +16,7 @@ from mint_tui.report import DEFAULT_MAX_CROPS
 from mint_tui.safe_text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
 
 
 class UsageError(Exception):
@@ -53,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                "streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp file + "
                "rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so far). "
                "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
-               "folder or a device; a symbolic link is written through to its target.")
+               "folder or a device; a symbolic link is written through to its target.\n\n"
+               "Exit status: 0 when at least one face was scored; 1 when nothing could be read (every row an\n"
+               "error) or the pair was refused; 2 for usage errors; 3 when images were read but no face was\n"
+               "found in any of them (nothing scored); 130 when interrupted (the rows so far are kept).")
     audit.add_argument("paths", nargs="+", metavar="PATH")
     _add_pair_option(audit)
     audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
@@ -189,7 +193,8 @@ def _add_report_parser(subparsers) -> None:
                     "hashes, bundle hash, tool version, device, time). Crops are made again from the files, "
                     "only where a file's sha256 still equals the one recorded by the audit.")
     p.add_argument("results", metavar="RESULTS", help="an audit result file (.json from --json, .jsonl or .csv)")
-    p.add_argument("--html", required=True, metavar="FILE", help="where to write the report")
+    p.add_argument("--html", metavar="FILE",
+                   help="where to write the report (default: RESULTS with .html, beside it: out.json -> out.html)")
     p.add_argument("--pair", metavar="NAME|FILE",
                    help="the pair (installed name or .mintpair file) if not the one named in the results; its "
                         "bundle sha256 must equal the recorded one for the model card and ROC to be included")
@@ -352,7 +357,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     header = audit_header(pair, str(device), options)
     table = not outputs
     if table:
+        from mint_tui.pairs.card import member_claim
+
+        claim, caveat = member_claim(pair.manifest)
         print(f"pair {for_terminal(pair.manifest.pair.name)}  device {device}  threshold {pair.manifest.calibration.threshold:.3f}")
+        print(f"member: {claim}. {caveat}".rstrip())
         print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
     streams = []
     try:
@@ -418,8 +427,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     out = sys.stdout if table else sys.stderr
     if interrupted:
         where = f" in {for_terminal(', '.join(saved))}" if saved else ""
-        print(f"interrupted: {total} results kept{where}", file=sys.stderr)
-    print(f"{total} results: {summary or 'nothing audited'}", file=out)
+        print(f"interrupted: {plural(total, 'result')} kept{where}", file=sys.stderr)
+    print(f"{plural(total, 'result')}: {summary or 'nothing audited'}", file=out)
     for result in identities or ():
         print(f"identity test  {for_terminal(result.explanation)}", file=out)
     if identities and len(identities) > 1:
@@ -430,7 +439,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 130  # as a shell reports a process stopped by Ctrl-C
     if not total or counts["error"] == total:
         return EXIT_FAILED
+    if not any(counts[v] for v in ("member", "non-member", "inconclusive")):
+        print("no face was found in any image: nothing was scored (exit status 3)", file=sys.stderr)
+        return EXIT_NO_FACE
     return EXIT_OK
+
+
+def plural(n: int, word: str) -> str:
+    """"1 result", "2 results"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------- train / eval
@@ -578,8 +595,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.max_crops < 0:
         print("mint-tui: error: --max-crops must be at least 0", file=sys.stderr)
         return 2
+    if args.html is None and args.results == "-":
+        print("mint-tui: error: a report of standard input needs --html FILE, e.g. mint-tui report - --html "
+              "report.html", file=sys.stderr)
+        return 2
+    html = args.html if args.html is not None else str(Path(args.results).with_suffix(".html"))
     try:  # before any work: not a folder or a device, not the results file or the pair
-        html_path = _check_outputs({"--html": args.html}, [args.results, args.pair])["--html"]
+        html_path = _check_outputs({"--html": html}, [args.results, args.pair])["--html"]
     except UsageError as exc:
         print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
@@ -662,11 +684,23 @@ def _is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, (ValueError, KeyError, OSError)) or (store is not None and isinstance(exc, store.StoreError))
 
 
+def unknown_command(parser: argparse.ArgumentParser, word: str) -> str:
+    """What to say for `mint-tui WORD` when WORD is neither a command nor a folder: the commands, in words."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
+    lines = [f"mint-tui: error: {word!r} is not a command, and not a folder to open the app in. The commands:"]
+    lines += [f"  {choice.dest:<8} {choice.help}" for choice in sub._choices_actions]  # noqa: SLF001
+    lines.append("`mint-tui COMMAND --help` says more; `mint-tui` alone opens the terminal app.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) == 1 and argv[0] not in COMMANDS and Path(argv[0]).is_dir():
         argv = ["tui", argv[0]]  # `mint-tui FOLDER` opens the app there
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        print(unknown_command(parser, argv[0]), file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     command = COMMANDS.get(args.command or "tui")
     try:

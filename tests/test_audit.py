@@ -57,7 +57,7 @@ def test_scores_match_scoring_the_crops_directly(pair, folder):
 
 def test_missing_path_is_an_error_row_and_the_rest_goes_on(pair, folder, tmp_path):
     rows = list(run_audit([tmp_path / "nope.jpg", folder / "face0.jpg"], pair))
-    assert rows[0].verdict == "error" and "not found" in rows[0].message
+    assert rows[0].verdict == "error" and rows[0].message == "does not exist (no such file or folder)"
     assert rows[1].score is not None
 
 

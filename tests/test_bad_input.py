@@ -105,7 +105,7 @@ CATALOGUE = [
     ("15-photo.heic", "error", "HEIC/HEIF image: this build cannot decode HEIC"),
     ("16-one-pixel.png", "no-face", "no face found"),
     ("17-bomb-20000x20000.png", "error", "image too large: 20000x20000 pixels"),
-    ("18-deleted.jpg", "error", "file not found (moved or deleted?)"),
+    ("18-deleted.jpg", "error", "does not exist (no such file or folder)"),
     ("19-link-loop.jpg", "error", "symbolic link loop"),
     ("20-dangling-link.jpg", "error", "broken symbolic link"),
     ("21-fifo.jpg", "error", "not a regular file (a FIFO)"),

@@ -122,7 +122,7 @@ def test_bad_bytes_raise_image_error(data, reason):
 
 
 def test_missing_file_is_an_image_error(tmp_path):
-    with pytest.raises(ImageError, match="not found"):
+    with pytest.raises(ImageError, match="does not exist"):
         load_image(tmp_path / "gone.jpg")
 
 

@@ -321,7 +321,7 @@ def _opencv_reads(fmt: str) -> bool:
 
 
 _ERRNO_REASONS = {
-    errno.ENOENT: "file not found (moved or deleted?)",
+    errno.ENOENT: "does not exist (no such file or folder)",
     errno.EACCES: "permission denied",
     errno.EPERM: "permission denied",
     errno.ELOOP: "symbolic link loop",

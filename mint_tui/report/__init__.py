@@ -45,7 +45,7 @@ from mint_tui import __version__
 from mint_tui.fileio import atomic_write, file_sha256
 from mint_tui.report.evidence import (FileCheck, ReportCancelled, ReportSummary, check_item, crop_jobs, crop_uri,
                                       find_pair, prepare_settings, resolve_image_path)
-from mint_tui.report.render import (crop_cell, esc, face_row, faces_intro, num, other_row, write_head,
+from mint_tui.report.render import (crop_cell, esc, face_row, faces_intro, num, other_row, person_of, write_head,
                                     write_identities, write_pair, write_provenance)
 
 if TYPE_CHECKING:
@@ -108,6 +108,10 @@ def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str 
             prepared = prepare_images((resolve_image_path(p, results_dir) for p, _ in jobs), settings, workers,
                                       window=max(4, 4 * workers), cancel=cancel)
         current_job, current_crops, current_status = -1, {}, FileCheck("not-checked")
+        people = [d.to_dict() if hasattr(d, "to_dict") else d for d in header.get("identities") or []]
+        people = [d for d in people if isinstance(d, dict)]
+        names = [str(d.get("name")) for d in people]  # the face table gets a person column
+        everyone = len(people) == 1 and people[0].get("faces") == face_rows
         try:
             n_face = n_other = 0
             for i, row in enumerate(rows):
@@ -142,7 +146,8 @@ def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str 
                 else:
                     why = no_crops or f"crop not embedded: the report embeds at most {max_crops:,} crops"
                     crop_html = f'<div class="nocrop">{esc(why)}</div>'
-                faces_out.write(face_row(n_face, row, crop_html, threshold, band))
+                faces_out.write(face_row(n_face, row, crop_html, threshold, band,
+                                         person_of(row, names, everyone) if names else None))
         finally:
             if prepared is not None:
                 prepared.close()
@@ -168,7 +173,7 @@ def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str 
             out.write(faces_intro(threshold, band, settings if job_rows else None, info, bool(own_crops)))
             if face_rows:
                 out.write('<table class="faces"><thead><tr><th class="num">#</th><th>aligned crop</th>'
-                          '<th>file and face</th><th>score against the threshold</th><th>verdict</th></tr></thead>'
+                          + ("<th>person</th>" if names else "") + '<th>file and face</th><th>score against the threshold</th><th>verdict</th></tr></thead>'
                           "<tbody>")
                 faces_out.seek(0)
                 shutil.copyfileobj(faces_out, out, 1 << 20)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mint_tui import __version__
+from mint_tui.pairs.card import member_claim
 from mint_tui.report.evidence import FileCheck, PairInfo, ReportSummary
 
 if TYPE_CHECKING:
@@ -155,6 +156,8 @@ td.group { background: var(--bg); font-size: 12px; padding-top: 8px; } td.metric
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .warning { border: 2px solid #b42318; background: #fef3f2; color: #7a271a; padding: 10px 14px; margin: 12px 0;
            border-radius: 4px; font-weight: 600; overflow-wrap: anywhere; }
+.caveat { border-left: 4px solid #b54708; background: #fffaeb; padding: 6px 12px; margin: 10px 0; }
+ul.conclusions { padding-left: 18px; } ul.conclusions li { margin: 4px 0; }
 .notice { border: 1px solid #fdb022; background: #fffaeb; padding: 8px 12px; margin: 10px 0; border-radius: 4px; }
 .verdict { font-weight: 700; white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600;
@@ -211,7 +214,7 @@ def crop_cell(row: ResultRow, crops: dict[int, str], status: FileCheck, summary:
 
 
 def face_row(n: int, row: ResultRow, crop_html: str, threshold: float | None,
-              band: tuple[float, float] | None) -> str:
+              band: tuple[float, float] | None, person: str | None = None) -> str:
     colour = VERDICT_COLOURS.get(row.verdict, "#475467")
     meta = [f"face {row.face}"]
     if row.box:
@@ -219,7 +222,8 @@ def face_row(n: int, row: ResultRow, crop_html: str, threshold: float | None,
     if row.detection_score is not None:
         meta.append(f"detection {row.detection_score:.2f}")
     msg = f'<div class="small">{esc(row.message)}</div>' if row.message else ""
-    return (f'<tr class="face" id="face-{n}"><td class="num">{n}</td><td>{crop_html}</td>'
+    who = "" if person is None else f'<td class="person">{esc(person)}</td>'
+    return (f'<tr class="face" id="face-{n}"><td class="num">{n}</td><td>{crop_html}</td>{who}'
             f'<td><div class="mono">{esc(row.path)}</div><div class="small muted">{esc(" · ".join(meta))}</div>'
             f'<div class="small mono muted">sha256 {esc(row.sha256 or "–")}</div>{msg}</td>'
             f'<td><span class="score" style="color:{colour}">{fmt(row.score)}</span>'
@@ -235,8 +239,9 @@ def other_row(n: int, row: ResultRow) -> str:
 
 def faces_intro(threshold: float | None, band: tuple[float, float] | None, settings: Any,
                  info: PairInfo, own: bool = False) -> str:
+    claim, caveat = member_claim(info.manifest if info.matches else None)
     parts = ["<p>Each face's score is the MINT model's probability that the face (image) was in the audited "
-             "model's training data. The bar runs from 0 to 1: "]
+             f"model's training data; a member verdict means {esc(claim)}. The bar runs from 0 to 1: "]
     if band is not None:
         parts.append(f"scores from {band[1]:.4f} up are <b style=\"color:{VERDICT_COLOURS['member']}\">member</b>, "
                      f"below {band[0]:.4f} <b style=\"color:{VERDICT_COLOURS['non-member']}\">non-member</b>, "
@@ -245,6 +250,7 @@ def faces_intro(threshold: float | None, band: tuple[float, float] | None, setti
     if threshold is not None:
         parts.append(f"; the dashed line is the threshold {threshold:.4f}")
     parts.append(".</p>")
+    parts.append(caveat_html(caveat))
     parts.append('<p class="legend small"><span><i class="sw" style="background:#e4f4ea"></i>non-member</span>'
                  '<span><i class="sw" style="background:#fdf0d5"></i>inconclusive band</span>'
                  '<span><i class="sw" style="background:#fbe2df"></i>member</span>'
@@ -303,11 +309,45 @@ def write_head(out: IO[str], header: dict[str, Any], rows: list[ResultRow], summ
              ("pair check", "the bundle found here has the audited bundle's sha256" if info.matches
               else "<b style=\"color:#b42318\">not confirmed (see the warning above)</b>")]
     out.write(kv(items))
-    out.write("<p class=\"small muted\">Verdicts: <b>member</b>: the score is at or above the band, evidence that "
-              "this image was in the training data; <b>non-member</b>: below the band; <b>inconclusive</b>: in the "
+    claim, caveat = member_claim(info.manifest if info.matches else None)
+    conclusions(out, header)
+    out.write(f"<p class=\"small muted\">Verdicts: <b>member</b>: the score is at or above the band: {esc(claim)}; "
+              "<b>non-member</b>: below the band; <b>inconclusive</b>: in the "
               "band, where the calibration data does not support either answer at 95 %. A single image's verdict "
               "has the error rates shown with the pair; the identity-level test combines one person's images."
-              "</p></section>\n")
+              f"</p>{caveat_html(caveat)}</section>\n")
+
+
+def caveat_html(caveat: str) -> str:
+    return f'<p class="caveat"><b>Caveat:</b> {esc(caveat)}</p>' if caveat else ""
+
+
+def conclusions(out: IO[str], header: dict[str, Any]) -> None:
+    """The identity-level conclusions, first: one line per person."""
+    from mint_tui.identity import IdentityResult, people_summary
+
+    idents = [d.to_dict() if hasattr(d, "to_dict") else d for d in header.get("identities") or []]
+    idents = [d for d in idents if isinstance(d, dict)]
+    if not idents:
+        return
+    out.write(f'<h3>Conclusions: {esc(people_summary(idents))}</h3><ul class="conclusions">')
+    for d in idents:
+        try:
+            said = IdentityResult(**d).explanation
+        except (TypeError, ValueError):
+            said = str(d.get("name", "–"))
+        out.write(f"<li>{badge(str(d.get('verdict', '–')))} {esc(said)}</li>")
+    out.write('</ul><p class="small muted">The identity-level test is the answer to "was this person in the '
+              'training data?"; the faces below are its evidence, one photo at a time.</p>')
+
+
+def person_of(row: ResultRow, names: list[str], everyone: bool) -> str:
+    """The person (identity-level group) a face row belongs to: the one named after its folder (one
+    person per folder), or the only person when every scored face was tested as theirs; else "–"."""
+    folder = Path(row.path).parent.name
+    if folder in names:
+        return folder
+    return names[0] if everyone and len(names) == 1 else "–"
 
 
 def write_identities(out: IO[str], header: dict[str, Any]) -> None:
@@ -355,7 +395,7 @@ def write_pair(out: IO[str], header: dict[str, Any], info: PairInfo, threshold: 
 
     from mint_tui.figures import member_data_lines, metric_figure
     from mint_tui.metrics import roc_auc
-    from mint_tui.pairs.card import model_card
+    from mint_tui.pairs.card import metric_label, model_card
 
     out.write('<section id="pair"><h2>The pair: model card and ROC curve</h2>')
     if not info.matches:
@@ -395,7 +435,7 @@ def write_pair(out: IO[str], header: dict[str, Any], info: PairInfo, threshold: 
             out.write(f'<tr><td colspan="2" class="group">measured on <span class="mono">{esc(data)}</span>'
                       f"{size}</td></tr>")
             for metric in metrics:
-                out.write(f'<tr><td class="metric">{esc(metric.name)}</td>'
+                out.write(f'<tr><td class="metric">{esc(metric_label(metric.name))}</td>'
                           f'<td class="num">{esc(metric_figure(metric))}</td></tr>')
         out.write("</tbody></table><p class=\"small muted\">As recorded in the pair's manifest when it was "
                   "built.</p>")

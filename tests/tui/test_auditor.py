@@ -276,3 +276,19 @@ def test_progress_text_says_prepared_and_scored_with_rate_and_eta(capsys):
     bar(early)
     err = capsys.readouterr().err
     assert "3/32 prepared, 0 scored" in err and "1.5 img/s" in err and "ETA   19s" in err
+
+
+# ------------------------------------------------------------------ 3: what a member verdict says, and its caveat
+async def test_member_words_come_with_their_caveat(make_app, demo_folder):
+    from mint_tui.pairs.card import IDENTITY_CAVEAT, IDENTITY_CLAIM
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_results(people_results_file(Path(".")))  # its pair is not installed here: the broader reading
+        await settle(pilot)
+        await pilot.press("slash", *"Anna", "enter")
+        await settle(pilot)
+        words = text_of(app.main_screen.query_one("#verdict-explain"))
+        assert words.startswith("member: score 1.000") and f"{IDENTITY_CLAIM}." in words
+        assert IDENTITY_CAVEAT in words.replace("\n", " ")

@@ -113,7 +113,9 @@ def test_export_dialog(snap_compare, make_app, demo_folder):
         pilot.app.open_results(path)
         await settle(pilot)
         await pilot.press("e")
-        pilot.app.screen.query_one("#export-path").value = "exports/audit.json"
+        field = pilot.app.screen.query_one("#export-path")
+        field.cursor_blink = False  # a blinking cursor is drawn or not depending on timing
+        field.value = "exports/audit.json"
         await ready(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

@@ -28,6 +28,8 @@ RANDOM_NOTE = "random weights, for tests only"
 
 def metrics_block(metrics: Any) -> list[RenderableType]:
     """Measured figures grouped by the data they were measured on (usually one group)."""
+    from mint_tui.pairs.card import metric_label
+
     groups: dict[str, list[Any]] = {}
     for metric in metrics:
         groups.setdefault(metric.data, []).append(metric)
@@ -41,7 +43,7 @@ def metrics_block(metrics: Any) -> list[RenderableType]:
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(style="dim")
         for m in items:
-            grid.add_row(Text(t(m.name)), metric_figure(m), f"n={m.n}" if m.n is not None and not n else "")
+            grid.add_row(Text(t(metric_label(m.name))), metric_figure(m), f"n={m.n}" if m.n is not None and not n else "")
         out.append(grid)
     return out
 
@@ -50,6 +52,8 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
     """A pair's model card: what was audited, on what data, and how well the pair was measured."""
     if entry.manifest is None:
         return Group(Text(t(entry.name), style="bold"), Text(""), Text(f"Unusable: {t(entry.error)}", style="bold red"))
+    from mint_tui.pairs.card import mint_kind_words
+
     m = entry.manifest
     a, k, c, p = m.audited, m.mint, m.calibration, m.provenance
     head = Text(t(m.pair.title), style="bold")
@@ -70,7 +74,7 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
     config = ", ".join(f"{key}={value}" for key, value in a.config.items()) or json.dumps(a.config)
     grid.add_row("Audited model", Text(t(f"{a.arch} ({config})")))
     grid.add_row("Trained on", Text(t(p.training_data)))
-    grid.add_row("MINT", Text(t(f"{k.kind.upper()} MINT over taps {', '.join(k.taps)}")))
+    grid.add_row("MINT", Text(t(f"{mint_kind_words(k.kind)} over taps {', '.join(k.taps)}")))
     grid.add_row("Threshold", f"{c.threshold:.3f}; inconclusive from {c.low:.3f} to {c.high:.3f}")
     disclosure = member_data_lines(m.member_data)
     grid.add_row("Member data", Text(t(disclosure[0]), style="bold #d7af00" if m.member_data.stored else ""))

@@ -340,7 +340,7 @@ class ResultsPane(Vertical):
         gauge = self.query_one("#gauge", ScoreGauge)
         gauge.show(row.score, session.calibration)
         gauge.set_class(row.score is None, "-hidden")
-        self.query_one("#verdict-explain", Static).update(explain(row, session.calibration))
+        self.query_one("#verdict-explain", Static).update(explain(row, session.calibration, session.manifest))
         facts = Text()
         facts.append("file ", style="bold")
         facts.append(display_path(row.path) + "\n")

@@ -27,8 +27,12 @@ def verdict_text(verdict: str) -> Text:
     return Text(verdict, style=VERDICT_STYLES.get(verdict, ""))
 
 
-def explain(row: Any, calibration: Calibration | None) -> Text:
-    """One or two sentences that say what the verdict means, with its margin."""
+def explain(row: Any, calibration: Calibration | None, manifest: Any = None) -> Text:
+    """One or two sentences that say what the verdict means, with its margin, in the words the
+    pair's manifest supports (:func:`mint_tui.pairs.card.member_claim`), and its caveat."""
+    from mint_tui.pairs.card import member_claim
+
+    claim, caveat = member_claim(manifest)
     v, s = row.verdict, row.score
     text = Text()
     text.append(v, style=VERDICT_STYLES.get(v, ""))
@@ -47,19 +51,22 @@ def explain(row: Any, calibration: Calibration | None) -> Text:
         return text
     low, high = calibration.low, calibration.high
     if v == "member":
-        text.append(f"score {s:.3f} ≥ {high:.3f}, {s - high:+.3f} past the band: the pair says this face "
-                    "was in the audited model's training data.")
+        text.append(f"score {s:.3f} ≥ {high:.3f}, {s - high:+.3f} past the band: {claim}.")
     elif v == "non-member":
-        text.append(f"score {s:.3f} < {low:.3f}, {s - low:+.3f} below the band: the pair says this face "
-                    "was not in the training data.")
+        text.append(f"score {s:.3f} < {low:.3f}, {s - low:+.3f} below the band: the pair finds no sign that this "
+                    "photo was in the training data.")
     else:
         text.append(f"score {s:.3f} inside the inconclusive band [{low:.3f}, {high:.3f}): the pair cannot tell.")
+    if caveat:
+        text.append(f"\n{caveat}", style="italic dim")
     return text
 
 
 def reliability(manifest: Any, note: str = "") -> Text:
     """The pair's measured figures, read for a person: the first data set it was measured on
     (the model card has them all) and what its accuracy means."""
+    from mint_tui.pairs.card import metric_label
+
     text = Text("How far to trust it\n", style="bold")
     if note:
         text.append(note + "\n", style="italic #d7af00")
@@ -77,7 +84,7 @@ def reliability(manifest: Any, note: str = "") -> Text:
     for i, metric in enumerate(first):
         if i:
             text.append(" · ", style="dim")
-        text.append(f"{metric.name} ", style="#5fafff")
+        text.append(f"{metric_label(metric.name)} ", style="#5fafff")
         text.append(metric_figure(metric), style="bold")
     ns = {m.n for m in first if m.n is not None}
     text.append(f"\non {data}" + (f" (n={ns.pop()})" if len(ns) == 1 else ""), style="italic dim")
