@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from mint_tui.report import DEFAULT_MAX_CROPS
 from mint_tui.safe_text import for_terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool ended by a closed pipe
 EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
 
 
@@ -70,8 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "up to 8 on cuda)")
     audit.add_argument("--threads", type=int, default=None, metavar="N",
                        help="CPU threads of the models on --device cpu (default: torch's own, one per core)")
-    audit.add_argument("--detector", default="short", choices=("short", "full"),
-                       help="BlazeFace short-range (close-up faces) or full-range (small/far faces) model")
+    audit.add_argument("--detector", default="auto", choices=("auto", "short", "full"),  # faces.DETECTOR_CHOICES
+                       help="face detector: auto (default: BlazeFace short-range, with the full-range model and a "
+                            "closer look for faces smaller than a quarter of the image, so that a verdict does not "
+                            "depend on how much background the photo has), short (short-range only) or full "
+                            "(full-range only)")
     ident = audit.add_mutually_exclusive_group()
     ident.add_argument("--identity", metavar="NAME",
                        help="all the given images show one person: also run the identity-level test on them")
@@ -324,6 +329,7 @@ class _Scored:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    import dataclasses
     import signal
     from collections import Counter
 
@@ -331,6 +337,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from mint_tui.pairs.loaded import load_pair
     from mint_tui.results import JsonDocumentStream, audit_header, check_audit_outputs, open_stream
 
+    if args.identity is not None and not args.identity.strip():
+        raise UsageError("--identity needs a name (the person the photos show)")
     pair_path = resolve_pair_path(args.pair)
     try:  # every destination is checked before any work starts
         outputs = check_audit_outputs({"json": args.json, "jsonl": args.jsonl, "csv": args.csv},
@@ -348,7 +356,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     pair = load_pair(pair_path, device=str(device))
     identity = None
     if args.identity or args.group_by:
-        from mint_tui.identity import IdentityTest
+        from mint_tui.identity import DuplicateFaces, IdentityTest, duplicate_note, group_of
+
+        duplicates = DuplicateFaces()
 
         try:
             identity = IdentityTest(pair.calibration_scores, args.alpha)
@@ -377,7 +387,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     counts: Counter[str] = Counter()
     bar = _ProgressBar()
     cancel = threading.Event()
-    interrupted = False
+    interrupted = broken_pipe = False
 
     def on_sigterm(signum, frame):
         raise KeyboardInterrupt
@@ -389,16 +399,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
         try:
             for row in results:
                 counts[row.verdict] += 1
-                if identity is not None:
-                    scored.append(_Scored(row.path, row.score))
+                if identity is not None:  # a byte-identical repeat of one person's photo counts once
+                    first = duplicates.first_of(group_of(row.path, args.identity), row)
+                    if first is None:
+                        scored.append(_Scored(row.path, row.score))
+                    else:
+                        row = dataclasses.replace(row, message=duplicate_note(first))
                 for stream in streams:
                     stream.write(row)
                 if table:
                     with bar.lock:
                         bar.close()
                         print(_table_line(row), flush=True)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, BrokenPipeError) as exc:
             interrupted = True
+            broken_pipe = isinstance(exc, BrokenPipeError)
             cancel.set()
         finally:
             try:
@@ -417,11 +432,23 @@ def cmd_audit(args: argparse.Namespace) -> int:
         from mint_tui.identity import group_rows
 
         groups = group_rows(scored, name=args.identity)
-        identities = [identity(name, [r.score for r in members]) for name, members in groups.items()]
+        identities = [identity(name, [r.score for r in members], duplicates.counts.get(name, 0))
+                      for name, members in groups.items()]
     for stream in streams:
         if isinstance(stream, JsonDocumentStream):
             stream.identities = identities
-    saved = [str(path) for path in (stream.finish(interrupted) for stream in streams) if path is not None]
+    saved = []
+    for stream in streams:
+        try:
+            path = stream.finish(interrupted)
+        except BrokenPipeError:  # standard output's reader has gone: the files are still finished
+            broken_pipe = True
+            continue
+        if path is not None:
+            saved.append(str(path))
+    if broken_pipe:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     total = sum(counts.values())
     summary = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
     out = sys.stdout if table else sys.stderr
@@ -477,7 +504,7 @@ def _image_list(spec: str, root: str | None) -> list[Path]:
 
     try:
         return read_image_list(spec, root)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -493,6 +520,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                            [args.weights, args.audited_from, args.members, args.external, args.eval_members,
                             args.eval_external])
     taps = tuple(t.strip() for t in args.taps.split(",") if t.strip()) if args.taps else None
+    try:  # arguments that would write an untrained pair are refused before any work
+        MintFitConfig(kind=args.kind, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      patience=args.patience, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.audited_from:
         if args.weights:
             raise UsageError("--audited-from takes the weights from the pair: leave out --weights")
@@ -552,7 +584,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.audit import resolve_device
     from mint_tui.pairs.loaded import load_pair
-    from mint_tui.results import write_output
+    from mint_tui.results import json_safe, write_output
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
 
     if args.plot:  # checked first: matplotlib is optional (the standalone executable leaves it out)
@@ -572,7 +604,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
            "threshold": pair.manifest.calibration.threshold, "members": args.members, "external": args.external,
            "counts": ev.counts, "metrics": ev.metrics}
     if args.json:
-        write_output(str(dests["--json"] or "-"), json.dumps(doc, indent=2) + "\n")
+        write_output(str(dests["--json"] or "-"), json.dumps(json_safe(doc), indent=2, allow_nan=False) + "\n")
     if args.json != "-":
         print("\n".join(evaluation_lines(for_terminal(pair.manifest.pair.name), ev.counts, ev.metrics)))
     if args.plot:
@@ -684,6 +716,16 @@ def _is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, (ValueError, KeyError, OSError)) or (store is not None and isinstance(exc, store.StoreError))
 
 
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def unknown_command(parser: argparse.ArgumentParser, word: str) -> str:
     """What to say for `mint-tui WORD` when WORD is neither a command nor a folder: the commands, in words."""
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
@@ -703,8 +745,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     args = parser.parse_args(argv)
     command = COMMANDS.get(args.command or "tui")
+    if command is not cmd_pairs:  # commands that run MediaPipe/OpenCV: their log lines stay off the terminal
+        from mint_tui import native_log
+
+        native_log.install()
     try:
         return command(args)
+    except BrokenPipeError:  # `mint-tui audit ... | head`: the reader has gone; end quietly, as Unix tools do
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # Ctrl-C before the command could set up its own handling (start-up)
+        print("interrupted", file=sys.stderr)
+        return 130
     except UsageError as exc:
         print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,9 +210,14 @@ class PairStore:
         """
         src = Path(bundle_path)
         try:
-            size = src.stat().st_size
+            st = src.stat()
         except FileNotFoundError:
             raise BundleError(f"{src}: no such file") from None
+        size = st.st_size
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the reading forever, a device never end
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else \
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+            raise BundleError(f"{src}: not a regular file ({kind}); give a .mintpair file")
         if size > MAX_BUNDLE_BYTES:
             raise BundleError(f"{src}: {size} bytes is larger than the {MAX_BUNDLE_BYTES}-byte limit")
         # Cheap structural + manifest check so obvious junk is never copied

@@ -156,13 +156,13 @@ def crop_jobs(rows: list[ResultRow], max_crops: int
 
 def prepare_settings(header: dict[str, Any], pair: PairInfo) -> tuple[Any, str | None]:
     """The audit's preparation settings, or (None, why crops cannot be recomputed)."""
-    from mint_tui.faces import DETECTOR_MODELS, FACE_POLICIES, PrepareSettings
+    from mint_tui.faces import DETECTOR_CHOICES, FACE_POLICIES, PrepareSettings
 
     options = header.get("options")
     if not isinstance(options, dict):
         return None, "the results file does not record the audit's options (face policy, detector)"
     policy, detector = options.get("faces"), options.get("detector")
-    if policy not in FACE_POLICIES or detector not in DETECTOR_MODELS:
+    if policy not in FACE_POLICIES or detector not in DETECTOR_CHOICES:
         return None, f"the recorded options (faces={policy!r}, detector={detector!r}) are not known to this version"
     if pair.matches:
         pre = pair.manifest.audited.preprocess

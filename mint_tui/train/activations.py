@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -122,7 +125,17 @@ def extract_activations(model: torch.nn.Module, model_digest: str, crops, shas: 
     if form not in ("maps", "pooled"):
         raise ValueError(f"form must be maps or pooled, not {form!r}")
     root = Path(cache_root or disk_cache.cache_root()) / "activations"
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:  # e.g. MINT_TUI_HOME names a file, a read-only disk: the memory maps go elsewhere
+        fallback = Path(tempfile.gettempdir()) / f"mint-tui-activations-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        logging.getLogger("mint_tui").warning("warning: the activation cache %s cannot be written (%s); using %s "
+                                              "for this run", root, exc.strerror or exc, fallback)
+        root = fallback
+        root.mkdir(parents=True, exist_ok=True)
     key_doc = {"model": model_digest, "pre": preprocess, "shas": shas}
     if form != "maps":  # the maps' key is unchanged, so caches made before forms existed stay valid
         key_doc["form"] = form

@@ -93,6 +93,44 @@ def _evaluate(req: PairRequest, manifest: Manifest, audited_state: dict, mint_st
         tmp.unlink(missing_ok=True)
 
 
+#: Faces of each class that each part of the split (training, validation, calibration) needs.
+MIN_PER_PART = 2
+
+
+def check_training_faces(member_shas: list[str], external_shas: list[str]) -> None:
+    """Refuse (ValueError) member and external faces that cannot make a pair: too few, or the same
+    photos on both sides (a pair trained so could never tell them apart)."""
+    if len(member_shas) < 4 or len(external_shas) < 4:
+        raise ValueError(f"too few faces to train a MINT model: {len(member_shas)} members and "
+                         f"{len(external_shas)} external faces found (need at least 4 of each; more than 100 of "
+                         "each for a useful pair)")
+    both = set(member_shas) & set(external_shas)
+    if both:
+        raise ValueError(f"{len(both)} photo(s) are both members and external (the same file content, sha256): a "
+                         "pair cannot learn to tell a photo from itself. Give external images the audited model "
+                         "never saw")
+
+
+def check_split(parts: dict[str, tuple[np.ndarray, np.ndarray]], external_people: int) -> None:
+    """Refuse (ValueError) a split in which training, validation or calibration lacks a class or
+    has too few faces of one: calibration on one class gives a threshold that never says
+    non-member, and an AUC of nan."""
+    short = [f"{name} has {len(m)} member and {len(e)} external faces" for name, (m, e) in parts.items()
+             if len(m) < MIN_PER_PART or len(e) < MIN_PER_PART]
+    if not short:
+        return
+    hint = ("External images are split by person (the folder holding each photo), so that calibration sees "
+            "people training did not: ")
+    if external_people < 3:
+        hint += (f"they come from {external_people} folder(s). Give them as one folder per person (e.g. "
+                 "external/NAME/photo.jpg), or a list file whose lines are NAME/photo.jpg, with at least 3 people "
+                 "(dozens for a useful pair).")
+    else:
+        hint += "give more people and more photos (dozens of each for a useful pair)."
+    raise ValueError(f"cannot train and calibrate a pair: {'; '.join(short)} (each needs at least {MIN_PER_PART} of "
+                     f"each class). {hint} No bundle was written.")
+
+
 def _quiet(message: str) -> None:
     pass
 
@@ -118,8 +156,16 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
         ext = load_faces(req.external, settings, req.workers)
     log(f"faces found: members {len(mem)} (no face {len(mem.no_face)}, errors {len(mem.errors)}), "
         f"external {len(ext)} (no face {len(ext.no_face)}, errors {len(ext.errors)})")
-    if len(mem) < 4 or len(ext) < 4:
-        raise ValueError("too few faces to train a MINT model (need at least 4 members and 4 external)")
+    check_training_faces(mem.shas, ext.shas)
+    m_tr, m_va, m_ca = split_three(len(mem), None, cfg.val_fraction, cfg.cal_fraction, cfg.seed)
+    e_tr, e_va, e_ca = split_three(len(ext), [identity_of(p) for p in ext.paths], cfg.val_fraction,
+                                   cfg.cal_fraction, cfg.seed)
+    check_split({"training": (m_tr, e_tr), "validation": (m_va, e_va), "calibration": (m_ca, e_ca)},
+                len({identity_of(p) for p in ext.paths}))
+    off = len(mem)
+    train_idx, val_idx, cal_idx = (np.r_[a, b + off] for a, b in ((m_tr, e_tr), (m_va, e_va), (m_ca, e_ca)))
+    log(f"split: train {len(train_idx)}, validation {len(val_idx)}, calibration {len(cal_idx)} "
+        f"(external split by identity)")
 
     crops = Rows(mem.crops, ext.crops)
     shas = mem.shas + ext.shas
@@ -132,14 +178,6 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     with rank_zero_first(world):
         acts = activation_source(mode, audited, state_digest(req.audited_state), crops, shas, list(cfg.taps),
                                  pre_dict, device, label=req.arch)
-
-    m_tr, m_va, m_ca = split_three(len(mem), None, cfg.val_fraction, cfg.cal_fraction, cfg.seed)
-    e_tr, e_va, e_ca = split_three(len(ext), [identity_of(p) for p in ext.paths], cfg.val_fraction,
-                                   cfg.cal_fraction, cfg.seed)
-    off = len(mem)
-    train_idx, val_idx, cal_idx = (np.r_[a, b + off] for a, b in ((m_tr, e_tr), (m_va, e_va), (m_ca, e_ca)))
-    log(f"split: train {len(train_idx)}, validation {len(val_idx)}, calibration {len(cal_idx)} "
-        f"(external split by identity)")
 
     model, history = fit_mint(acts, shapes, labels, train_idx, val_idx, cfg, log)
     cal_labels = labels[np.sort(cal_idx)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -13,13 +14,17 @@ import numpy as np
 from mint_tui import cache as disk_cache
 from mint_tui.faces import CropCache, PrepareSettings, prepare_images
 from mint_tui.fileio import file_sha256
-from mint_tui.imagefiles import find_images
+from mint_tui.imagefiles import find_images, is_image_name
 
 
 def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Path]:
-    """A folder (recursive, sorted) or a text file with one path per line ('#' comments).
+    """A folder (recursive, sorted) or a text file with one path per line ('#' comments; a line
+    may name a folder, whose images are taken).
 
     Relative paths in a list file are resolved against ``root`` (default: the list file's folder).
+    Paths that do not exist are kept (they count as unreadable) with one warning saying where they
+    were looked for; a list of which none exists, an image given as the list, or a file that is not
+    text raise ValueError / FileNotFoundError with what to do.
     """
     spec = Path(spec)
     if spec.is_dir():
@@ -27,13 +32,34 @@ def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Pa
         return files
     if not spec.is_file():
         raise FileNotFoundError(f"no such folder or list file: {spec}")
+    if is_image_name(spec):
+        raise ValueError(f"{spec} is an image, not a list: give a folder of images or a text file with one image "
+                         "path per line")
     base = Path(root) if root is not None else spec.parent
-    paths = []
-    for line in spec.read_text(encoding="utf-8").splitlines():
+    try:
+        text = spec.read_text(encoding="utf-8-sig")  # (a byte-order mark is not part of the first path)
+    except UnicodeDecodeError:
+        raise ValueError(f"{spec} is not a text list (not UTF-8): give a folder of images or a text file with one "
+                         "image path per line") from None
+    paths: list[Path] = []
+    missing = 0
+    for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             p = Path(line)
-            paths.append(p if p.is_absolute() else base / p)
+            p = p if p.is_absolute() else base / p
+            if p.is_dir():
+                paths += find_images([p])[0]
+                continue
+            missing += not p.exists()
+            paths.append(p)
+    if paths and missing == len(paths):
+        raise FileNotFoundError(f"none of the {missing} paths listed in {spec} exists (relative paths were looked for "
+                                f"under {base}; give --root FOLDER if they are relative to another folder)")
+    if missing:
+        logging.getLogger("mint_tui").warning(
+            "warning: %d of the %d paths listed in %s do not exist (relative paths were looked for under %s); "
+            "they are counted as unreadable", missing, len(paths), spec, base)
     return paths
 
 
@@ -84,10 +110,14 @@ def load_faces(paths: list[Path], settings: PrepareSettings, workers: int = 2, p
     in memory: 37 KB per 112x112 face)."""
     root = Path(cache_root or disk_cache.cache_root())
     cache = CropCache(root / "crops", settings)
-    (root / "tmp").mkdir(parents=True, exist_ok=True)
+    scratch: Path | None = root / "tmp"
+    try:
+        scratch.mkdir(parents=True, exist_ok=True)
+    except OSError:  # an unwritable cache (the crop cache then warns once and is skipped)
+        scratch = None
     kept, shas, no_face, errors = [], [], [], []
     h, w = settings.size
-    with tempfile.TemporaryFile(dir=root / "tmp") as fh:
+    with tempfile.TemporaryFile(dir=scratch) as fh:
         for i, item in enumerate(prepare_images(paths, settings, workers=workers, cache=cache)):
             if item.error:
                 errors.append((item.path, item.error))

@@ -161,7 +161,7 @@ def run_audit(request: RunRequest, pair: Any, options: Any, progress: Callable[[
 def identity_results(request: RunRequest, pair: Any, rows: list[Any]) -> tuple[list[dict[str, Any]] | None, str]:
     """The identity-level test of each person grouped in ``request`` over the audit's ``rows``
     (their scored faces), as dicts; (None, why) when it cannot be run, (None, "") with no groups."""
-    from mint_tui.identity import IdentityTest
+    from mint_tui.identity import DuplicateFaces, IdentityTest
     from mint_tui.tui.session import identity_groups
 
     groups = identity_groups(request.people, rows)
@@ -175,7 +175,12 @@ def identity_results(request: RunRequest, pair: Any, rows: list[Any]) -> tuple[l
         test = IdentityTest(pair.calibration_scores, request.alpha)
     except ValueError as exc:
         return None, f"The identity-level test cannot be run: {exc}."
-    return [test(name, [r.score for r in members]).to_dict() for name, members in groups.items()], ""
+    duplicates = DuplicateFaces()  # byte-identical photos of one person count once
+    results = []
+    for name, members in groups.items():
+        kept = [r.score for r in members if duplicates.first_of(name, r) is None]
+        results.append(test(name, kept, duplicates.counts.get(name, 0)).to_dict())
+    return results, ""
 
 
 def audit_header(pair: Any, device: str, options: Any) -> dict[str, Any]:

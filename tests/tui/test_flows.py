@@ -344,12 +344,13 @@ async def test_ui_stays_responsive_while_auditing(make_app, demo_folder, install
         assert len(app.session.rows) == 4
 
 
-def results_file(folder: Path) -> Path:
-    """A result file as the CLI writes it (made with the core's own writer), with relative paths."""
+def results_file(folder: Path, rows: list | None = None, name: str = "results.json") -> Path:
+    """A result file as the CLI writes it (made with the core's own writer), with relative paths
+    (``rows``: these instead of the usual six)."""
     from mint_tui.audit import AuditOptions, ResultRow
     from mint_tui.results import FORMAT, FORMAT_VERSION, results_json
 
-    rows = [
+    rows = rows or [
         ResultRow("audit-demo/drawn-1.png", "a" * 64, 0, (10.0, 12.0, 40.0, 44.0), 0.93, 0.81, "member"),
         ResultRow("audit-demo/drawn-2.png", "b" * 64, 0, (5.0, 5.0, 30.0, 30.0), 0.88, 0.12, "non-member"),
         ResultRow("audit-demo/more/drawn-3.png", "c" * 64, 0, (1.0, 2.0, 50.0, 50.0), 0.9, 0.47, "inconclusive"),
@@ -362,7 +363,7 @@ def results_file(folder: Path) -> Path:
               "pair": {"name": "tiny-test", "title": "tiny-test", "bundle_sha256": "0" * 64, "threshold": 0.5,
                        "inconclusive": [0.4, 0.6]},
               "device": "cpu", "options": {k: v for k, v in vars(AuditOptions()).items() if k != "keep_crops"}}
-    path = folder / "results.json"
+    path = folder / name
     path.write_text(results_json(header, rows), encoding="utf-8")
     return path
 
