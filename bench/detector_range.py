@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mint_tui.faces.align import align_face
+from mint_tui.faces.align import align_face, blazeface_to_4pt
 from mint_tui.faces.detect import DETECTOR_CHOICES, FaceDetector
 from mint_tui.faces.extract import to_tensor_batch
 from mint_tui.faces.image import cv2, load_image
@@ -61,7 +61,7 @@ def main() -> None:
     photos = [load_image(LFW / "images" / ln) for ln in lines[::step][:args.images]]
 
     def score(image: np.ndarray, keypoints: np.ndarray) -> float:
-        crop = align_face(image, keypoints, tuple(pre.size), pre.template)
+        crop = align_face(image, blazeface_to_4pt(keypoints), tuple(pre.size), pre.template)
         return float(pair.score(to_tensor_batch([crop], pre.color, tuple(pre.mean), tuple(pre.std)))[0])
 
     detectors = {name: FaceDetector(name) for name in DETECTOR_CHOICES}

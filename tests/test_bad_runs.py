@@ -412,7 +412,7 @@ def test_padding_a_photo_does_not_change_its_crop_or_verdict(lfw):
     """Colin_Powell_0001 scored 0.998 as it is and 0.28-0.53 padded to 500 px with the short-range
     detector; the default detector finds the same face, aligned the same way, at any padding."""
     from mint_tui.faces import DEFAULT_DETECTOR, FaceDetector
-    from mint_tui.faces.align import align_face
+    from mint_tui.faces.align import align_face, blazeface_to_4pt
     from mint_tui.faces.extract import to_tensor_batch
     from mint_tui.faces.image import load_image
     from mint_tui.pairs.manifest import verdict
@@ -423,7 +423,7 @@ def test_padding_a_photo_does_not_change_its_crop_or_verdict(lfw):
     photo = load_image(lfw / "images" / PHOTOS[3])
 
     def score(image, keypoints) -> float:
-        crop = align_face(image, keypoints, tuple(pre.size), pre.template)
+        crop = align_face(image, blazeface_to_4pt(keypoints), tuple(pre.size), pre.template)
         return float(pair.score(to_tensor_batch([crop], pre.color, tuple(pre.mean), tuple(pre.std)))[0])
 
     with FaceDetector(DEFAULT_DETECTOR) as detector:

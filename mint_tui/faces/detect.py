@@ -1,4 +1,5 @@
-"""Face detection with MediaPipe's Tasks API (BlazeFace), from model files shipped in mint_tui/assets/detector.
+"""Face detection with MediaPipe's Tasks API (BlazeFace), from model files shipped in mint_tui/assets/detector
+(sha256-checked).
 
 Choices (``--detector``): ``short`` (BlazeFace short-range, 128x128 input: faces that fill a good part
 of the photo), ``full`` (full-range, 192x192 input: small and far faces), and ``auto``, the default,
@@ -63,19 +64,32 @@ class Detection:
         return Detection((x + dx, y + dy, w, h), self.keypoints + (dx, dy), self.score)
 
 
+def verify_model_file(name: str) -> Path:
+    """Path of a model file shipped in paths.detector_dir(), checked (every call) against that folder's
+    SHA256SUMS (a missing, altered or unlisted file is refused)."""
+    folder = detector_dir()
+    path = folder / name
+    sums = dict(
+        reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip()
+    )
+    if name not in sums:
+        raise RuntimeError(f"model file {name} is not listed in {folder / 'SHA256SUMS'}")
+    if not path.is_file():
+        raise RuntimeError(f"model file {path} is missing")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sums[name]:
+        raise RuntimeError(f"model file {path} does not match its sha256 in SHA256SUMS (altered or damaged)")
+    return path
+
+
+#: The same, checked once per process (what the detector and the face mesh use).
+verified_model_file = cache(verify_model_file)
+
+
 def verify_detector_model(model: str = "short") -> Path:
     """Path of a shipped detector model, checked (every call) against its SHA256SUMS (paths.detector_dir())."""
     if model not in DETECTOR_MODELS:
         raise ValueError(f"unknown detector model {model!r}; choose one of {sorted(DETECTOR_MODELS)}")
-    folder = detector_dir()
-    path = folder / DETECTOR_MODELS[model]
-    sums = dict(
-        reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip()
-    )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if sums.get(path.name) != digest:
-        raise RuntimeError(f"detector model {path} does not match its sha256 in SHA256SUMS")
-    return path
+    return verify_model_file(DETECTOR_MODELS[model])
 
 
 #: The same, checked once per process (what the detector uses).

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from mint_tui.faces.detect import DEFAULT_DETECTOR, FaceDetector
-from mint_tui.faces.extract import FACE_POLICIES, Face, extract_faces
+from mint_tui.faces.extract import FACE_POLICIES, Face, extract_faces, needs_mesh
 from mint_tui.faces.image import ImageError, decode_image, read_image_bytes
+from mint_tui.faces.landmarks import FaceMesh
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class PrepareSettings:
     def __post_init__(self) -> None:
         if self.policy not in FACE_POLICIES:
             raise ValueError(f"faces must be one of {', '.join(FACE_POLICIES)}, not {self.policy!r}")
+        needs_mesh(self.template)  # an unknown template is refused here, not once per image
 
     @property
     def key(self) -> str:
@@ -153,13 +155,15 @@ class _TimedDetector:
 
 
 class ImagePreparer:
-    """Read + hash + decode + detect + align one file; one detector per calling thread."""
+    """Read + hash + decode + detect + align one file; one detector (and face mesh, for templates
+    that need it) per calling thread."""
 
     def __init__(self, settings: PrepareSettings, cache: CropCache | None = None,
                  stats: StageTimes | None = None) -> None:
         self.settings, self.cache, self.stats = settings, cache, stats
         self._local = threading.local()
         self._detectors: list[FaceDetector] = []
+        self._mesh_wanted = settings.policy != "aligned" and needs_mesh(settings.template)
         self._lock = threading.Lock()
 
     def _detector(self) -> FaceDetector | None:
@@ -172,6 +176,14 @@ class ImagePreparer:
             with self._lock:
                 self._detectors.append(det)
         return det
+
+    def _mesh(self) -> FaceMesh | None:
+        if not self._mesh_wanted:
+            return None
+        mesh = getattr(self._local, "mesh", None)
+        if mesh is None:
+            mesh = self._local.mesh = FaceMesh()
+        return mesh
 
     def __call__(self, path: Path, expected_sha256: str | None = None) -> PreparedImage:
         """``expected_sha256``: a file whose bytes hash otherwise is not decoded (its faces stay
@@ -200,8 +212,8 @@ class ImagePreparer:
                 stats.add("decode", t2 - t1)
                 if detector is not None:
                     detector = _TimedDetector(detector, stats)
-            item.faces = extract_faces(image, detector, s.policy, s.size, s.template)
-            if stats:  # alignment: what extract_faces spent beyond detection
+            item.faces = extract_faces(image, detector, s.policy, s.size, s.template, self._mesh())
+            if stats:  # alignment (with the face mesh, if any): what extract_faces spent beyond detection
                 detect = detector.spent if detector is not None else 0.0
                 stats.add("align", max(time.perf_counter() - t2 - detect, 0.0))
             if self.cache:
