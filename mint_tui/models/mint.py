@@ -76,12 +76,27 @@ def _check_flag(name: str, value: object) -> bool:
     return value
 
 
-def _split_norm(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+# VanillaMINT reads a map only through its per-channel means and its L2 norm, so a cache of pooled
+# features keeps both: the means under the tap's name, shaped (N, C, 1, 1), and the norm of the whole
+# map under the tap's name plus this suffix, shaped (N, 1). Tap names hold only letters, digits and "_".
+NORM_SUFFIX = ".norm"
+
+
+def pool_map(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What :class:`VanillaMINT` reads of one tap's batch ``x``: {"": the per-channel means (a map's
+    shape kept as (N, C, 1, 1); a vector as it is), NORM_SUFFIX: the L2 norm of each sample, (N, 1)}."""
+    x = x.float()
+    means = x.flatten(2).mean(dim=2)[:, :, None, None] if x.dim() > 2 else x
+    return {"": means, NORM_SUFFIX: x.flatten(1).norm(dim=1, keepdim=True)}
+
+
+def _split_norm(x: torch.Tensor, norm: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(x divided by its L2 norm, log of that norm as a (N, 1) column), the norm taken over all of a
-    sample's values. How strongly a tap responds is a membership signal of its own (the audited model
-    was fitted to its members; the embedding norm alone is a training-free baseline), which per-channel
-    normalisation downstream would wash out; the direction keeps the rest."""
-    norm = x.flatten(1).norm(dim=1).clamp_min(1e-6)
+    sample's values, or the ``norm`` given (that of the full map when ``x`` holds its pooled means).
+    How strongly a tap responds is a membership signal of its own (the audited model was fitted to its
+    members; the embedding norm alone is a training-free baseline), which per-channel normalisation
+    downstream would wash out; the direction keeps the rest."""
+    norm = (x.flatten(1).norm(dim=1) if norm is None else norm.reshape(-1).float()).clamp_min(1e-6)
     return x / norm.view(-1, *([1] * (x.dim() - 1))), norm.log().unsqueeze(1)
 
 
@@ -122,7 +137,8 @@ class VanillaMINT(nn.Module):
     with ``hidden`` widths ending in one logit.
 
     ``norms``: each tap is divided by its L2 norm and the log of that norm joins the features
-    (see ``_split_norm``). ``prototypes`` > 0 adds a member bank (``_PrototypeBranch``): member
+    (see ``_split_norm``; a pooled-features cache passes each map's norm beside its means, see
+    :func:`pool_map`). ``prototypes`` > 0 adds a member bank (``_PrototypeBranch``): member
     embeddings stored in the weights, which a pair must declare.
     """
 
@@ -150,7 +166,7 @@ class VanillaMINT(nn.Module):
                                  f"(N, {', '.join(map(str, self.tap_shapes[name]))}), "
                                  f"got {tuple(x.shape)}")
             if self.norms:
-                x, log_norm = _split_norm(_as_normal(x).float())
+                x, log_norm = _split_norm(_as_normal(x).float(), feats.get(name + NORM_SUFFIX))
                 parts.append(log_norm)
             parts.append(x.flatten(2).mean(dim=2) if x.dim() > 2 else x)
             if name in self.prototype_branches:
