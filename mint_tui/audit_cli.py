@@ -153,6 +153,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
                   f"threshold {pair.manifest.calibration.threshold:.3f}")
             claim, caveat = member_claim(pair.manifest)
             print(f"member: {claim}. {caveat}".rstrip())
+            if pair.manifest.member_data.stored:  # a pair that carries member data says so wherever it is shown
+                from mint_tui.figures import member_data_lines
+
+                print(f"member data: {for_terminal(member_data_lines(pair.manifest.member_data)[0])}")
         pair_col = f"{'pair':<{pair_width}}  " if several else ""
         print(f"{'verdict':<13} {'score':>6} {'face':>4}  {pair_col}path")
 

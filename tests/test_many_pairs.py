@@ -17,6 +17,7 @@ from mint_tui.session import AuditRequest, Exports, open_audit, run
 #: Members of the pair built here: LFW people of the external (non-member) test split, none a member
 #: of the demo pairs, none in the external data the pair is trained against.
 OTHER_MEMBERS = ("Zhu_Rongji", "Jimmy_Carter", "George_Clooney")
+DEMO = "demo-lfw-cnn-bank"
 #: A member of the demo pairs' audited model (fr_train), photos from the MINT test half.
 DEMO_MEMBER = "Silvio_Berlusconi"
 
@@ -40,7 +41,7 @@ def other_pair(lfw, tmp_path_factory) -> Path:
     from mint_tui.train.build import PairRequest, build_pair
     from mint_tui.train.fit import MintFitConfig
 
-    demo = verify_bundle(builtin_pairs_dir() / "demo-lfw-mlp.mintpair", full=True, keep_weights=True)
+    demo = verify_bundle(builtin_pairs_dir() / f"{DEMO}.mintpair", full=True, keep_weights=True)
     members = [p for person in OTHER_MEMBERS for p in _photos(lfw, "mint_test_external", person)]
     external = [lfw / "images" / p for p in _split(lfw, "mint_train_external")]
     out = tmp_path_factory.mktemp("other") / "other-people.mintpair"
@@ -55,22 +56,23 @@ def other_pair(lfw, tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_a_member_of_one_pair_is_named_for_that_pair_only(lfw, other_pair, tmp_path):
-    """Two pairs: a demo pair and one whose members are other people. A person the demo model was
-    trained on is named for the demo pair only; a member of the other pair for it only."""
+    """Two pairs: a demo pair (the one with a member bank, the strongest evidence) and one whose
+    members are other people. A person the demo model was trained on is named for the demo pair
+    only; a member of the other pair for it only."""
     people = {DEMO_MEMBER: _photos(lfw, "mint_test_members", DEMO_MEMBER, 8),
               OTHER_MEMBERS[0]: _photos(lfw, "mint_test_external", OTHER_MEMBERS[0])}
     marks = [(str(p), name) for name, photos in people.items() for p in photos]
-    request = AuditRequest([m[0] for m in marks], ["demo-lfw-mlp", str(other_pair)], people=marks)
+    request = AuditRequest([m[0] for m in marks], [DEMO, str(other_pair)], people=marks)
     audit = open_audit(request)
-    assert [p.name for p in audit.pairs] == ["demo-lfw-mlp", "other-people"]
+    assert [p.name for p in audit.pairs] == [DEMO, "other-people"]
     outcome = run(audit, Exports({"json": str(tmp_path / "out.json")}))
     verdicts = {(r.name, r.pair): r.verdict for r in outcome.identities}
-    assert verdicts == {(DEMO_MEMBER, "demo-lfw-mlp"): "member", (DEMO_MEMBER, "other-people"): "not-shown",
-                        (OTHER_MEMBERS[0], "demo-lfw-mlp"): "not-shown",
+    assert verdicts == {(DEMO_MEMBER, DEMO): "member", (DEMO_MEMBER, "other-people"): "not-shown",
+                        (OTHER_MEMBERS[0], DEMO): "not-shown",
                         (OTHER_MEMBERS[0], "other-people"): "member"}
     assert all(r.tested_pairs == 2 and r.p_adjusted >= r.p_conditional for r in outcome.identities)
     doc = json.loads((tmp_path / "out.json").read_text())
-    assert [p["name"] for p in doc["pairs"]] == ["demo-lfw-mlp", "other-people"]
+    assert [p["name"] for p in doc["pairs"]] == [DEMO, "other-people"]
     assert "pair" not in doc  # several pairs: no one pair stands for the audit
     assert {(d["name"], d["pair"]): d["verdict"] for d in doc["identities"]} == verdicts
     assert all({"p_value", "p_adjusted"} <= set(d) for d in doc["identities"])
@@ -169,7 +171,8 @@ def test_report_of_several_pairs_opens_with_the_matrix_then_one_section_per_pair
     from mint_tui.paths import samples_dir
 
     out, html_path = tmp_path / "samples.json", tmp_path / "report.html"
-    assert main(["audit", str(samples_dir()), "--pair", "all", "--group-by", "folder", "--device", "cpu",
+    pairs = "demo-lfw-cnn-bank,demo-lfw-cnn"
+    assert main(["audit", str(samples_dir()), "--pair", pairs, "--group-by", "folder", "--device", "cpu",
                  "--json", str(out)]) == 0
     doc = json.loads(out.read_text())
     cell = {(d["name"], d["pair"]): d for d in doc["identities"]}
@@ -180,7 +183,7 @@ def test_report_of_several_pairs_opens_with_the_matrix_then_one_section_per_pair
         row = summary[summary.index(f"<td>{person}</td>"):]
         row = row[:row.index("</tr>")]
         assert f"p<sub>adj</sub> {d['p_adjusted']:.4f}" in row
-    assert cell[("Hugo_Chavez", "demo-lfw-cnn")]["verdict"] == "member"
+    assert cell[("Hugo_Chavez", "demo-lfw-cnn-bank")]["verdict"] == "member"
     # one section per pair, in order, each with its card summary and member-data line
     starts = [page.index(f'id="pair-part-{k}"') for k in (1, 2)]
     assert starts[0] < starts[1] < page.index('id="provenance"')
@@ -188,6 +191,8 @@ def test_report_of_several_pairs_opens_with_the_matrix_then_one_section_per_pair
         section = page[starts[k - 1]:(starts + [page.index('id="provenance"')])[k]]
         assert f"[{entry['name']}]" in section and entry["bundle_sha256"] in section
         assert "<dt>member data</dt>" in section and "<dt>audited model</dt>" in section
+        stored = "face embeddings of members" in section[:section.index('id="identities')]
+        assert stored == (entry["name"] == "demo-lfw-cnn-bank")  # the bank pair says so in its section
         assert f'id="faces-{k}"' in section and f'id="identities-{k}"' in section
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))

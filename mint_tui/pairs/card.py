@@ -52,8 +52,9 @@ def metric_groups(metrics) -> dict[tuple[str, int | None], list]:
 
 def card_summary(manifest: Manifest) -> dict:
     """The model card in brief, as a result header records it for each pair: what the pair audits,
-    what its MINT model reads, what it was calibrated on, what a member verdict means, and its
-    measured metrics (plain text from the bundle: whoever shows it escapes it)."""
+    what its MINT model reads, what it was calibrated on, what a member verdict means, what member
+    data it carries (the disclosure, as sentences), and its measured metrics (plain text from the
+    bundle: whoever shows it escapes it)."""
     m = manifest
     claim, caveat = member_claim(m)
     pre = m.audited.preprocess
@@ -64,7 +65,10 @@ def card_summary(manifest: Manifest) -> dict:
         "calibrated_on": m.calibration.on,
         "member_claim": claim,
         "caveat": caveat,
-        "metrics": [{"name": x.name, "value": x.value, "data": x.data, "n": x.n} for x in m.metrics],
+        "member_data": member_data_lines(m.member_data),
+        "member_data_stored": bool(m.member_data.stored),
+        "metrics": [{"name": x.name, "value": x.value, "low": x.low, "high": x.high, "data": x.data, "n": x.n}
+                    for x in m.metrics],
     }
 
 

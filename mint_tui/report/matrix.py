@@ -102,7 +102,9 @@ def write_pair_intro(out: IO[str], header: dict[str, Any], k: int) -> None:
     items += [(label, esc(card[key])) for key, label in words.items() if card.get(key)]
     member_data = card.get("member_data")
     if isinstance(member_data, list) and member_data:
-        items.append(("member data", esc(" ".join(str(x) for x in member_data))))
+        text = esc(" ".join(str(x) for x in member_data))
+        items.append(("member data", f'<b style="color:#b42318">⚠ {text}</b>' if card.get("member_data_stored")
+                      else text))
     else:
         items.append(("member data", "not recorded in these results (audited with a version that did not record "
                                      "it); see the model card below"))

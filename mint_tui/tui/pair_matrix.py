@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from mint_tui.result_header import header_pairs
 from mint_tui.session import group_people
 from mint_tui.tui.session import common_folder
 
@@ -65,3 +66,14 @@ class _Indexed:
     index: int
     path: str
 
+
+
+def stores_member_data(session: Any, pair: str) -> bool:
+    """Whether the pair carries member data (its manifest says so; for a result file, the card it
+    recorded)."""
+    manifest = session.manifests.get(pair)
+    if manifest is not None:
+        return bool(manifest.member_data.stored)
+    entry = next((p for p in header_pairs(session.header) if p.get("name") == pair), {})
+    card = entry.get("card") if isinstance(entry.get("card"), dict) else {}
+    return bool(card.get("member_data_stored"))

@@ -88,7 +88,8 @@ async def test_choose_two_pairs_run_and_drill_down_from_the_matrix(make_app, two
 
 
 def two_pair_results(folder: Path) -> Path:
-    """results_file's rows scored by two pairs, with the identity test of two people adjusted across them."""
+    """results_file's rows scored by two pairs (the second carrying member data), with the identity
+    test of two people adjusted across them."""
     import dataclasses
 
     from mint_tui.audit import ResultRow
@@ -107,7 +108,9 @@ def two_pair_results(folder: Path) -> Path:
     path = results_file(folder, rows, name="two.json")
     doc = json.loads(path.read_text())
     entry = doc.pop("pair")
-    doc["pairs"] = [dict(entry, name="pair-a", bundle_sha256="a" * 64), dict(entry, name="pair-b", bundle_sha256="b" * 64)]
+    banked = {"member_data": ["this file holds 8 face embeddings of members"], "member_data_stored": True}
+    doc["pairs"] = [dict(entry, name="pair-a", bundle_sha256="a" * 64),
+                    dict(entry, name="pair-b", bundle_sha256="b" * 64, card=banked)]  # pair-b carries member data
     people = [("audit-demo", "pair-a", 0.0088, 0.0416, "member"), ("audit-demo", "pair-b", 0.0088, 0.0416, "member"),
               ("more", "pair-a", 0.5, 1.0, "not-shown"), ("more", "pair-b", 0.0132, 0.0545, "not-shown")]
     doc["identities"] = [{"name": n, "pair": p, "faces": 2, "statistic": 0.5, "p_value": pv, "alpha": 0.05,

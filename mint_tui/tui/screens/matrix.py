@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from mint_tui.safe_text import for_terminal
 from mint_tui.tui.keys import MOVE_KEYS
-from mint_tui.tui.pair_matrix import MatrixRow, people_rows, photo_rows
+from mint_tui.tui.pair_matrix import MatrixRow, people_rows, photo_rows, stores_member_data
 from mint_tui.tui.widgets.identity_panel import IDENTITY_STYLES
 from mint_tui.tui.widgets.verdict_view import VERDICT_STYLES
 
@@ -71,8 +71,9 @@ class MatrixScreen(ModalScreen[int | None]):
         table.clear(columns=True)
         people = self.mode == "people"
         table.add_column("person" if people else "photo", key="label")
+        banked = [name for name in self.pairs if stores_member_data(self.session, name)]
         for name in self.pairs:
-            table.add_column(for_terminal(name), key=name)
+            table.add_column(for_terminal(name) + (" ⚠" if name in banked else ""), key=name)
         self.lines = people_rows(self.session) if people else photo_rows(self.session, self.person)
         rows = self.session.rows
         for n, line in enumerate(self.lines):
@@ -92,6 +93,9 @@ class MatrixScreen(ModalScreen[int | None]):
                 "adjusted across the pairs (member when it is at most alpha)" if people else
                 "enter: this photo's result for this pair · " + ("esc: back to the people" if self.person else
                                                                   "t: people · esc: back"))
+        if banked:
+            note += (f"\n⚠ {', '.join(for_terminal(n) for n in banked)}: the pair file holds member data (face "
+                     "embeddings of people in the training set); see its model card")
         self.query_one("#matrix-note", Static).update(note)
         table.focus()
 
