@@ -32,8 +32,9 @@ def add_audit_parser(sub) -> None:
                "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
                "folder or a device; a symbolic link is written through to its target.\n\n"
                "Exit status: 0 when at least one face was scored; 1 when nothing could be read (every row an\n"
-               "error) or the pair was refused; 2 for usage errors; 3 when images were read but no face was\n"
-               "found in any of them (nothing scored); 130 when interrupted (the rows so far are kept).")
+               "error) or the pair was refused (several pairs: none could be used); 2 for usage errors; 3 when\n"
+               "images were read but no face was found in any of them (nothing scored); 130 when interrupted (the rows so\n"
+               "far are kept).")
     audit.add_argument("paths", nargs="+", metavar="PATH")
     audit.add_argument("--pair", metavar="NAME|FILE[,...]|all",
                        help="installed pair name or a .mintpair file; several joined by commas, or all (every "

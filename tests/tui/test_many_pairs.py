@@ -62,6 +62,9 @@ async def test_choose_two_pairs_run_and_drill_down_from_the_matrix(make_app, two
         assert "pair" in [c.key.value for c in table.ordered_columns]
         people = {(d["name"], d["pair"]): d for d in session.identities}
         assert len(people) == 3 * 2 and all(d["tested_pairs"] == 2 for d in people.values())
+        people_table = app.main_screen.query_one("#people-table", DataTable)
+        names = [str(people_table.get_row_at(i)[0]) for i in range(people_table.row_count)]
+        assert names == [f"{d['name']} · {d['pair']}" for d in session.identities]  # one line per (person, pair)
 
         await pilot.press("m")  # the matrix: people by pairs
         await pilot.pause(0.3)
@@ -128,9 +131,11 @@ def test_matrix_screen(snap_compare, make_app, demo_folder, size):
         await settle(pilot)
         pilot.app.open_results(path)
         await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause(0.3)
         await pilot.press("m")
         await pilot.pause(0.3)
         pilot.app.clear_notifications()
-        await pilot.pause(0.1)
+        await pilot.pause(0.3)  # the toasts' fade is over
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

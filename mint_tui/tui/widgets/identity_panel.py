@@ -86,10 +86,14 @@ class IdentityPanel(Vertical):
             alpha = next(iter(alphas))
             alpha = f"alpha {alpha:g}" if len(alphas) == 1 and isinstance(alpha, (int, float)) else "alpha per row"
             heading.append(f"  identity test, {alpha}: {people_summary(idents)}")
+            several = len({d.get("pair") for d in idents}) > 1  # one line per (person, pair)
             for i, d in enumerate(idents):
                 verdict = str(d.get("verdict", "?"))
                 faces = d.get("faces")
-                table.add_row(Text(for_terminal(d.get("name", "?"))), Text(str(faces if faces is not None else "–"),
+                name = Text(for_terminal(d.get("name", "?")))
+                if several:
+                    name.append(f" · {for_terminal(d.get('pair') or '?')}", style="dim")
+                table.add_row(name, Text(str(faces if faces is not None else "–"),
                                                                    justify="right"),
                               _num(d.get("statistic"), 3), _num(d.get("p_value"), 4), _num(d.get("level"), 4),
                               Text(verdict, style=IDENTITY_STYLES.get(verdict, "")), key=str(i))
