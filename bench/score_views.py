@@ -1,7 +1,7 @@
 """ROC AUC of a pair when each face is scored over several views of its crop (test-time averaging).
 
     .venv/bin/python bench/score_views.py [--lfw ../shared/data/lfw] [--split calibration|test]
-        [--pairs demo-lfw-cnn,demo-lfw-mlp]
+        [--pairs demo-lfw-cnn,demo-lfw-mlp] [--json FILE]
 
 Views: ``plain`` (the crop), ``mirror`` (the mean over the crop and its mirror image), ``shift5``
 (the crop and four copies moved by 2 px, edges repeated), ``mirror+shift5`` (those five and their
@@ -45,7 +45,9 @@ def main() -> None:
     ap.add_argument("--lfw", type=Path, default=ROOT.parent / "shared" / "data" / "lfw")
     ap.add_argument("--split", choices=("calibration", "test"), default="calibration")
     ap.add_argument("--pairs", default="demo-lfw-cnn,demo-lfw-mlp")
+    ap.add_argument("--json", type=Path, help="also write the table here (scripts/demo_results.py reads it)")
     args = ap.parse_args()
+    rows = []
 
     from mint_tui.faces import PrepareSettings
     from mint_tui.faces.extract import to_tensor_batch
@@ -85,6 +87,12 @@ def main() -> None:
             scores[view] = np.concatenate([pair.score(v[i:i + 128]) for i in range(0, len(v), 128)])
         aucs = [roc_auc(labels, np.mean([scores[v] for v in views], axis=0)) for views in VIEWS.values()]
         print(f"{name:<16} {len(m_idx):>8} {len(e_idx):>9} " + " ".join(f"{a:>14.4f}" for a in aucs), flush=True)
+        rows.append({"pair": name, "members": len(m_idx), "external": len(e_idx),
+                     "roc_auc": dict(zip(VIEWS, aucs))})
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps({"split": args.split, "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -241,7 +241,10 @@ def stage_previous_bank(previous: Path, lfw: Path, work: Path) -> None:
     plain_rep = json.loads((work / "train-demo-lfw-cnn.json").read_text())
     plain_test = json.loads((work / "eval-demo-lfw-cnn-test.json").read_text())
     plain_n = plain_test["counts"]["members_scored"] + plain_test["counts"]["external_scored"]
-    plain = "; demo-lfw-cnn, this build's bank-free CNN MINT (same data, split and seed)"
+    from mint_tui.pairs.bundle import inspect_bundle
+
+    mirror = "; scored with the mirror average" if inspect_bundle(work / "demo-lfw-cnn.mintpair").mint.mirror else ""
+    plain = f"; demo-lfw-cnn, this build's bank-free CNN MINT (same data, split and seed{mirror})"
     without = (*manifest_metrics(plain_test["metrics"]["mint"], test_data + plain, plain_n),
                *manifest_metrics(plain_rep["calibration"], cal_data + plain, len(labels)))
     mint = dataclasses.replace(m.mint, config={**m.mint.config, "norms": False})  # recorded in full
