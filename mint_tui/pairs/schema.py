@@ -55,6 +55,9 @@ class MintSpec:
     config: dict[str, Any]
     weights: str
     sha256: str
+    #: A face's score is the mean of the MINT probabilities of its crop and of the crop mirrored
+    #: left-right (calibration included). Absent in pairs made before it existed: false.
+    mirror: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ def _manifest_to_doc(m: Manifest) -> dict[str, Any]:
             "weights": m.mint.weights,
             "sha256": m.mint.sha256,
             "config": copy.deepcopy(dict(m.mint.config)),
+            "mirror": bool(m.mint.mirror),
         },
         "calibration": {
             "threshold": float(m.calibration.threshold),
