@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
+from mint_tui.figures import evaluation_lines, member_bank_notice, member_data_lines
 from mint_tui.models_cli import _add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
 from mint_tui.report import DEFAULT_MAX_CROPS
 from mint_tui.safe_text import for_terminal
@@ -113,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "layer1,layer2,layer3,layer4,embedding; ONNX: also graph tensor names)")
     _add_preprocess_options(train)
     train.add_argument("--mint-config", metavar="JSON", default="{}",
-                       help='MINT model options as JSON, e.g. \'{"prototypes": 1024, "channels": [4, 8]}\' '
-                            "(hidden, dropout, prototypes; channels for cnn; the bundle records the full config)")
+                       help='MINT options as JSON, e.g. \'{"dropout": 0.5}\' (hidden, dropout, norms; cnn: channels, flip)')
+    train.add_argument("--member-bank", type=int, default=0, metavar="N", help="store N member face embeddings: "
+                       "biometric data anyone with the file can extract (declared, with the accuracy without them)")
     train.add_argument("--epochs", type=int, default=40)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=1e-3)
@@ -266,6 +268,7 @@ def cmd_pairs(args: argparse.Namespace) -> int:
     if action == "install":
         entry = store.install(Path(args.file), replace=args.replace)
         print(f"installed {for_terminal(entry.name)} -> {for_terminal(entry.path)}")
+        print("member data:", *member_data_lines(entry.manifest.member_data))
         return EXIT_OK
     if action == "remove":
         store.remove(args.name)
@@ -535,23 +538,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     taps = tuple(source.taps)
     if (args.eval_members is None) != (args.eval_external is None):
         raise UsageError("--eval-members and --eval-external go together")
+    mint_config = _json_arg(args.mint_config, "--mint-config")
+    if "prototypes" in mint_config or args.member_bank < 0:
+        raise UsageError("the member bank is set with --member-bank N (0 or more), not in --mint-config")
+    if args.member_bank:
+        print(member_bank_notice(args.member_bank), file=sys.stderr)
     torch.manual_seed(args.seed)
     req = PairRequest(
-        name=args.name, arch=arch, arch_config=arch_config, audited_state=state,
+        name=args.name, arch=arch, arch_config=arch_config, audited_state=state, out=dests["--out"],
         members=_image_list(args.members, args.root), external=_image_list(args.external, args.root),
-        out=dests["--out"], preprocess=preprocess,
-        fit=MintFitConfig(kind=args.kind, taps=taps, mint_config=_json_arg(args.mint_config, "--mint-config"),
+        preprocess=preprocess, root=args.root,
+        fit=MintFitConfig(kind=args.kind, taps=taps, mint_config={**mint_config, "prototypes": args.member_bank},
                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                           seed=args.seed, device=str(resolve_device(args.device))),
         activations=args.activations,
         title=args.title, description=args.description, training_data=args.training_data,
         notes=args.notes, license=args.license,
-        splits={"members": args.members, "external": args.external,
-                **({"eval_members": args.eval_members, "eval_external": args.eval_external}
-                   if args.eval_members else {})},
+        splits={"members": args.members, "external": args.external, **(
+            {"eval_members": args.eval_members, "eval_external": args.eval_external} if args.eval_members else {})},
         eval_members=_image_list(args.eval_members, args.root) if args.eval_members else None,
         eval_external=_image_list(args.eval_external, args.root) if args.eval_external else None,
-        eval_data=f"{args.eval_members} vs {args.eval_external}" if args.eval_members else "",
     )
     try:
         path, report = build_pair(req, log=lambda msg: print(for_terminal(msg), file=sys.stderr, flush=True))
@@ -600,13 +606,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         write_output(str(dests["--json"] or "-"), json.dumps(json_safe(doc), indent=2, allow_nan=False) + "\n")
     if args.json != "-":
-        c = ev.counts
-        print(f"{for_terminal(pair.manifest.pair.name)}: {c['members_scored']} members, {c['external_scored']} external scored "
-              f"({c['no_face']} without a face, {c['errors']} unreadable)")
-        print(f"{'':34} {'acc':>7} {'bal.acc':>7} {'AUC':>7} {'TPR@1%':>7} {'TPR@.1%':>7}")
-        for name, m in ev.metrics.items():
-            print(f"{name:34} {m['accuracy']:7.4f} {m['balanced_accuracy']:7.4f} {m['roc_auc']:7.4f} "
-                  f"{m['tpr@1%fpr']:7.4f} {m['tpr@0.1%fpr']:7.4f}")
+        print("\n".join(evaluation_lines(for_terminal(pair.manifest.pair.name), ev.counts, ev.metrics)))
     if args.plot:
         plot_evaluation(ev, dests["--plot"], title=pair.manifest.pair.title)
     return EXIT_OK

@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 LOCK_NAME = ".lock"
+#: The bundled pair used when none is chosen: the bank-free CNN demo pair (it holds no member data).
+DEFAULT_PAIR = "demo-lfw-cnn"
 _TMP_PREFIX = ".install-"
 _TMP_SUFFIX = ".tmp"
 
@@ -157,9 +159,15 @@ class PairStore:
         raise PairNotFoundError(name, [e.name for e in entries])
 
     def default_pair_name(self) -> str | None:
+        """The bank-free demo pair when it is usable (never a pair holding member data by accident of
+        sort order), else the first usable bundled demo pair, else the first pair."""
         entries = self.list()
-        for e in entries:
-            if e.builtin and e.error is None and e.name.startswith("demo"):
+        usable = [e for e in entries if e.builtin and e.error is None]
+        for e in usable:
+            if e.name == DEFAULT_PAIR:
+                return e.name
+        for e in usable:
+            if e.name.startswith("demo"):
                 return e.name
         return entries[0].name if entries else None
 

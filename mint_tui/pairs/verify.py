@@ -300,7 +300,7 @@ def architecture_shapes(
         shapes = {k: tuple(a.config["shapes"][k]) for k in m.taps}
         try:
             with torch.device("meta"):
-                mint_shapes = _state_shapes(build_mint(m.kind, dict(shapes), dict(m.config)))
+                mint_shapes = _state_shapes(build_mint(m.kind, dict(shapes), dict(m.config), recorded=True))
         except Exception as exc:
             raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None
         return {}, shapes, mint_shapes
@@ -326,7 +326,7 @@ def architecture_shapes(
     shapes = {k: tuple(v) for k, v in shapes.items()}
     try:
         with torch.device("meta"):
-            mint = build_mint(m.kind, dict(shapes), dict(m.config))
+            mint = build_mint(m.kind, dict(shapes), dict(m.config), recorded=True)
             mint_shapes = _state_shapes(mint)
     except Exception as exc:
         raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None

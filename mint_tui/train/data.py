@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +12,7 @@ import numpy as np
 
 from mint_tui import cache as disk_cache
 from mint_tui.faces import CropCache, PrepareSettings, prepare_images
+from mint_tui.fileio import file_sha256
 from mint_tui.imagefiles import find_images, is_image_name
 
 
@@ -61,13 +62,29 @@ def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Pa
     return paths
 
 
+def split_provenance(specs: dict[str, str | Path], root: str | Path | None = None) -> dict[str, str]:
+    """How a pair names its training and evaluation lists: relative to the data set's root (the
+    deepest folder holding all of them and ``root``), each list file with its sha256, so that the
+    manifest records which data was used and nothing about the machine that built it."""
+    paths = {key: Path(spec).resolve() for key, spec in specs.items()}
+    anchors = [p if p.is_dir() else p.parent for p in paths.values()]
+    if root is not None:
+        anchors.append(Path(root).resolve())
+    base = Path(os.path.commonpath(anchors)) if anchors else Path("/")
+    if base == Path(base.anchor):  # nothing in common but the file system's root: plain names
+        base = None
+    out: dict[str, str] = {}
+    for key, path in paths.items():
+        out[key] = (path.relative_to(base) if base else Path(path.name)).as_posix()
+        if path.is_file():
+            out[f"{key}_sha256"] = file_sha256(path)
+    return out
+
+
 def identity_of(path: Path) -> str:
     """LFW-style identity: the name of the folder holding the photo."""
     return Path(path).parent.name
 
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass

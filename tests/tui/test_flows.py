@@ -167,7 +167,8 @@ async def test_pair_list_and_model_card(make_app, demo_folder, installed_pair):
         rendered = "\n".join(line.text for line in card.render_lines(card.region.reset_offset))
         for expected in ("mobilefacenet", "Trained on", "none (random weights", "an MLP over taps layer1, embedding",
                          "Threshold", "0.500", "inconclusive from 0.400 to 0.600", "Calibrated on",
-                         "Measured reliability", "Random weights"):
+                         "Measured reliability", "Random weights", "Member data",
+                         "none: this pair stores no member faces"):
             assert expected in rendered, expected
         await pilot.press("enter")
         await settle(pilot)
@@ -190,7 +191,8 @@ async def test_bundled_demo_pair_is_the_default_and_cannot_be_removed(make_app, 
         entry = app.entry(app.pair_name)
         assert "bundled" in rendered and entry.manifest.provenance.training_data[:30] in rendered
         for metric in entry.manifest.metrics[:3]:
-            assert metric_label(metric.name) in rendered and f"{metric.value:.3f}" in rendered
+            assert metric_label(metric.name) in rendered and f"{metric.value:.3f} (95 % CI" in rendered
+        assert "Member data" in rendered
         await pilot.press("d")
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("cannot be removed" in n.message for n in app._notifications)
