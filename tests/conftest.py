@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests that run onnxruntime directly (to compare with mint-tui's view of a graph) keep its telemetry off
+# too, as mint_tui.models.audited.onnx_model does before it imports onnxruntime.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 # Bytes of the tiny random pair, built once per test session and copied into
 # each test's tmp_path (building it costs a model construction + forward).
