@@ -7,7 +7,7 @@ LFW    ?= ../shared/data/lfw
 # pairs' training data, two non-members) on the CPU, with the bank-free default pair and with the banked one.
 RUN_IMAGES ?= assets/samples
 
-.PHONY: setup run test bench demo exe exe-smoke clean
+.PHONY: setup run test test-fast bench demo exe exe-smoke clean
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,10 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The inner loop: everything but the tests marked slow (real audits, Pilot-driven TUI, snapshots).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
 
 demo: setup
 	$(PY) scripts/build_demo.py --lfw $(LFW)

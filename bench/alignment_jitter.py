@@ -44,7 +44,8 @@ def main() -> None:
     ap.add_argument("--sigmas", default="0.02,0.05")
     args = ap.parse_args()
 
-    from mint_tui.faces import DEFAULT_DETECTOR, FaceDetector
+    from mint_tui.faces import FaceDetector
+    from mint_tui.options import DEFAULT_DETECTOR
     from mint_tui.faces.align import align_face, blazeface_to_4pt
     from mint_tui.faces.extract import to_tensor_batch
     from mint_tui.faces.image import load_image

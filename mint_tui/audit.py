@@ -20,44 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mint_tui.faces import (DEFAULT_DETECTOR, FACE_POLICIES, Face, PreparedImage, PrepareSettings, prepare_images,
-                            to_tensor_batch)
+from mint_tui.faces import Face, PreparedImage, PrepareSettings, prepare_images, to_tensor_batch
 from mint_tui.faces.prepare import StageTimes
 from mint_tui.imagefiles import find_images
+from mint_tui.options import AuditOptions
 from mint_tui.safe_text import printable
 
 if TYPE_CHECKING:
     import torch
 
     from mint_tui.pairs.loaded import LoadedPair
-
-VERDICTS = ("member", "non-member", "inconclusive", "no-face", "error")
-#: Largest model batch (faces): rows stream out as each batch is scored.
-MAX_BATCH_SIZE = 4096
-
-
-@dataclass
-class AuditOptions:
-    faces: str = "largest"
-    batch_size: int = 32
-    device: str = "auto"
-    detector: str = DEFAULT_DETECTOR
-    workers: int = 0  # threads that read, decode, detect and align; 0: default_workers(device)
-    keep_crops: bool = False  # attach the aligned crop to each row (the TUI shows it)
-    threads: int = 0  # CPU threads of the models (torch intra-op); 0: leave torch's setting alone
-
-    def __post_init__(self) -> None:
-        if self.faces not in FACE_POLICIES:
-            raise ValueError(f"faces must be one of {', '.join(FACE_POLICIES)}, not {self.faces!r}")
-        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:  # a huge batch would hold every face and stream nothing
-            raise ValueError(f"batch size must be from 1 to {MAX_BATCH_SIZE}, not {self.batch_size}")
-        if self.workers < 0:
-            raise ValueError("workers must be at least 1 (or 0 for the default)")
-        if self.threads < 0:
-            raise ValueError("threads must be at least 1 (or 0 for torch's default)")
-        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
-
 
 @dataclass
 class ResultRow:

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
-import os
 import sys
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from mint_tui import __version__
+from mint_tui.audit_cli import add_audit_parser, cmd_audit
+from mint_tui.cli_args import (EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, add_pair_option,
+                               json_arg, quiet_stdout)
 from mint_tui.figures import evaluation_lines, member_bank_notice, member_data_lines
-from mint_tui.models_cli import _add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
+from mint_tui.models_cli import add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
 from mint_tui.report import DEFAULT_MAX_CROPS
 from mint_tui.safe_text import for_terminal
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool ended by a closed pipe
-EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called; exit status 2."""
-
-
-def _add_pair_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pair", metavar="NAME|FILE",
-                   help="installed pair name or a .mintpair file (default: the bundled demo pair)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,52 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     tui = sub.add_parser("tui", help="open the terminal app (the default with no command)")
     tui.add_argument("start", nargs="?", help="folder to start the file browser in")
 
-    audit = sub.add_parser(
-        "audit", help="audit face images with a pair",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Detect, align and score every face image under PATH (files or folders, recursive). "
-                    "Prints a table unless --json/--jsonl/--csv is given.",
-        epilog="Results are never lost: --jsonl and --csv stream every row as soon as it is computed (flushed "
-               "per row) into FILE.partial,\nwhich is renamed to FILE when the audit ends, whether it completed "
-               "or was stopped with Ctrl-C or SIGTERM\n(exit status 130). After a crash or kill -9, FILE.partial "
-               "is left: a valid CSV / JSON Lines file with every row\nfinished before it (JSON Lines then lacks "
-               "its final {\"end\": true} record). An audit refuses to start while\nFILE.partial exists. --json "
-               "streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp file + "
-               "rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so far). "
-               "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
-               "folder or a device; a symbolic link is written through to its target.\n\n"
-               "Exit status: 0 when at least one face was scored; 1 when nothing could be read (every row an\n"
-               "error) or the pair was refused; 2 for usage errors; 3 when images were read but no face was\n"
-               "found in any of them (nothing scored); 130 when interrupted (the rows so far are kept).")
-    audit.add_argument("paths", nargs="+", metavar="PATH")
-    _add_pair_option(audit)
-    audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
-    audit.add_argument("--faces", default="largest", choices=("largest", "all", "aligned"),
-                       help="largest face per image, every face, or images that are already aligned crops "
-                            "(no detection) (default: largest)")
-    audit.add_argument("--batch-size", type=int, default=32, metavar="N", help="faces per model batch (default: 32)")
-    audit.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="threads that read, decode and detect faces (default: one per 4 CPU cores on --device cpu, "
-                            "up to 8 on cuda)")
-    audit.add_argument("--threads", type=int, default=None, metavar="N",
-                       help="CPU threads of the models on --device cpu (default: torch's own, one per core)")
-    audit.add_argument("--detector", default="auto", choices=("auto", "short", "full"),  # faces.DETECTOR_CHOICES
-                       help="face detector: auto (default: BlazeFace short-range, with the full-range model and a "
-                            "closer look for faces smaller than a quarter of the image, so that a verdict does not "
-                            "depend on how much background the photo has), short (short-range only) or full "
-                            "(full-range only)")
-    ident = audit.add_mutually_exclusive_group()
-    ident.add_argument("--identity", metavar="NAME",
-                       help="all the given images show one person: also run the identity-level test on them")
-    ident.add_argument("--group-by", choices=("folder",),
-                       help="one person per sub-folder: run the identity-level test for each")
-    audit.add_argument("--alpha", type=float, default=0.05,
-                       help="significance level of the identity-level test (default: 0.05)")
-    audit.add_argument("--json", metavar="FILE|-", help="write results as one JSON document ('-' for standard output)")
-    audit.add_argument("--jsonl", metavar="FILE|-",
-                       help="stream results as JSON Lines: a header line, then one row per line ('-' for "
-                            "standard output)")
-    audit.add_argument("--csv", metavar="FILE|-", help="stream results as CSV ('-' for standard output)")
+    add_audit_parser(sub)
 
     train = sub.add_parser(
         "train", help="train and calibrate a MINT model: build a .mintpair",
@@ -112,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--kind", choices=("cnn", "mlp"), default="cnn", help="CNN MINT or Vanilla (MLP) MINT")
     train.add_argument("--taps", help="comma-separated taps (default: the architecture's, e.g. "
                                       "layer1,layer2,layer3,layer4,embedding; ONNX: also graph tensor names)")
-    _add_preprocess_options(train)
+    add_preprocess_options(train)
     train.add_argument("--mint-config", metavar="JSON", default="{}",
                        help='MINT options as JSON, e.g. \'{"dropout": 0.5}\' (hidden, dropout, norms; cnn: channels, flip)')
     train.add_argument("--member-bank", type=int, default=0, metavar="N", help="store N member face embeddings: "
@@ -141,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="measure a pair on labelled member and external images",
                         description="Accuracy at the pair's threshold, balanced accuracy, ROC AUC, TPR at 1%% "
                                     "and 0.1%% FPR, and training-free baselines on the same images.")
-    _add_pair_option(ev)
+    add_pair_option(ev)
     ev.add_argument("--members", required=True, metavar="LIST|DIR")
     ev.add_argument("--external", required=True, metavar="LIST|DIR")
     ev.add_argument("--root", metavar="DIR", help="folder that relative paths in list files are relative to")
@@ -215,22 +158,14 @@ def _store():
 
 
 def resolve_pair_path(spec: str | None) -> Path:
-    """A pair name from the store or a path to a .mintpair file -> the bundle path."""
-    from mint_tui.pairs.store import PairNotFoundError
+    """A pair name from the store or a path to a .mintpair file -> the bundle path (a usage error
+    when there is none)."""
+    from mint_tui.session import PairUnavailable, resolve_pair
 
-    if spec and (spec.endswith(".mintpair") or "/" in spec) and Path(spec).is_file():
-        return Path(spec)
-    store = _store()
-    name = spec or store.default_pair_name()
-    if name is None:
-        raise UsageError("no pair is installed; install one with `mint-tui pairs install FILE`")
     try:
-        entry = store.get(name)
-    except PairNotFoundError as exc:
+        return resolve_pair(spec)
+    except PairUnavailable as exc:
         raise UsageError(str(exc)) from None
-    if getattr(entry, "error", None):
-        raise UsageError(f"pair {name!r} is unusable: {entry.error}")
-    return entry.path
 
 
 def cmd_pairs(args: argparse.Namespace) -> int:
@@ -286,208 +221,7 @@ def cmd_pairs(args: argparse.Namespace) -> int:
     raise UsageError(f"unknown pairs action {action!r}")
 
 
-# ---------------------------------------------------------------- audit
-class _ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal). Called from the audit's
-    threads: ``lock`` keeps it from writing in the middle of a table line."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.lock = threading.Lock()
-
-    def __call__(self, p) -> None:
-        if not self.enabled or p.total == 0:
-            return
-        with self.lock:
-            self._draw(p)
-
-    def _draw(self, p) -> None:
-        width = 30
-        filled = int(width * p.fraction)
-        eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.prepared}/{p.total} prepared, "
-                         f"{p.done} scored  {p.rate:5.1f} img/s  ETA {eta}\033[K")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
-def _table_line(row) -> str:
-    score = f"{row.score:.3f}" if row.score is not None else "  -  "
-    face = "-" if row.face is None else str(row.face)
-    note = f"  ({for_terminal(row.message)})" if row.message else ""
-    return f"{row.verdict:<13} {score:>6} {face:>4}  {for_terminal(row.path)}{note}"
-
-
-@dataclass
-class _Scored:
-    path: str
-    score: float | None
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    import dataclasses
-    import signal
-    from collections import Counter
-
-    from mint_tui.audit import VERDICTS, AuditOptions, default_workers, resolve_device, run_audit
-    from mint_tui.pairs.loaded import load_pair
-    from mint_tui.results import JsonDocumentStream, audit_header, check_audit_outputs, open_stream
-
-    if args.identity is not None and not args.identity.strip():
-        raise UsageError("--identity needs a name (the person the photos show)")
-    pair_path = resolve_pair_path(args.pair)
-    try:  # every destination is checked before any work starts
-        outputs = check_audit_outputs({"json": args.json, "jsonl": args.jsonl, "csv": args.csv},
-                                      [*args.paths, pair_path])
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
-        options = AuditOptions(faces=args.faces, batch_size=args.batch_size, device=args.device,
-                               detector=args.detector, **extra)
-        device = resolve_device(options.device)
-        options.workers = options.workers or default_workers(device)  # recorded in the header
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    pair = load_pair(pair_path, device=str(device))
-    identity = None
-    if args.identity or args.group_by:
-        from mint_tui.identity import DuplicateFaces, IdentityTest, duplicate_note, group_of
-
-        duplicates = DuplicateFaces()
-
-        try:
-            identity = IdentityTest(pair.calibration_scores, args.alpha)
-        except ValueError as exc:
-            raise UsageError(f"identity test: {exc}") from None
-    header = audit_header(pair, str(device), options)
-    table = not outputs
-    if table:
-        from mint_tui.pairs.card import member_claim
-
-        claim, caveat = member_claim(pair.manifest)
-        print(f"pair {for_terminal(pair.manifest.pair.name)}  device {device}  threshold {pair.manifest.calibration.threshold:.3f}")
-        print(f"member: {claim}. {caveat}".rstrip())
-        print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
-    streams = []
-    try:
-        for kind, dest in outputs.items():
-            streams.append(open_stream(kind, dest, header))
-    except BaseException:
-        for stream in streams:
-            stream.abandon()
-            if stream.partial is not None:
-                stream.partial.unlink(missing_ok=True)  # nothing was audited yet
-        raise
-    scored = []  # light (path, score) records for the identity test
-    counts: Counter[str] = Counter()
-    bar = _ProgressBar()
-    cancel = threading.Event()
-    interrupted = broken_pipe = False
-
-    def on_sigterm(signum, frame):
-        raise KeyboardInterrupt
-
-    in_main = threading.current_thread() is threading.main_thread()
-    old_term = signal.signal(signal.SIGTERM, on_sigterm) if in_main else None
-    results = run_audit(args.paths, pair, options, progress=bar, cancel=cancel)
-    try:
-        try:
-            for row in results:
-                counts[row.verdict] += 1
-                if identity is not None:  # a byte-identical repeat of one person's photo counts once
-                    first = duplicates.first_of(group_of(row.path, args.identity), row)
-                    if first is None:
-                        scored.append(_Scored(row.path, row.score))
-                    else:
-                        row = dataclasses.replace(row, message=duplicate_note(first))
-                for stream in streams:
-                    stream.write(row)
-                if table:
-                    with bar.lock:
-                        bar.close()
-                        print(_table_line(row), flush=True)
-        except (KeyboardInterrupt, BrokenPipeError) as exc:
-            interrupted = True
-            broken_pipe = isinstance(exc, BrokenPipeError)
-            cancel.set()
-        finally:
-            try:
-                results.close()
-            finally:
-                if in_main:
-                    signal.signal(signal.SIGTERM, old_term)
-                bar.close()
-    except BaseException:
-        # A crash: keep every row computed so far where it cannot be mistaken for a finished audit.
-        for stream in streams:
-            stream.abandon()
-        raise
-    identities = None
-    if identity is not None:
-        from mint_tui.identity import group_rows
-
-        groups = group_rows(scored, name=args.identity)
-        identities = [identity(name, [r.score for r in members], duplicates.counts.get(name, 0))
-                      for name, members in groups.items()]
-    for stream in streams:
-        if isinstance(stream, JsonDocumentStream):
-            stream.identities = identities
-    saved = []
-    for stream in streams:
-        try:
-            path = stream.finish(interrupted)
-        except BrokenPipeError:  # standard output's reader has gone: the files are still finished
-            broken_pipe = True
-            continue
-        if path is not None:
-            saved.append(str(path))
-    if broken_pipe:
-        _quiet_stdout()
-        return EXIT_BROKEN_PIPE
-    total = sum(counts.values())
-    summary = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
-    out = sys.stdout if table else sys.stderr
-    if interrupted:
-        where = f" in {for_terminal(', '.join(saved))}" if saved else ""
-        print(f"interrupted: {plural(total, 'result')} kept{where}", file=sys.stderr)
-    print(f"{plural(total, 'result')}: {summary or 'nothing audited'}", file=out)
-    for result in identities or ():
-        print(f"identity test  {for_terminal(result.explanation)}", file=out)
-    if identities and len(identities) > 1:
-        from mint_tui.identity import people_summary
-
-        print(f"people: {people_summary(identities)}", file=out)
-    if interrupted:
-        return 130  # as a shell reports a process stopped by Ctrl-C
-    if not total or counts["error"] == total:
-        return EXIT_FAILED
-    if not any(counts[v] for v in ("member", "non-member", "inconclusive")):
-        print("no face was found in any image: nothing was scored (exit status 3)", file=sys.stderr)
-        return EXIT_NO_FACE
-    return EXIT_OK
-
-
-def plural(n: int, word: str) -> str:
-    """"1 result", "2 results"."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 # ---------------------------------------------------------------- train / eval
-def _json_arg(text: str, what: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{what} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise UsageError(f"{what} must be a JSON object")
-    return value
-
-
 def _check_outputs(outputs: dict[str, str | None], inputs: list[str | None], stdout_ok: tuple[str, ...] = ()
                    ) -> dict[str, Path | None]:
     """Every destination checked against the inputs before any work starts (see mint_tui.destinations)."""
@@ -500,11 +234,11 @@ def _check_outputs(outputs: dict[str, str | None], inputs: list[str | None], std
 
 
 def _image_list(spec: str, root: str | None) -> list[Path]:
-    from mint_tui.train.data import read_image_list
+    from mint_tui.train.data import ImageListError, read_image_list
 
     try:
         return read_image_list(spec, root)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ImageListError) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -533,12 +267,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise UsageError("give --weights FILE (with --arch, unless FILE is an .onnx model) or --audited-from PAIR")
     else:
         source = open_audited(arch=args.arch, weights=args.weights, taps=taps,
-                              config=_json_arg(args.arch_config, "--arch-config"), overrides=preprocess_overrides(args))
+                              config=json_arg(args.arch_config, "--arch-config"), overrides=preprocess_overrides(args))
     arch, arch_config, state, preprocess = source.arch, source.config, source.weights, source.preprocess
     taps = tuple(source.taps)
     if (args.eval_members is None) != (args.eval_external is None):
         raise UsageError("--eval-members and --eval-external go together")
-    mint_config = _json_arg(args.mint_config, "--mint-config")
+    mint_config = json_arg(args.mint_config, "--mint-config")
     if "prototypes" in mint_config or args.member_bank < 0:
         raise UsageError("the member bank is set with --member-bank N (0 or more), not in --mint-config")
     if args.member_bank:
@@ -709,21 +443,31 @@ COMMANDS = {"audit": cmd_audit, "pairs": cmd_pairs, "train": cmd_train, "eval": 
             "cache": cmd_cache, "doctor": cmd_doctor, "tui": cmd_tui, "models": cmd_models}
 
 
+#: OS errors about the user's files and disks (missing, unwritable, full): reported in one line.
+_USER_ERRNOS = {errno.ENOENT, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.EROFS,
+                errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.ELOOP, errno.EMFILE}
+#: Known user errors in modules that load torch: looked up when loaded, never imported here.
+_HEAVY_USER_ERRORS = (("mint_tui.models.audited.checkpoint", "CheckpointError"),
+                      ("mint_tui.models.audited.zoo", "UnknownArchitectureError"),
+                      ("mint_tui.train.data", "TrainingDataError"))
+
+
 def _is_user_error(exc: BaseException) -> bool:
-    """Refused bundles, unknown pairs, unreadable files: errors to report without a traceback.
-    (The store module is looked up, not imported: it pulls in torch, which must not slow start-up.)"""
-    store = sys.modules.get("mint_tui.pairs.store")
-    return isinstance(exc, (ValueError, KeyError, OSError)) or (store is not None and isinstance(exc, store.StoreError))
+    """The errors that are the user's to mend: a refused bundle or manifest, an unknown or unusable
+    pair, a checkpoint that does not fit, images that cannot train a pair, a file or disk problem. They are reported in one line; any
+    other exception is a bug and keeps its traceback."""
+    from mint_tui.pairs.manifest import ManifestError
+    from mint_tui.pairs.store import StoreError
+    from mint_tui.pairs.verify import BundleError
+    from mint_tui.session import RequestError
 
-
-def _quiet_stdout() -> None:
-    """Point standard output at /dev/null, so that the interpreter's last flush cannot fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
+    known: list[type[BaseException]] = [BundleError, ManifestError, StoreError, RequestError]
+    for module, name in _HEAVY_USER_ERRORS:
+        if module in sys.modules:
+            known.append(getattr(sys.modules[module], name))
+    if isinstance(exc, tuple(known)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _USER_ERRNOS
 
 
 def unknown_command(parser: argparse.ArgumentParser, word: str) -> str:
@@ -752,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command(args)
     except BrokenPipeError:  # `mint-tui audit ... | head`: the reader has gone; end quietly, as Unix tools do
-        _quiet_stdout()
+        quiet_stdout()
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:  # Ctrl-C before the command could set up its own handling (start-up)
         print("interrupted", file=sys.stderr)

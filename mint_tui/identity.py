@@ -65,7 +65,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-DEFAULT_ALPHA = 0.05
+from mint_tui.options import DEFAULT_ALPHA
+
 #: Probability, over calibration samples, that the false-positive rate given the pair's own
 #: calibration sample is at most alpha.
 CONFIDENCE = 0.95
@@ -211,27 +212,6 @@ def people_summary(identities) -> str:
     if untested:
         text += f"; {untested} with no scored face, not tested"
     return text
-
-
-def group_rows(rows, by: str = "folder", name: str | None = None) -> dict[str, list]:
-    """Group audit rows into identities: one named identity (all rows) or one per parent folder."""
-    from pathlib import Path
-
-    if name is not None:
-        return {name: list(rows)}
-    if by != "folder":
-        raise ValueError(f"unknown grouping {by!r}")
-    groups: dict[str, list] = {}
-    for row in rows:
-        groups.setdefault(group_of(row.path), []).append(row)
-    return groups
-
-
-def group_of(path: str, name: str | None = None) -> str:
-    """The identity a row belongs to: ``name`` when all rows are one person, else its folder's name."""
-    from pathlib import Path
-
-    return name if name is not None else (Path(path).parent.name or ".")
 
 
 class DuplicateFaces:

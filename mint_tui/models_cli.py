@@ -6,7 +6,7 @@ import argparse
 import json
 
 
-def _add_preprocess_options(p: argparse.ArgumentParser) -> None:
+def add_preprocess_options(p: argparse.ArgumentParser) -> None:
     """Overrides of the architecture's preprocessing (shared by train and models inspect)."""
     p.add_argument("--input-size", type=int, nargs="+", metavar="N",
                    help="model input size: N (square) or H W (default: the architecture's)")
@@ -41,7 +41,7 @@ def add_models_parser(sub) -> None:
                     help="detect and align the largest face, or take images that are already aligned crops")
     mi.add_argument("--detector", default="short", choices=("short", "full"))
     mi.add_argument("--json", metavar="FILE|-", help="write the report as JSON ('-' for standard output)")
-    _add_preprocess_options(mi)
+    add_preprocess_options(mi)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -60,13 +60,13 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"{'':<20} taps {', '.join(f'{k}={v}' for k, v in row['taps'].items())}")
             print(f"{'':<20} checkpoints: {'; '.join(lay['name'] for lay in row['layouts'])}")
         return 0
-    from mint_tui.cli import UsageError, _json_arg
+    from mint_tui.cli_args import UsageError, json_arg
 
     if args.pair and (args.weights or args.arch):
         raise UsageError("--pair goes alone (without --arch/--weights)")
     taps = [t.strip() for t in args.taps.split(",") if t.strip()] if args.taps else None
     am = open_audited(arch=args.arch, weights=args.weights, pair=args.pair,
-                      config=_json_arg(args.arch_config, "--arch-config"), taps=taps,
+                      config=json_arg(args.arch_config, "--arch-config"), taps=taps,
                       overrides=preprocess_overrides(args))
     doc = inspect_report(am, args.images, args.faces, args.detector)
     if args.json:

@@ -43,9 +43,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from mint_tui import __version__
-from mint_tui.audit import VERDICTS, AuditOptions, ResultRow
+from mint_tui.audit import ResultRow
 from mint_tui.destinations import DestinationError, check_destinations
 from mint_tui.fileio import atomic_write_text, fsync_dir
+from mint_tui.options import VERDICTS, AuditOptions
 
 FORMAT = "mint-tui/audit"
 FORMAT_VERSION = 1
@@ -83,12 +84,14 @@ def summarize(rows: Iterable[ResultRow]) -> dict[str, int]:
 
 def results_json(header: dict[str, Any], rows: list[ResultRow], interrupted: bool = False,
                  identities: list | None = None) -> str:
+    """One JSON document: the header, the summary, the identity-level results (IdentityResults or
+    their dicts) when the test was run, and the rows."""
     doc = dict(header)
     if interrupted:
         doc["interrupted"] = True
     doc["summary"] = summarize(rows)
     if identities is not None:
-        doc["identities"] = [i.to_dict() for i in identities]
+        doc["identities"] = [i.to_dict() if hasattr(i, "to_dict") else dict(i) for i in identities]
     doc["results"] = [r.to_dict() for r in rows]
     return json.dumps(json_safe(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 

@@ -11,6 +11,21 @@ import pytest
 # too, as mint_tui.models.audited.onnx_model does before it imports onnxruntime.
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
+#: Test files left out of ``make test-fast`` (``-m "not slow"``): real audits and training, the TUI
+#: driven by Pilot, SVG snapshots, property tests over hostile bundles. The inner loop runs the rest;
+#: a slow test in another file carries ``@pytest.mark.slow`` itself. ``make test`` runs everything.
+SLOW_FILES = frozenset({
+    "test_audit.py", "test_bad_input.py", "test_bad_outputs.py", "test_cli.py", "test_demo_pair.py",
+    "test_hostile_bundles.py", "test_report.py", "test_train.py", "test_flows.py", "test_people.py",
+    "test_snapshots.py", "test_same_as_cli.py", "test_auditor.py", "test_hostile_text.py",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
 # Bytes of the tiny random pair, built once per test session and copied into
 # each test's tmp_path (building it costs a model construction + forward).
 _TINY_PAIR_CACHE: dict[str, bytes] = {}

@@ -61,6 +61,21 @@ def test_identity_test_counts_a_byte_identical_photo_once(lfw, scored_bundle, tm
         assert "1 duplicate counted once" in main_explanation(ident)
 
 
+def test_group_by_counts_a_repeat_once_within_a_person_and_never_across_people(lfw, scored_bundle, tmp_path):
+    photo = (lfw / "images" / PHOTOS[0]).read_bytes()
+    for name in ("a/john/1.jpg", "a/john/2.jpg", "b/john/1.jpg"):  # a/john twice; b/john is another person
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(photo)
+    out = tmp_path / "out.json"
+    assert main(["audit", str(tmp_path / "a"), str(tmp_path / "b"), "--pair", str(scored_bundle),
+                 "--group-by", "folder", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert sorted((i["faces"], i["duplicates"]) for i in doc["identities"]) == [(1, 0), (1, 1)]
+    marked = [Path(r["path"]).relative_to(tmp_path).as_posix() for r in doc["results"]
+              if "counted once in the identity test" in r["message"]]
+    assert marked == ["a/john/2.jpg"]
+
+
 def main_explanation(ident: dict) -> str:
     from mint_tui.identity import IdentityResult
 
@@ -417,7 +432,8 @@ def test_padding_a_photo_does_not_change_its_crop_or_verdict(lfw):
     tied to pixel positions and is not held to this: its score moves 0.886 -> 0.659 at 400 px and its
     verdict turns inconclusive at 1600 px (random keypoint jitter of 5 % of the eye distance moves it
     by 0.21 on average; docs/RESULTS.md, "Alignment sensitivity")."""
-    from mint_tui.faces import DEFAULT_DETECTOR, FaceDetector
+    from mint_tui.faces import FaceDetector
+    from mint_tui.options import DEFAULT_DETECTOR
     from mint_tui.faces.align import align_face, blazeface_to_4pt
     from mint_tui.faces.extract import to_tensor_batch
     from mint_tui.faces.image import load_image

@@ -375,7 +375,8 @@ def test_onnx_pair_is_verified_before_load(tmp_path):
     import dataclasses
     import zipfile
 
-    from mint_tui.pairs.bundle import BundleError, inspect_bundle
+    from mint_tui.pairs.bundle import inspect_bundle
+    from mint_tui.pairs.verify import BundleError
     from mint_tui.pairs.loaded import load_pair
 
     path = _onnx_pair(tmp_path, _tiny_graph())

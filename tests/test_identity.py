@@ -123,6 +123,7 @@ def test_edge_cases():
         identity_test("p", [0.5], None)
 
 
+@pytest.mark.slow
 def test_cli_identity_flags(lfw, tiny_pair_bundle, tmp_path, capsys):
     import json
 

@@ -305,6 +305,7 @@ def _with_manifest_edit(entries: dict[str, bytes], edit) -> dict[str, bytes]:
     return out
 
 
+@pytest.mark.slow
 def test_bundle_round_trip_scores_match_in_memory(tmp_path):
     from mint_tui.models.audited import build_audited
     from mint_tui.models.mint import build_mint, mint_config_defaults
@@ -622,6 +623,7 @@ def test_store_lifecycle(tmp_path, store, tiny_pair_bundle):
         store.remove("../x")
 
 
+@pytest.mark.slow
 def test_store_install_without_replace_keeps_old(tmp_path, store, tiny_pair_bundle):
     store.install(tiny_pair_bundle)
     before = _snapshot(store.root)

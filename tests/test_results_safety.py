@@ -221,6 +221,7 @@ def _wait_for_rows(path: Path, n: int, proc: subprocess.Popen, timeout: float = 
     pytest.fail("no rows appeared")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_real_audit_stopped_by_a_signal_keeps_its_rows(tmp_path, photo_folder, tiny_pair_bundle, sig):
     out = _outputs(tmp_path)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from mint_tui import native_log
+from mint_tui.options import DEFAULT_DETECTOR, DETECTOR_CHOICES
 from mint_tui.paths import detector_dir
 
 #: Detector models shipped in mint_tui/assets/detector (see its README): name -> file.
@@ -32,9 +33,6 @@ DETECTOR_MODELS = {
     "short": "face_detection_short_range.tflite",
     "full": "face_detection_full_range_sparse.tflite",
 }
-#: What ``--detector`` accepts: a model, or ``auto`` (see the module docstring).
-DETECTOR_CHOICES = ("auto", "short", "full")
-DEFAULT_DETECTOR = "auto"
 #: ``auto``: a face narrower than this share of the image's shorter side is a small face. Measured
 #: (bench/detector_range.py): on LFW photos (faces 0.42 of the side) padded so that the face is 0.26
 #: of the side, the short-range model already moves the keypoints enough to change 6 of 20 verdicts.

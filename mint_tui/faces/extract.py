@@ -13,10 +13,7 @@ from mint_tui.faces.align import TEMPLATES, align_face, blazeface_to_4pt, templa
 from mint_tui.faces.detect import Detection, FaceDetector
 from mint_tui.faces.image import cv2
 from mint_tui.faces.landmarks import FaceMesh
-
-#: largest: the biggest detected face; all: every detected face; aligned: the image is
-#: already an aligned crop, skip detection and resize it.
-FACE_POLICIES = ("largest", "all", "aligned")
+from mint_tui.options import FACE_POLICIES
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mint_tui.faces.detect import DEFAULT_DETECTOR, FaceDetector
-from mint_tui.faces.extract import FACE_POLICIES, Face, extract_faces, needs_mesh
+from mint_tui.faces.detect import FaceDetector
+from mint_tui.faces.extract import Face, extract_faces, needs_mesh
 from mint_tui.faces.image import ImageError, decode_image, read_image_bytes
 from mint_tui.faces.landmarks import FaceMesh
+from mint_tui.options import DEFAULT_DETECTOR, FACE_POLICIES
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,6 @@ __all__ = [
     "parse_manifest",
     "manifest_to_toml",
     "manifest_to_dict",
-    "validate_manifest",
     "verdict",
     "Verdict",
 ]
@@ -922,10 +921,3 @@ def manifest_to_toml(m: Manifest) -> str:
     """Serialise a manifest to ``pair.toml`` text (does not validate)."""
     return tomli_w.dumps(_manifest_to_doc(m))
 
-
-def validate_manifest(m: Manifest) -> Manifest:
-    """Validate a programmatically built manifest by a TOML round trip.
-
-    Returns the normalised manifest; raises :class:`ManifestError`.
-    """
-    return parse_manifest(manifest_to_toml(m))

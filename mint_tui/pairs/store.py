@@ -10,6 +10,7 @@ leaves a half-written bundle under a pair name.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import shutil
@@ -75,10 +76,6 @@ class PairEntry:
     builtin: bool
     manifest: Manifest | None
     error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def _entry_for(path: Path, builtin: bool) -> PairEntry:
@@ -270,7 +267,7 @@ class PairStore:
         if dest.is_dir():
             dest = dest / f"{entry.name}{BUNDLE_SUFFIX}"
         if dest.exists():
-            raise FileExistsError(f"{dest} already exists")
+            raise FileExistsError(errno.EEXIST, "already exists (a pair is never exported over a file)", str(dest))
         with atomic_write(dest, binary=True, check=inspect_bundle) as out, open(entry.path, "rb") as inp:
             shutil.copyfileobj(inp, out, 1024 * 1024)
         return dest

@@ -4,7 +4,6 @@ from the very bytes that were audited (sha256 checked), with what was found alon
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,8 +47,9 @@ class PairInfo:
 def find_pair(header: dict[str, Any], spec: str | None) -> PairInfo:
     """Look the pair up (``spec`` or the recorded name), load it, compare its bundle hash."""
     from mint_tui.pairs.loaded import load_pair
+    from mint_tui.pairs.store import PairStore
     from mint_tui.pairs.verify import BundleError
-    from mint_tui.pairs.store import PairStore, StoreError
+    from mint_tui.session import PairUnavailable, names_a_file, resolve_pair
 
     recorded = header.get("pair") if isinstance(header.get("pair"), dict) else {}
     recorded_name = recorded.get("name") if isinstance(recorded.get("name"), str) else None
@@ -59,23 +59,18 @@ def find_pair(header: dict[str, Any], spec: str | None) -> PairInfo:
         info.warning = ("The results file does not record which pair was used (CSV results carry no header); "
                         "the model card and ROC curve are left out. Give --pair to include them.")
         return info
-    if spec and (spec.endswith(".mintpair") or os.sep in spec or "/" in spec):
-        info.path = Path(spec)
-        if not info.path.is_file():
-            info.warning = f"The pair file {spec} does not exist; the model card and ROC curve are left out."
-            return info
-    else:
-        try:
-            entry = PairStore().get(info.spec)
-        except StoreError as exc:
-            info.warning = (f"The pair {info.spec!r} used for this audit is not installed here ({exc}); the model "
-                            "card and ROC curve are left out. Install the pair, or give --pair FILE.")
-            return info
-        if entry.error:
-            info.warning = (f"The pair {info.spec!r} is unusable ({entry.error}); the model card and ROC curve are "
-                            "left out.")
-            return info
-        info.path, info.builtin = entry.path, entry.builtin
+    store = PairStore()
+    try:
+        info.path = resolve_pair(info.spec, store)
+    except PairUnavailable as exc:
+        if names_a_file(info.spec):
+            info.warning = f"The pair file {info.spec} does not exist; the model card and ROC curve are left out."
+        else:
+            info.warning = (f"The pair {info.spec!r} used for this audit is not installed here or cannot be used "
+                            f"({exc}); the model card and ROC curve are left out. Install the pair, or give "
+                            "--pair FILE.")
+        return info
+    info.builtin = info.path.parent == store.builtin_dir
     try:
         pair = load_pair(info.path, device="cpu")
     except (BundleError, OSError, ValueError) as exc:
@@ -156,13 +151,14 @@ def crop_jobs(rows: list[ResultRow], max_crops: int
 
 def prepare_settings(header: dict[str, Any], pair: PairInfo) -> tuple[Any, str | None]:
     """The audit's preparation settings, or (None, why crops cannot be recomputed)."""
-    from mint_tui.faces import DETECTOR_CHOICES, FACE_POLICIES, PrepareSettings
+    from mint_tui.faces import PrepareSettings
+    from mint_tui.options import DETECTORS, FACE_POLICIES
 
     options = header.get("options")
     if not isinstance(options, dict):
         return None, "the results file does not record the audit's options (face policy, detector)"
     policy, detector = options.get("faces"), options.get("detector")
-    if policy not in FACE_POLICIES or detector not in DETECTOR_CHOICES:
+    if policy not in FACE_POLICIES or detector not in DETECTORS:
         return None, f"the recorded options (faces={policy!r}, detector={detector!r}) are not known to this version"
     if pair.matches:
         pre = pair.manifest.audited.preprocess

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mint_tui import __version__
+from mint_tui.options import VERDICTS
 from mint_tui.pairs.card import member_claim
 from mint_tui.report.evidence import FileCheck, PairInfo, ReportSummary
 
@@ -290,8 +291,6 @@ def write_head(out: IO[str], header: dict[str, Any], rows: list[ResultRow], summ
               '<li><a href="#provenance">Provenance</a></li></ol></nav>\n')
     for warning in summary.warnings:
         out.write(f'<div class="warning" role="alert">⚠ {esc(warning)}</div>\n')
-    from mint_tui.audit import VERDICTS
-
     counts = {v: 0 for v in VERDICTS}
     for r in rows:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1

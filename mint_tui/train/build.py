@@ -21,7 +21,7 @@ from mint_tui.pairs.loaded import load_pair
 from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, Metric, MintSpec, PairInfo, Preprocess,
                                      Provenance, member_data_of)
 from mint_tui.train.activations import activation_source, choose_mode, state_digest
-from mint_tui.train.data import Rows, identity_of, load_faces, split_provenance
+from mint_tui.train.data import Rows, TrainingDataError, identity_of, load_faces, split_provenance
 from mint_tui.train.distributed import current_world, device_for, rank_zero_first
 from mint_tui.train.evaluate import evaluate_pair
 from mint_tui.train.fit import MintFitConfig, fit_mint, predict, split_three
@@ -101,12 +101,12 @@ def check_training_faces(member_shas: list[str], external_shas: list[str]) -> No
     """Refuse (ValueError) member and external faces that cannot make a pair: too few, or the same
     photos on both sides (a pair trained so could never tell them apart)."""
     if len(member_shas) < 4 or len(external_shas) < 4:
-        raise ValueError(f"too few faces to train a MINT model: {len(member_shas)} members and "
+        raise TrainingDataError(f"too few faces to train a MINT model: {len(member_shas)} members and "
                          f"{len(external_shas)} external faces found (need at least 4 of each; more than 100 of "
                          "each for a useful pair)")
     both = set(member_shas) & set(external_shas)
     if both:
-        raise ValueError(f"{len(both)} photo(s) are both members and external (the same file content, sha256): a "
+        raise TrainingDataError(f"{len(both)} photo(s) are both members and external (the same file content, sha256): a "
                          "pair cannot learn to tell a photo from itself. Give external images the audited model "
                          "never saw")
 
@@ -127,7 +127,7 @@ def check_split(parts: dict[str, tuple[np.ndarray, np.ndarray]], external_people
                  "(dozens for a useful pair).")
     else:
         hint += "give more people and more photos (dozens of each for a useful pair)."
-    raise ValueError(f"cannot train and calibrate a pair: {'; '.join(short)} (each needs at least {MIN_PER_PART} of "
+    raise TrainingDataError(f"cannot train and calibrate a pair: {'; '.join(short)} (each needs at least {MIN_PER_PART} of "
                      f"each class). {hint} No bundle was written.")
 
 

@@ -16,29 +16,38 @@ from mint_tui.fileio import file_sha256
 from mint_tui.imagefiles import find_images, is_image_name
 
 
+class TrainingDataError(ValueError):
+    """The images given cannot train, calibrate or evaluate a pair (too few, one class, members that
+    are external photos, no face found, a list that is not a list); the message says what to give."""
+
+
+class ImageListError(TrainingDataError):
+    """An image list cannot be read as one (an image, not text, a folder that cannot be listed in full)."""
+
+
 def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Path]:
     """A folder (recursive, sorted) or a text file with one path per line ('#' comments; a line
     may name a folder, whose images are taken).
 
     Relative paths in a list file are resolved against ``root`` (default: the list file's folder).
     Paths that do not exist are kept (they count as unreadable) with one warning saying where they
-    were looked for; a list of which none exists, an image given as the list, or a file that is not
-    text raise ValueError / FileNotFoundError with what to do.
+    were looked for; a list of which none exists raises FileNotFoundError, and an image given as the
+    list, a file that is not text or a folder (``spec`` or one below it) that cannot be listed in
+    full raise :class:`ImageListError`, each saying what to do.
     """
     spec = Path(spec)
     if spec.is_dir():
-        files, problems = find_images([spec])
-        return files
+        return _folder_images(spec)
     if not spec.is_file():
         raise FileNotFoundError(f"no such folder or list file: {spec}")
     if is_image_name(spec):
-        raise ValueError(f"{spec} is an image, not a list: give a folder of images or a text file with one image "
+        raise ImageListError(f"{spec} is an image, not a list: give a folder of images or a text file with one image "
                          "path per line")
     base = Path(root) if root is not None else spec.parent
     try:
         text = spec.read_text(encoding="utf-8-sig")  # (a byte-order mark is not part of the first path)
     except UnicodeDecodeError:
-        raise ValueError(f"{spec} is not a text list (not UTF-8): give a folder of images or a text file with one "
+        raise ImageListError(f"{spec} is not a text list (not UTF-8): give a folder of images or a text file with one "
                          "image path per line") from None
     paths: list[Path] = []
     missing = 0
@@ -48,7 +57,7 @@ def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Pa
             p = Path(line)
             p = p if p.is_absolute() else base / p
             if p.is_dir():
-                paths += find_images([p])[0]
+                paths += _folder_images(p)
                 continue
             missing += not p.exists()
             paths.append(p)
@@ -60,6 +69,15 @@ def read_image_list(spec: str | Path, root: str | Path | None = None) -> list[Pa
             "warning: %d of the %d paths listed in %s do not exist (relative paths were looked for under %s); "
             "they are counted as unreadable", missing, len(paths), spec, base)
     return paths
+
+
+def _folder_images(folder: Path) -> list[Path]:
+    """A folder's images (recursive, sorted); a folder below it that cannot be listed is refused,
+    as leaving it out would silently change the data set."""
+    files, problems = find_images([folder])
+    if problems:
+        raise ImageListError("; ".join(f"{where}: {why}" for where, why in problems))
+    return files
 
 
 def split_provenance(specs: dict[str, str | Path], root: str | Path | None = None) -> dict[str, str]:
@@ -84,7 +102,6 @@ def split_provenance(specs: dict[str, str | Path], root: str | Path | None = Non
 def identity_of(path: Path) -> str:
     """LFW-style identity: the name of the folder holding the photo."""
     return Path(path).parent.name
-
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """The mint-tui terminal app: choose images, choose a pair, run the audit, browse and export verdicts.
 
 State (the marked files, the pair in use, the results) lives on :class:`MintApp`; the screens and
-widgets in ``screens/`` and ``widgets/`` show it and call the app's actions. Everything slow or
+widgets in ``screens/`` and ``widgets/`` show it and post messages to the app. Two of its jobs live
+in their own modules as parts (mixins) of the app: marking images and people (``marking.py``) and
+result files: export, report, open (``result_files.py``). Everything slow or
 heavy (importing torch/MediaPipe/OpenCV, loading a pair, the audit itself, previews, counting
 images, reading and writing files) runs in thread workers that post messages back.
 """
@@ -11,37 +13,46 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
-from mint_tui.imagefiles import count_images
 from mint_tui.safe_text import for_terminal
 from mint_tui.tui import core
+from mint_tui.options import DEFAULT_ALPHA, AuditOptions
+from mint_tui.session import AuditRequest
+from mint_tui.tui.session import (AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded, RowsArrived, RunFinished,
+                                  RunPhase, RunStarted, display_path)
+from mint_tui.tui.marking import Marking
+from mint_tui.tui.result_files import ResultFiles
 from mint_tui.tui.commands import MintCommands
-from mint_tui.tui.session import (PER_FOLDER, AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded,
-                                  RowsArrived, RunFinished, RunPhase, RunStarted, SelectionCounted, calibration_of,
-                                  common_folder, display_path, group_label, selection_root)
 from mint_tui.tui.settings import Settings, load_settings, settings_path
+from mint_tui.tui.state import APP_BINDINGS, PairChosen
+from mint_tui.tui.screens.main import MainScreen
 from mint_tui.tui.settings import save_settings as write_settings
+from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
+from mint_tui.tui.widgets.identity_panel import IdentityPanel
+from mint_tui.tui.widgets.pairs_pane import PairsPane
+from mint_tui.tui.widgets.results_pane import ResultsPane
+from mint_tui.tui.widgets.run_pane import RunPane
+from mint_tui.tui.widgets.status_bar import StatusBar
+
 
 STYLES = ["styles/app.tcss", "styles/images.tcss", "styles/pairs.tcss", "styles/run.tcss",
           "styles/results.tcss", "styles/dialogs.tcss"]
 
 
-class MintApp(App[int]):
+class MintApp(Marking, ResultFiles, App[int]):
     """The terminal app. ``image_mode`` is "halfblock" (tests, tmux) or "graphics" (see run_app)."""
 
     TITLE = "mint-tui"
     SUB_TITLE = "was this face used to train this model?"
     CSS_PATH = STYLES
     COMMANDS = {MintCommands}
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit, from anywhere")]
+    BINDINGS = APP_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     def __init__(self, start: str | os.PathLike[str] | None = None, *, image_mode: str = "halfblock",
@@ -54,10 +65,6 @@ class MintApp(App[int]):
         self.image_mode = image_mode
         self.start_problem: str | None = None
         self.start_folder = self._start_folder(start)
-        self.selection: dict[Path, bool] = {}  # marked path -> is a folder
-        self.groups: dict[Path, str] = {}  # marked path -> its person's name (or PER_FOLDER); a subset of selection
-        self.selection_images: int | None = 0
-        self._count_generation = 0
         self.pairs: list[Any] = []
         self.pairs_loaded = False
         self.pairs_error: str | None = None
@@ -65,12 +72,12 @@ class MintApp(App[int]):
         self.pair_name: str | None = None
         self.devices: core.DeviceInfo | None = None
         self.session = AuditSession()
-        self.request: core.RunRequest | None = None
+        self.request: AuditRequest | None = None
         self.report_cancel: Any = None  # the threading.Event of the report being written
         self.running = False
         self.last_progress: Any = None
         self.pair_cache = core.PairCache()
-        self.main_screen: Any = None
+        self.main_screen: MainScreen | None = None
 
     # ================================================================ start-up
     def _start_folder(self, start: str | os.PathLike[str] | None) -> Path:
@@ -89,8 +96,6 @@ class MintApp(App[int]):
         return Path.cwd().resolve()
 
     def get_default_screen(self) -> Screen:
-        from mint_tui.tui.screens.main import MainScreen
-
         self.main_screen = MainScreen(self.start_folder, self.image_mode)
         return self.main_screen
 
@@ -105,7 +110,7 @@ class MintApp(App[int]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.start_problem:
             self.notify(self.start_problem, severity="warning")
-        if self.first_start and not self.selection and core.samples_summary():
+        if self.first_start and not self.marks and core.samples_summary():
             self.notify("First time here? Try the sample photos: ctrl+p, then \"Try the sample photos\" "
                         f"({core.samples_summary()}), then r", title="Welcome", timeout=30)
         self.update_status()
@@ -132,17 +137,28 @@ class MintApp(App[int]):
             self.post_message(PairsLoaded([], None, error=f"{type(exc).__name__}: {exc}"))
         self.post_message(DevicesFound(core.detect_devices()))
 
-    @work(thread=True, exclusive=True, group="pairs")
-    def reload_pairs(self) -> None:
-        try:
-            entries, default = core.list_pairs()
-            self.post_message(PairsLoaded(entries, default))
-        except Exception as exc:  # noqa: BLE001
-            self.post_message(PairsLoaded([], None, error=f"{type(exc).__name__}: {exc}"))
-
     # ================================================================ panes
-    def pane(self, name: str) -> Any:
-        return self.main_screen.query_one(f"#{name}")
+    # typed accessors of the main screen's parts (before it is composed they raise NoMatches)
+    def files_pane(self) -> FilesPane:
+        return self.main_screen.query_one("#files-pane", FilesPane)
+
+    def image_tree(self) -> ImageTree:
+        return self.main_screen.query_one("#image-tree", ImageTree)
+
+    def pairs_pane(self) -> PairsPane:
+        return self.main_screen.query_one("#pairs-pane", PairsPane)
+
+    def people_panel(self) -> IdentityPanel:
+        return self.main_screen.query_one("#people", IdentityPanel)
+
+    def results_pane(self) -> ResultsPane:
+        return self.main_screen.query_one("#results-pane", ResultsPane)
+
+    def run_pane(self) -> RunPane:
+        return self.main_screen.query_one("#run-pane", RunPane)
+
+    def status_bar(self) -> StatusBar:
+        return self.main_screen.query_one("#status-bar", StatusBar)
 
     def show_tab(self, name: str, focus: str | None = None) -> None:
         self.main_screen.show_tab(name, focus)
@@ -167,7 +183,7 @@ class MintApp(App[int]):
             else:
                 text.append("loading…" if not self.pairs_loaded else "none", style="italic #d7af00")
             text.append("  ·  ", style="dim")
-            text.append(self.selection_text() if self.selection else "nothing marked")
+            text.append(self.marks.text() if self.marks else "nothing marked")
             if self.session.rows:
                 text.append("  ·  ", style="dim")
                 text.append(f"{len(self.session.rows)} results")
@@ -193,8 +209,8 @@ class MintApp(App[int]):
                 break
         else:
             self.pair_name = None
-        self.pane("pairs-pane").refresh_list()
-        self.pane("run-pane").refresh_what()
+        self.pairs_pane().refresh_list()
+        self.run_pane().refresh_what()
         self.update_status()
         if self._run_when_loaded:
             self._run_when_loaded = False
@@ -202,10 +218,13 @@ class MintApp(App[int]):
 
     def on_devices_found(self, message: DevicesFound) -> None:
         self.devices = message.info
-        self.pane("run-pane").show_devices(message.info.describe())
+        self.run_pane().show_devices(message.info.describe())
 
     def entry(self, name: str | None) -> Any:
         return next((e for e in self.pairs if e.name == name), None)
+
+    def on_pair_chosen(self, message: PairChosen) -> None:
+        self.use_pair(message.name)
 
     def use_pair(self, name: str) -> None:
         entry = self.entry(name)
@@ -217,221 +236,20 @@ class MintApp(App[int]):
         self.pair_name = name
         self.settings.pair = name
         self.save_settings()
-        self.pane("pairs-pane").refresh_list()
-        self.pane("run-pane").refresh_what()
+        self.pairs_pane().refresh_list()
+        self.run_pane().refresh_what()
         self.update_status()
         self.notify(f"Using pair {name}")
 
-    def highlighted_pair(self) -> str | None:
-        return self.pane("pairs-pane").highlighted_name() or self.pair_name
-
+    # pairs are installed, verified and removed in the Pair tab; the palette asks it
     def action_install_pair(self) -> None:
-        from mint_tui.tui.screens.pick_file import PickFileScreen
-
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self.install_worker(path, False)
-
-        self.push_screen(PickFileScreen("Install a pair (.mintpair file)", (core.PAIR_SUFFIX,), self.start_folder),
-                         picked)
-
-    @work(thread=True, group="pairs-change")
-    def install_worker(self, path: Path, replace: bool) -> None:
-        from mint_tui.pairs.verify import BundleError
-        from mint_tui.pairs.store import PairExistsError, StoreError
-
-        try:
-            entry = core.install_pair(path, replace=replace)
-        except PairExistsError as exc:
-            self.call_from_thread(self._ask_replace, path, str(exc))
-            return
-        except (StoreError, BundleError, OSError) as exc:
-            self.call_from_thread(self.notify, f"Not installed: {exc}", severity="error", timeout=10)
-            return
-        self.call_from_thread(self.notify, f"Installed pair {entry.name}")
-        self.post_message(PairsLoaded(*core.list_pairs()))
-
-    def _ask_replace(self, path: Path, problem: str) -> None:
-        from mint_tui.tui.screens.confirm import ConfirmScreen
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.install_worker(path, True)
-
-        self.push_screen(ConfirmScreen(f"{problem[0].upper()}{problem[1:]}.\nReplace it with {path.name}?",
-                                       "Replace", "Keep it", danger=True), answered)
+        self.pairs_pane().install()
 
     def action_verify_pair(self) -> None:
-        name = self.highlighted_pair()
-        if name is None:
-            self.notify("No pair to verify", severity="warning")
-            return
-        self.notify(f"Verifying {name}…")
-        self.verify_worker(name)
-
-    @work(thread=True, group="pairs-change")
-    def verify_worker(self, name: str) -> None:
-        try:
-            m = core.verify_pair(name)
-        except Exception as exc:  # noqa: BLE001 - BundleError, StoreError, OSError: all shown
-            self.call_from_thread(self.notify, f"{name} FAILED verification: {exc}", severity="error", timeout=15)
-            return
-        self.call_from_thread(self.notify, f"{name}: OK. Manifest valid, sha256 of both weights files matches, "
-                                           f"weight shapes fit {m.audited.arch} + {m.mint.kind} MINT.", timeout=8)
+        self.pairs_pane().verify()
 
     def action_remove_pair(self) -> None:
-        from mint_tui.tui.screens.confirm import ConfirmScreen
-
-        name = self.highlighted_pair()
-        entry = self.entry(name)
-        if entry is None:
-            self.notify("No pair to remove", severity="warning")
-            return
-        if entry.builtin:
-            self.notify(f"{name} is bundled with mint-tui and cannot be removed", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.remove_worker(entry.name)
-
-        self.push_screen(ConfirmScreen(f"Remove the pair {name} from this computer?\n{display_path(entry.path)}",
-                                       "Remove", "Keep", danger=True), answered)
-
-    @work(thread=True, group="pairs-change")
-    def remove_worker(self, name: str) -> None:
-        try:
-            core.remove_pair(name)
-        except Exception as exc:  # noqa: BLE001
-            self.call_from_thread(self.notify, f"Not removed: {exc}", severity="error")
-            return
-        self.call_from_thread(self.notify, f"Removed pair {name}")
-        self.post_message(PairsLoaded(*core.list_pairs()))
-
-    # ================================================================ images and marks
-    def browse(self, folder: Path) -> None:
-        self.pane("files-pane").browse(folder)
-        self.settings.last_folder = str(folder)
-        self.save_settings()
-
-    def mark_state(self, path: Path) -> str:
-        if path in self.selection:
-            return "marked"
-        if self.selection and any(parent in self.selection for parent in path.parents):
-            return "included"
-        return ""
-
-    def toggle_mark(self, path: Path, is_dir: bool, quiet: bool = False) -> None:
-        if path in self.selection:
-            del self.selection[path]
-            self.groups.pop(path, None)
-        else:
-            holder = next((p for p in path.parents if p in self.selection), None)
-            if holder is not None:
-                if not quiet:
-                    self.notify(f"Already included: the folder {holder.name} is marked")
-                return
-            if is_dir:
-                for marked in [p for p in self.selection if path in p.parents]:
-                    del self.selection[marked]
-                    self.groups.pop(marked, None)
-            self.selection[path] = is_dir
-        self.selection_changed()
-
-    def action_try_samples(self) -> None:
-        """Mark the sample photos the package ships (one person per folder) and show the Run tab."""
-        folder = core.samples_dir()
-        if not core.samples_summary():
-            self.notify(f"No sample photos in {folder}: run `mint-tui doctor`", severity="error")
-            return
-        self.selection[folder] = True
-        self.groups[folder] = PER_FOLDER
-        self.selection_changed()
-        self.show_tab("run")
-        self.notify(f"Marked the sample photos ({core.samples_summary()}, one person per folder): r runs the audit")
-
-    def clear_marks(self) -> None:
-        self.selection.clear()
-        self.groups.clear()
-        self.selection_changed()
-
-    # ================================================================ people (identity groups)
-    def ungrouped_marks(self) -> list[Path]:
-        return [p for p in self.selection if p not in self.groups]
-
-    def people_names(self) -> list[str]:
-        """The groups, in the order they were made: names, and "one person per folder"."""
-        return [group_label(n) for n in dict.fromkeys(self.groups.values())]
-
-    def action_group_marks(self) -> None:
-        """p: the marks not yet in a group become one person (asks the name), or one per folder."""
-        from mint_tui.tui.screens.group import GroupScreen
-
-        marks = self.ungrouped_marks()
-        if not marks:
-            self.notify("Mark the images or folders of one person first (space), then p names them" if not self.groups
-                        else "Every mark is already in a group: mark more (space), or space on a grouped mark "
-                             "takes it out", severity="warning")
-            return
-        folders = sum(1 for p in marks if self.selection[p])
-        files = len(marks) - folders
-        what = " + ".join(part for part in (f"{files} marked image{'s' * (files != 1)}" if files else "",
-                                            f"{folders} marked folder{'s' * (folders != 1)}" if folders else "")
-                          if part)
-        parents = {p if self.selection[p] else p.parent for p in marks}
-        default = next(iter(parents)).name if len(parents) == 1 else ""
-        people = tuple(n for n in dict.fromkeys(self.groups.values()) if n != PER_FOLDER)
-
-        def named(name: str | None) -> None:
-            if name is None:
-                return
-            for path in marks:
-                self.groups[path] = name
-            self.selection_changed()
-            if name == PER_FOLDER:
-                self.notify(f"{what.capitalize()}: one person per folder of images")
-            else:
-                added = " (added)" if name in people else ""
-                self.notify(f"{what.capitalize()} grouped as {name}{added}: the identity test runs with the audit")
-
-        self.push_screen(GroupScreen(what, default, people, folders), named)
-
-    def selection_changed(self) -> None:
-        self._count_generation += 1
-        if any(self.selection.values()):
-            self.selection_images = None
-            self.count_worker(list(self.selection), self._count_generation)
-        else:
-            self.selection_images = len(self.selection)
-        self.pane("files-pane").refresh_marks()
-        self.pane("run-pane").refresh_what()
-        self.update_status()
-
-    @work(thread=True, exclusive=True, group="count")
-    def count_worker(self, paths: list[Path], generation: int) -> None:
-        from textual.worker import get_current_worker
-
-        worker = get_current_worker()
-        n = count_images(paths, lambda: worker.is_cancelled or generation != self._count_generation)
-        if not worker.is_cancelled:
-            self.post_message(SelectionCounted(n, generation))
-
-    def on_selection_counted(self, message: SelectionCounted) -> None:
-        if message.generation == self._count_generation:
-            self.selection_images = message.images
-            self.pane("files-pane").update_summary()
-            self.pane("run-pane").refresh_what()
-            self.update_status()
-
-    def selection_text(self) -> str:
-        files = sum(1 for d in self.selection.values() if not d)
-        folders = len(self.selection) - files
-        parts = [f"{files} file{'s' * (files != 1)}"] if files else []
-        if folders:
-            parts.append(f"{folders} folder{'s' * (folders != 1)}")
-        count = "counting…" if self.selection_images is None else (
-            f"{self.selection_images} image{'s' * (self.selection_images != 1)}")
-        return f"{' + '.join(parts)} ({count})"
+        self.pairs_pane().remove()
 
     # ================================================================ run
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -441,7 +259,7 @@ class MintApp(App[int]):
             return not self.running
         if action == "focus_people":
             try:
-                return self.pane("people").has_people
+                return self.people_panel().has_people
             except Exception:  # noqa: BLE001 - before the screen is composed
                 return False
         return True
@@ -450,7 +268,7 @@ class MintApp(App[int]):
         if self.running:
             self.notify("An audit is already running: x cancels it")
             return
-        if not self.selection:
+        if not self.marks:
             self.notify("Mark images or folders first (space in the Images tab), or try the sample photos (ctrl+p)",
                         severity="warning")
             self.show_tab("images")
@@ -464,13 +282,13 @@ class MintApp(App[int]):
             self.notify("Choose a pair first (or install one with i)", severity="warning")
             self.show_tab("pair")
             return
-        device, faces, batch = self.pane("run-pane").options()
+        device, faces, batch = self.run_pane().options()
         if batch is None:
             self.notify("Batch size must be a whole number from 1 to 4096", severity="error")
             self.show_tab("run")
             return
-        alpha = self.pane("run-pane").alpha()
-        if alpha is None and self.groups:
+        alpha = self.run_pane().alpha()
+        if alpha is None and self.marks.groups:
             self.notify("Alpha (identity test) must be a number between 0 and 1, e.g. 0.05", severity="error")
             self.show_tab("run", focus="#alpha")
             return
@@ -478,9 +296,10 @@ class MintApp(App[int]):
             self.notify("CUDA was chosen but no CUDA device was found: choose auto or CPU", severity="error")
             self.show_tab("run")
             return
-        request = core.RunRequest([str(p) for p in self.selection], entry.path, faces, batch, device,
-                                  people=[(str(p), self.selection[p], name) for p, name in self.groups.items()],
-                                  alpha=alpha or core.DEFAULT_ALPHA)
+        options = AuditOptions(faces=faces, batch_size=batch, device=device, keep_crops=True)
+        people = self.marks.people()
+        request = AuditRequest([str(p) for p in self.marks.selection], str(entry.path), options, people,
+                               alpha or DEFAULT_ALPHA)
         if self.session.unsaved:
             from mint_tui.tui.screens.confirm import ConfirmScreen
 
@@ -494,13 +313,13 @@ class MintApp(App[int]):
             return
         self._start_run(request)
 
-    def _start_run(self, request: core.RunRequest) -> None:
+    def _start_run(self, request: AuditRequest) -> None:
         self.request = request
         self.running = True
         self.last_progress = None
-        self.session = AuditSession(origin="run", saved=False, people=len(set(self.groups.values())))
-        self.pane("results-pane").reset(selection_root(self.selection))
-        run_pane = self.pane("run-pane")
+        self.session = AuditSession(origin="run", saved=False, people=len(set(self.marks.groups.values())))
+        self.results_pane().reset(self.marks.root())
+        run_pane = self.run_pane()
         run_pane.set_running(True)
         run_pane.set_status("Starting…")
         self.show_tab("results")
@@ -509,15 +328,14 @@ class MintApp(App[int]):
         self.audit_worker(request)
 
     @work(thread=True, exclusive=True, group="audit")
-    def audit_worker(self, request: core.RunRequest) -> None:
+    def audit_worker(self, request: AuditRequest) -> None:
+        from mint_tui.session import open_audit, run
+
         try:
             self.post_message(RunPhase("loading the pair (first run: a few seconds)…"))
-            device = core.resolve_device(request.device)
-            options = core.audit_options(request)
-            pair = self.pair_cache.load(request.pair_path, device)
-            self.post_message(RunStarted(core.audit_header(pair, device, options), pair.manifest, device))
+            audit = open_audit(request, load=self.pair_cache.load)
+            self.post_message(RunStarted(audit.header, audit.pair.manifest, audit.device))
             pending: list[Any] = []
-            every: list[Any] = []  # for the identity test at the end
             lock = threading.Lock()
 
             def progress(p: Any) -> None:  # after each image prepared (another thread) or scored
@@ -526,28 +344,29 @@ class MintApp(App[int]):
                     pending.clear()
                 self.post_message(RowsArrived(rows, p))
 
-            for row in core.run_audit(request, pair, options, progress):
+            def keep(row: Any) -> None:  # rows come on this thread, progress also from the preparation threads
                 with lock:
                     pending.append(row)
-                every.append(row)
+
+            outcome = run(audit, on_row=keep, progress=progress)
             self.post_message(RowsArrived(pending[:], None))
             if request.people:
-                self.post_message(RunPhase("identity-level test of the grouped people…"))
-                self.post_message(IdentitiesComputed(*core.identity_results(request, pair, every)))
-            self.post_message(RunFinished(request.cancel.is_set()))
+                identities = None if outcome.identities is None else [i.to_dict() for i in outcome.identities]
+                self.post_message(IdentitiesComputed(identities, core.identity_note(audit)))
+            self.post_message(RunFinished(outcome.interrupted))
         except Exception as exc:  # noqa: BLE001 - the run ends with the reason on screen
             self.post_message(RunFinished(request.cancel.is_set(), error=str(exc) or type(exc).__name__))
 
     def on_run_phase(self, message: RunPhase) -> None:
-        self.pane("run-pane").set_status(message.text)
-        self.pane("status-bar").show(f"▶ {message.text}")
+        self.run_pane().set_status(message.text)
+        self.status_bar().show(f"▶ {message.text}")
 
     def on_run_started(self, message: RunStarted) -> None:
         self.session.header = message.header
         self.session.manifest = message.manifest
-        self.session.calibration = calibration_of(message.manifest)
-        self.pane("run-pane").set_status(f"Auditing on {message.device}: finding faces…")
-        self.pane("status-bar").show(f"▶ auditing on {message.device}: finding faces in the first images…")
+        self.session.calibration = message.manifest.calibration
+        self.run_pane().set_status(f"Auditing on {message.device}: finding faces…")
+        self.status_bar().show(f"▶ auditing on {message.device}: finding faces in the first images…")
 
     def on_rows_arrived(self, message: RowsArrived) -> None:
         if message.progress is not None:
@@ -555,20 +374,20 @@ class MintApp(App[int]):
         if message.rows:
             start = len(self.session.rows)
             self.session.rows.extend(message.rows)
-            self.pane("results-pane").append(start, message.rows)
+            self.results_pane().append(start, message.rows)
         if self.running:
             self.update_status()
             if self.last_progress is not None:
                 from mint_tui.tui.widgets.status_bar import progress_text
 
-                self.pane("run-pane").set_status(f"Auditing: {progress_text(self.last_progress)}")
+                self.run_pane().set_status(f"Auditing: {progress_text(self.last_progress)}")
 
     def on_identities_computed(self, message: IdentitiesComputed) -> None:
         session = self.session
         session.identities, session.identity_note = message.identities, message.note
         if session.header is not None and message.identities is not None:
             session.header["identities"] = message.identities
-        self.pane("results-pane").show_people()
+        self.results_pane().show_people()
 
     def on_run_finished(self, message: RunFinished) -> None:
         from mint_tui.tui.widgets.status_bar import clock
@@ -592,200 +411,38 @@ class MintApp(App[int]):
             text = f"Audit failed: {message.error}"
             self.notify(text, severity="error", timeout=15)
             if not rows:
-                self.pane("results-pane").show_failure(text)
+                self.results_pane().show_failure(text)
         elif message.cancelled:
             text = f"Audit cancelled: {len(rows)} results kept ({summary})"
             self.notify(text, severity="warning")
         else:
             text = f"Audit finished{elapsed}: {summary}. e exports."
             self.notify(text)
-        run_pane = self.pane("run-pane")
+        run_pane = self.run_pane()
         run_pane.set_running(False)
         run_pane.set_status(text)
-        self.pane("results-pane").show_people()
+        self.results_pane().show_people()
         self.refresh_bindings()
         self.update_status()
 
     def action_cancel_audit(self) -> None:
         if self.running and self.request is not None:
             self.request.cancel.set()
-            self.pane("run-pane").set_status("Cancelling: finishing the current batch…")
+            self.run_pane().set_status("Cancelling: finishing the current batch…")
             self.update_status()
-
-    # ================================================================ results files
-    def default_export_path(self, suffix: str = ".json") -> Path:
-        folder = Path(self.settings.last_export_folder or Path.cwd())
-        pair = ((self.session.header or {}).get("pair") or {}).get("name") or "audit"
-        kind = "report" if suffix == ".html" else "audit"
-        return folder / f"mint-{kind}-{pair}-{datetime.now():%Y%m%d-%H%M}{suffix}"
-
-    def action_export(self, fmt: str = "json") -> None:
-        from mint_tui.tui.screens.export import ExportScreen
-
-        if self.running:
-            self.notify("The audit is still running: wait for it or cancel it (x) first", severity="warning")
-            return
-        if not self.session.rows:
-            self.notify("Nothing to export yet: run an audit first (r)", severity="warning")
-            return
-
-        def chosen(answer: tuple[Path, str] | None) -> None:
-            if answer is None:
-                self.notify("Export cancelled: nothing was written")
-                return
-            if answer[1] == "html":
-                self.write_report(answer[0])
-            else:
-                self.export_worker(answer[0], answer[1], self.session)
-
-        self.push_screen(ExportScreen(self.default_export_path(f".{fmt}"), len(self.session.rows)), chosen)
-
-    def action_export_report(self) -> None:
-        self.action_export("html")
-
-    @work(thread=True, group="files")
-    def export_worker(self, path: Path, fmt: str, session: AuditSession) -> None:
-        try:
-            written = core.export_results(path, fmt, session.header, session.rows)
-        except Exception as exc:  # noqa: BLE001
-            self.call_from_thread(self.notify, f"Not saved: {exc}", severity="error", timeout=10)
-            return
-        self.call_from_thread(self._exported, written, fmt, session)
-
-    def _exported(self, path: Path, fmt: str, session: AuditSession) -> None:
-        session.saved = True
-        self.settings.last_export_folder = str(path.parent.resolve())
-        self.save_settings()
-        self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path.resolve(), Path('/'))}")
-        self.update_status()
-
-    # ---------------------------------------------------------------- the HTML audit report
-    def write_report(self, path: Path) -> None:
-        """Write the HTML audit report of the results on screen, with a progress dialog (escape cancels)."""
-        import threading
-
-        from mint_tui.tui.screens.report import ReportScreen
-
-        session = self.session
-        pair = ((session.header or {}).get("pair") or {}).get("name")
-        entry = self.entry(pair)
-        pair_path = entry.path if entry is not None and entry.error is None else None
-        faces = [r for r in session.rows if r.face is not None]
-        cancel = self.report_cancel = threading.Event()
-        screen = ReportScreen(path, cancel, len(faces), bool(faces) and all(r.crop is not None for r in faces))
-        self.push_screen(screen)
-        self.report_worker(path, session, pair_path, cancel, screen)
-
-    @work(thread=True, exclusive=True, group="report")
-    def report_worker(self, path: Path, session: AuditSession, pair_path: Path | None, cancel: Any,
-                      screen: Any) -> None:
-        import time
-
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            if done == total or now - last[0] > 0.1:
-                last[0] = now
-                self.call_from_thread(screen.progress, done, total)
-
-        try:
-            written = core.write_report(path, session.header, session.rows, pair_path, progress, cancel)
-        except Exception as exc:  # noqa: BLE001 - ReportCancelled, OSError, ValueError: all said
-            cancelled = core.report_cancelled(exc)
-            self.call_from_thread(self._report_done, screen, None, "Report cancelled: nothing was written" if cancelled
-                                  else f"Report not written: {exc}")
-            return
-        self.call_from_thread(self._report_done, screen, written, "")
-
-    def _report_done(self, screen: Any, path: Path | None, problem: str) -> None:
-        screen.finish()
-        if path is None:
-            self.notify(problem, severity="warning" if problem.startswith("Report cancelled") else "error",
-                        timeout=10)
-            return
-        self.settings.last_export_folder = str(path.parent.resolve())
-        self.save_settings()
-        self.notify(f"Audit report written: {display_path(path.resolve(), Path('/'))}", timeout=8)
-
-    def action_open_results(self) -> None:
-        from mint_tui.tui.screens.confirm import ConfirmScreen
-        from mint_tui.tui.screens.pick_file import PickFileScreen
-
-        if self.running:
-            self.notify("An audit is running: cancel it (x) before opening a result file", severity="warning")
-            return
-
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self.open_worker(path)
-
-        def pick() -> None:
-            start = Path(self.settings.last_export_folder or Path.cwd())
-            if not start.is_dir():
-                start = Path.cwd()
-            self.push_screen(PickFileScreen("Open a result file (.json, .csv or .jsonl)", core.RESULT_SUFFIXES, start),
-                             picked)
-
-        if self.session.unsaved:
-            self.push_screen(ConfirmScreen(f"Discard the {len(self.session.rows)} results that were not exported?",
-                                           "Discard", "Keep them", danger=True),
-                             lambda yes: pick() if yes else None)
-            return
-        pick()
-
-    def open_results(self, path: str | os.PathLike[str]) -> None:
-        """Open a result file for browsing (the palette, tests)."""
-        self.open_worker(Path(path))
-
-    @work(thread=True, exclusive=True, group="files")
-    def open_worker(self, path: Path) -> None:
-        try:
-            header, rows = core.read_results(path)
-        except Exception as exc:  # noqa: BLE001 - ValueError, OSError
-            self.call_from_thread(self.notify, f"Cannot open {path.name}: {exc}", severity="error", timeout=10)
-            return
-        pair = header.get("pair") or {}
-        manifest, note = None, ""
-        entry = self.entry(pair.get("name"))
-        if entry is not None and entry.manifest is not None:
-            manifest = entry.manifest
-            wanted = pair.get("bundle_sha256")
-            try:
-                if wanted and core.bundle_sha256(entry.path) != wanted:
-                    note = "The installed pair of this name differs from the one that made these results."
-            except OSError:
-                pass
-        elif pair.get("name"):
-            note = f"Pair {pair['name']} is not installed here."
-        self.call_from_thread(self._results_opened, path, header, rows, manifest, note)
-
-    def _results_opened(self, path: Path, header: dict[str, Any], rows: list[Any], manifest: Any, note: str) -> None:
-        identities = header.get("identities")
-        self.session = AuditSession(rows=rows, header=header, origin=path.name, saved=True, manifest=manifest,
-                                    manifest_note=note,
-                                    calibration=calibration_of(None, header) or calibration_of(manifest),
-                                    identities=identities if isinstance(identities, list) else None)
-        pane = self.pane("results-pane")
-        pane.reset(common_folder([r.path for r in rows]))
-        pane.rebuild()
-        self.show_tab("results")
-        self.refresh_bindings()
-        self.update_status()
-        self.notify(f"Opened {path.name}: {len(rows)} rows")
 
     # ================================================================ results view
     def action_cycle_sort(self) -> None:
-        self.pane("results-pane").cycle_sort()
+        self.results_pane().cycle_sort()
 
     def action_cycle_verdict_filter(self) -> None:
-        self.pane("results-pane").cycle_verdict_filter()
+        self.results_pane().cycle_verdict_filter()
 
     def action_focus_filter(self) -> None:
         self.show_tab("results", focus="#filter")
 
     def action_focus_people(self) -> None:
-        if not self.pane("people").has_people:
+        if not self.people_panel().has_people:
             self.notify("No identity test in these results: group marks as one person with p on the Images tab, "
                         "then run")
             return
@@ -866,7 +523,7 @@ class MintApp(App[int]):
         if self.report_cancel is not None:
             self.report_cancel.set()
         try:
-            self.settings.last_folder = str(self.pane("image-tree").path)
+            self.settings.last_folder = str(self.image_tree().path)
         except Exception:  # noqa: BLE001
             pass
         self.save_settings()

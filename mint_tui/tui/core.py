@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: The verdicts of ``mint_tui.audit.VERDICTS`` (copied so that the UI can build its filter before
-#: torch is imported; ``tests/tui`` checks that the two never drift apart).
-VERDICTS = ("member", "non-member", "inconclusive", "no-face", "error")
-
-PAIR_SUFFIX = ".mintpair"
 RESULT_SUFFIXES = (".json", ".csv", ".jsonl")  # what read_results opens; the app exports JSON or CSV
-DEFAULT_ALPHA = 0.05  # mint_tui.identity.DEFAULT_ALPHA, copied (checked equal by the tests)
 
 
 def warm_up() -> None:
@@ -127,66 +121,16 @@ class PairCache:
 
 
 # ---------------------------------------------------------------- audit
-@dataclass
-class RunRequest:
-    paths: list[str]
-    pair_path: Path
-    faces: str
-    batch_size: int
-    device: str
-    cancel: threading.Event = field(default_factory=threading.Event)
-    #: grouped marks, (path, is_dir, person's name or session.PER_FOLDER), for the identity test
-    people: list[tuple[str, bool, str]] = field(default_factory=list)
-    alpha: float = DEFAULT_ALPHA
-
-
-def audit_options(request: RunRequest):
-    from mint_tui.audit import AuditOptions
-
-    return AuditOptions(faces=request.faces, batch_size=request.batch_size, device=request.device, keep_crops=True)
-
-
-def resolve_device(name: str) -> str:
-    from mint_tui.audit import resolve_device as resolve
-
-    return str(resolve(name))
-
-
-def run_audit(request: RunRequest, pair: Any, options: Any, progress: Callable[[Any], None]) -> Iterator[Any]:
-    from mint_tui.audit import run_audit as run
-
-    yield from run(request.paths, pair, options, progress=progress, cancel=request.cancel)
-
-
-def identity_results(request: RunRequest, pair: Any, rows: list[Any]) -> tuple[list[dict[str, Any]] | None, str]:
-    """The identity-level test of each person grouped in ``request`` over the audit's ``rows``
-    (their scored faces), as dicts; (None, why) when it cannot be run, (None, "") with no groups."""
-    from mint_tui.identity import DuplicateFaces, IdentityTest
-    from mint_tui.tui.session import identity_groups
-
-    groups = identity_groups(request.people, rows)
-    if not groups:
-        return None, ""
-    if pair.calibration_scores is None:
-        return None, (f"The pair {pair.name} carries no calibration scores, so the identity-level test cannot "
-                      "be run with it (a pair rebuilt with mint-tui train has them). The per-image verdicts "
-                      "are not affected.")
-    try:
-        test = IdentityTest(pair.calibration_scores, request.alpha)
-    except ValueError as exc:
-        return None, f"The identity-level test cannot be run: {exc}."
-    duplicates = DuplicateFaces()  # byte-identical photos of one person count once
-    results = []
-    for name, members in groups.items():
-        kept = [r.score for r in members if duplicates.first_of(name, r) is None]
-        results.append(test(name, kept, duplicates.counts.get(name, 0)).to_dict())
-    return results, ""
-
-
-def audit_header(pair: Any, device: str, options: Any) -> dict[str, Any]:
-    from mint_tui.results import audit_header as header
-
-    return header(pair, device, options)
+def identity_note(audit: Any) -> str:
+    """Why the people of a run (a :class:`mint_tui.session.Audit`) could not be tested, as the
+    Results tab says it; '' when they could."""
+    if not audit.identity_problem:
+        return ""
+    if audit.pair.calibration_scores is None:
+        return (f"The pair {audit.pair.name} carries no calibration scores, so the identity-level test cannot "
+                "be run with it (a pair rebuilt with mint-tui train has them). The per-image verdicts "
+                "are not affected.")
+    return f"The identity-level test cannot be run: {audit.identity_problem}."
 
 
 # ---------------------------------------------------------------- result files
@@ -194,32 +138,6 @@ def read_results(path: str | os.PathLike[str]):
     from mint_tui.results import read_results as read
 
     return read(path)
-
-
-class _Identity:
-    """An identity result kept as the dict it was read or made as (results_json calls to_dict)."""
-
-    def __init__(self, d: dict[str, Any]) -> None:
-        self.d = d
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.d
-
-
-def export_results(path: str | os.PathLike[str], fmt: str, header: dict[str, Any] | None, rows: list[Any]) -> Path:
-    """JSON (header, with ``identities`` when the header has them, and rows) or CSV (rows)."""
-    from mint_tui.fileio import atomic_write_text
-    from mint_tui.results import FORMAT, FORMAT_VERSION, results_csv, results_json
-
-    if fmt == "csv":
-        text = results_csv(rows)
-    else:
-        doc = dict(header or {"format": FORMAT, "version": FORMAT_VERSION})
-        identities = doc.pop("identities", None)
-        interrupted = bool(doc.pop("interrupted", False))
-        text = results_json(doc, rows, interrupted,
-                            [_Identity(d) for d in identities] if isinstance(identities, list) else None)
-    return atomic_write_text(path, text)
 
 
 def write_report(path: str | os.PathLike[str], header: dict[str, Any] | None, rows: list[Any],
@@ -253,12 +171,12 @@ def load_preview(path: str | os.PathLike[str], max_side: int = 320,
         x, y, w, h = (int(round(v)) for v in box)
         thick = max(2, round(max(image.shape[:2]) / 80))
         cv2.rectangle(image, (x, y), (x + w, y + h), (0, 215, 255), thick)
-    return shrink_bgr_to_rgb(image, max_side, cv2)
+    return shrink_bgr_to_rgb(image, max_side)
 
 
-def shrink_bgr_to_rgb(bgr, max_side: int = 320, cv2=None):
-    if cv2 is None:
-        import cv2
+def shrink_bgr_to_rgb(bgr, max_side: int = 320):
+    import cv2
+
     h, w = bgr.shape[:2]
     scale = max_side / max(h, w)
     if scale < 1:

@@ -12,30 +12,30 @@ from pathlib import Path
 
 from mint_tui import paths
 from mint_tui.fileio import atomic_write_text
+from mint_tui.options import (DEFAULT_ALPHA, DEFAULT_BATCH_SIZE, DEFAULT_FACE_POLICY, DEVICES, FACE_POLICIES,
+                              MAX_BATCH_SIZE)
 
 SETTINGS_NAME = "tui.json"
-DEVICES = ("auto", "cpu", "cuda")
-FACE_CHOICES = ("largest", "all", "aligned")
 
 
 @dataclass
 class Settings:
     last_folder: str | None = None
     device: str = "auto"
-    faces: str = "largest"
-    batch_size: int = 32
+    faces: str = DEFAULT_FACE_POLICY
+    batch_size: int = DEFAULT_BATCH_SIZE
     theme: str = "textual-dark"
     pair: str | None = None
     last_export_folder: str | None = None
-    alpha: float = 0.05  # significance level of the identity-level test
+    alpha: float = DEFAULT_ALPHA  # significance level of the identity-level test
 
     def validated(self) -> "Settings":
         default = Settings()
         if self.device not in DEVICES:
             self.device = default.device
-        if self.faces not in FACE_CHOICES:
+        if self.faces not in FACE_POLICIES:
             self.faces = default.faces
-        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or not 1 <= self.batch_size <= 4096:
+        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             self.batch_size = default.batch_size
         if (not isinstance(self.alpha, (int, float)) or isinstance(self.alpha, bool)
                 or not 0 < self.alpha < 1):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mint_tui import paths
-from mint_tui.tui.session import PER_FOLDER
+from mint_tui.session import PER_FOLDER
 from tests.test_samples import BANK_FREE_VERDICTS, EXPECTED_PEOPLE
 from .conftest import palette, settle, wait_run
 
@@ -22,8 +22,8 @@ async def test_first_start_offers_the_samples_and_audits_them(make_app, bundled_
         await palette(pilot, "try the sample")
         await settle(pilot)
         samples = paths.samples_dir()
-        assert app.selection == {samples: True} and app.groups == {samples: PER_FOLDER}
-        assert app.selection_images == 12 and app.main_screen.active_tab == "run"
+        assert app.selection == {samples: True} and app.marks.groups == {samples: PER_FOLDER}
+        assert app.marks.images == 12 and app.main_screen.active_tab == "run"
         assert app.pair_name == "demo-lfw-cnn"
         await pilot.press("r")
         await wait_run(pilot)

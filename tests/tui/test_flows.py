@@ -72,14 +72,14 @@ async def test_mark_files_and_folders_with_running_count(make_app, demo_folder):
         await pilot.press("space")
         await settle(pilot)
         assert app.selection[demo_folder / "more"] is True
-        assert app.selection_images == 2
+        assert app.marks.images == 2
         assert "1 file + 1 folder" in text_of(app.main_screen.query_one("#selection-summary"))
         # a file inside a marked folder is already included
         await move_to(pilot, "more")
         await pilot.press("enter")  # open the folder
         await settle(pilot)
         await move_to(pilot, "drawn-3.png")
-        assert app.mark_state(demo_folder / "more" / "drawn-3.png") == "included"
+        assert app.marks.state(demo_folder / "more" / "drawn-3.png") == "included"
         await pilot.press("space")
         assert demo_folder / "more" / "drawn-3.png" not in app.selection
         # enter on a file marks it too; c clears everything
@@ -266,7 +266,7 @@ async def test_run_folder_with_broken_and_faceless_images(make_app, demo_folder,
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await mark_all(pilot)
-        assert app.selection_images == 4
+        assert app.marks.images == 4
         await pilot.press("3")
         assert "found CPU" in text_of(app.main_screen.query_one("#device-found")) or app.devices.cuda
         await pilot.press("r")

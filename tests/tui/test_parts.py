@@ -10,19 +10,11 @@ import numpy as np
 import pytest
 from rich.segment import Segment
 
+from mint_tui.options import DEFAULT_ALPHA
 from mint_tui.tui import core
 from mint_tui.tui.images import HALF_BLOCK, choose_image_mode, fit_cells, halfblock_lines, resample
-from mint_tui.tui.session import PER_FOLDER, calibration_of, common_folder, display_path, identity_groups
+from mint_tui.tui.session import common_folder
 from mint_tui.tui.settings import Settings, load_settings, save_settings, settings_path
-
-
-def test_copied_constants_match_the_core():
-    from mint_tui.audit import VERDICTS
-
-    from mint_tui.identity import DEFAULT_ALPHA
-
-    assert core.VERDICTS == VERDICTS
-    assert core.DEFAULT_ALPHA == DEFAULT_ALPHA == Settings().alpha
 
 
 def test_tui_modules_do_not_import_heavy_libraries():
@@ -32,55 +24,6 @@ def test_tui_modules_do_not_import_heavy_libraries():
             "'mint_tui.results', 'mint_tui.pairs') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-# ------------------------------------------------------------------ people: groups, identity test, export
-def test_identity_groups_by_name_and_per_folder():
-    class Row:
-        def __init__(self, path):
-            self.path = path
-
-    rows = [Row(p) for p in ("/d/a/x1.jpg", "/d/a/x2.jpg", "/d/b/c/y.jpg", "/d/b/z.jpg", "/e/one.jpg", "/d/lone.jpg",
-                             "/f/c/w.jpg")]
-    marks = [("/d/a", True, "Ann"), ("/e/one.jpg", False, "Ann"), ("/d/b", True, PER_FOLDER),
-             ("/f", True, PER_FOLDER)]
-    groups = identity_groups(marks, rows)
-    assert {k: [r.path for r in v] for k, v in groups.items()} == {
-        "Ann": ["/d/a/x1.jpg", "/d/a/x2.jpg", "/e/one.jpg"],
-        "b": ["/d/b/z.jpg"],
-        "/d/b/c": ["/d/b/c/y.jpg"],  # two folders called c: their whole paths say which is which
-        "/f/c": ["/f/c/w.jpg"],
-    }
-    assert identity_groups([("/d/a", True, "Ann"), ("/q", True, "Nobody")], rows)["Nobody"] == []
-    assert identity_groups([], rows) == {}
-
-
-def test_identity_results_and_their_export(tmp_path):
-    import json
-    from types import SimpleNamespace
-
-    from mint_tui.audit import ResultRow
-    from mint_tui.identity import IdentityTest
-
-    from .conftest import calibration_scores
-
-    rows = [ResultRow("/d/a/1.jpg", None, 0, None, None, 0.9, "member"),
-            ResultRow("/d/a/2.jpg", None, 0, None, None, 0.7, "member"),
-            ResultRow("/d/a/3.jpg", None, None, None, None, None, "no-face")]
-    request = core.RunRequest(["/d/a"], Path("x.mintpair"), "largest", 8, "cpu", people=[("/d/a", True, "Ann")],
-                              alpha=0.1)
-    scored = SimpleNamespace(name="p", calibration_scores=calibration_scores())
-    identities, note = core.identity_results(request, scored, rows)
-    assert note == "" and identities == [IdentityTest(calibration_scores(), 0.1)("Ann", [0.9, 0.7]).to_dict()]
-    assert identities[0]["faces"] == 2
-    none, note = core.identity_results(request, SimpleNamespace(name="p", calibration_scores=None), rows)
-    assert none is None and "p carries no calibration scores" in note
-    assert core.identity_results(core.RunRequest([], Path("x"), "largest", 8, "cpu"), scored, rows) == (None, "")
-    header = {"format": "mint-tui/audit", "version": 1, "identities": identities, "interrupted": True}
-    doc = json.loads(core.export_results(tmp_path / "r.json", "json", header, rows).read_text())
-    assert doc["identities"] == identities and doc["interrupted"] is True
-    assert list(doc)[-3:] == ["summary", "identities", "results"]  # as the CLI writes it
-    assert "identities" in header  # the session's header is left as it was
 
 
 # ------------------------------------------------------------------ settings
@@ -97,7 +40,7 @@ def test_settings_round_trip_and_bad_values(home):
     assert load_settings() == Settings()
     for bad in ("0", "1", "-0.1", "true", '"0.05"', "NaN"):
         settings_path().write_text(f'{{"alpha": {bad}}}')
-        assert load_settings().alpha == 0.05, bad
+        assert load_settings().alpha == DEFAULT_ALPHA, bad
     settings_path().write_text('{"alpha": 0.01}')
     assert load_settings().alpha == 0.01
 
@@ -162,27 +105,12 @@ def test_graphics_widget_renders_where_a_terminal_would_show_it():
     assert img.size == (6, 4) and img.mode == "RGB"
 
 
-# ------------------------------------------------------------------ paths, calibration, counting
-def test_display_path(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert display_path(tmp_path / "a" / "b.png") == "a/b.png"
-    assert display_path(tmp_path) == "."
-    assert display_path("rel/x.png") == "rel/x.png"
-    assert display_path(Path.home() / "pics", cwd=Path("/nonexistent")) in ("~/pics", str(Path.home() / "pics"))
-    assert display_path("/", cwd=Path("/")) == "/"
-
-
+# ------------------------------------------------------------------ paths, counting
 def test_common_folder():
     assert common_folder(["/a/b/x.png", "/a/b/c/y.png"]) == "/a/b"
     assert common_folder(["/a/b"]) == "/a"
     assert common_folder([]) == ""
     assert common_folder(["rel/x", "/abs/y"]) == ""
-
-
-def test_calibration_from_a_result_header():
-    c = calibration_of(None, {"pair": {"threshold": 0.5, "inconclusive": [0.4, 0.6]}})
-    assert (c.threshold, c.low, c.high) == (0.5, 0.4, 0.6)
-    assert calibration_of(None, {"format": "mint-tui/audit"}) is None
 
 
 def test_count_images_like_the_audit_collects_them(tmp_path):

@@ -12,7 +12,7 @@ from textual.widgets import Checkbox, DataTable, Input, RadioButton
 from mint_tui.tui.screens.export import ExportScreen
 from mint_tui.tui.screens.group import GroupScreen
 from mint_tui.tui.screens.report import ReportScreen
-from mint_tui.tui.session import PER_FOLDER
+from mint_tui.session import PER_FOLDER
 from mint_tui.tui.widgets.files_pane import ImageTree
 
 from .conftest import calibration_scores, settle, wait_run

@@ -3,18 +3,15 @@
 from .checkpoint import (
     PLAIN,
     CheckpointLayout,
-    ImportedCheckpoint,
-    LayoutMismatchError,
-    import_checkpoint_report,
     CheckpointError,
     CheckpointMismatchError,
     UnsafeCheckpointError,
-    import_checkpoint,
     load_state_dict_strict,
     load_weights,
     read_state_dict,
     save_weights,
 )
+from .importer import ImportedCheckpoint, LayoutMismatchError, import_checkpoint, import_checkpoint_report
 from .iresnet import IResNet
 from .mobilefacenet import MobileFaceNet
 from .zoo import (

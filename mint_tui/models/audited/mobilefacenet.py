@@ -28,21 +28,8 @@ expansion and the other stage transitions expand by 2, not 4: about 0.12 GMAC pe
 0.30M parameters.  The embedding is not L2-normalised.  Expected input as for the
 iResNets: RGB, aligned 112x112 crop scaled to [-1, 1].
 
-Speed on the project's 2-core CPU box (forward only, eval, batch 64, float32, best of 5)::
-
-    python - <<'PY'
-    import time, torch
-    from mint_tui.models import build_audited
-    torch.set_num_threads(1)          # or 2
-    m = build_audited("mobilefacenet").eval()   # or {"width": 0.5}
-    x = torch.randn(64, 3, 112, 112)
-    with torch.inference_mode():
-        m(x)
-        best = 1e9
-        for _ in range(5):
-            t0 = time.perf_counter(); m(x); best = min(best, time.perf_counter() - t0)
-    print(f"{64 / best:.0f} img/s")
-    PY
+Speed on the project's 2-core CPU box (forward only, eval, batch 64, float32, best of 5;
+measured with ``bench/audited_forward.py``):
 
 * width 1.0: ~200 img/s with 2 threads when the machine was nearly idle (one run, load
   ~0.9); 64-67 img/s with 1 thread and 37-40 img/s with 2 threads while other jobs

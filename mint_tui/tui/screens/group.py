@@ -9,7 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
-from mint_tui.tui.session import PER_FOLDER, clean_person_name
+from mint_tui.session import PER_FOLDER
+from mint_tui.tui.session import clean_person_name
 
 
 class PerFolderBox(Checkbox, inherit_bindings=False):

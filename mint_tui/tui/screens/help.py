@@ -21,8 +21,8 @@ ABOUT = ("mint-tui answers one question: was this face image used to train this 
 
 def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     """(section, [(keys, what)]) for every binding of the app's screens and widgets."""
-    from mint_tui.tui.app import MintApp
     from mint_tui.tui.screens.main import MainScreen
+    from mint_tui.tui.state import APP_BINDINGS
     from mint_tui.tui.widgets.files_pane import ImageTree
     from mint_tui.tui.widgets.pairs_pane import PairList
     from mint_tui.tui.widgets.results_pane import ResultsTable
@@ -37,7 +37,7 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     move = ("j / k", "down / up, as the arrow keys")
 
     return [
-        ("Everywhere", rows(MainScreen.BINDINGS) + rows(MintApp.BINDINGS) + [
+        ("Everywhere", rows(MainScreen.BINDINGS) + rows(APP_BINDINGS) + [
             ("ctrl+p", "command palette: every action by name, and themes"),
             ("tab / shift+tab", "next / previous field"),
         ]),

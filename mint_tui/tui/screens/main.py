@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
+from mint_tui.tui.marks import Marks
+from mint_tui.tui.state import MintState, state_of
 from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
 from mint_tui.tui.widgets.pairs_pane import PairsPane
 from mint_tui.tui.widgets.results_pane import ResultsPane
 from mint_tui.tui.widgets.run_pane import RunPane
 from mint_tui.tui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    from mint_tui.tui.app import MintApp
 
 TABS = ("images", "pair", "run", "results")
 
@@ -40,11 +38,12 @@ class MainScreen(Screen):
     def __init__(self, start: Path, image_mode: str) -> None:
         super().__init__()
         self.start, self.image_mode = start, image_mode
+        self.marks = Marks()  # the marked images and folders, and the people they show
         self._wanted: tuple[str, str | None] | None = None  # the tab (and widget) show_tab asked for
 
     @property
-    def mint(self) -> "MintApp":
-        return self.app  # type: ignore[return-value]
+    def mint(self) -> MintState:
+        return state_of(self)
 
     def compose(self) -> ComposeResult:
         yield Header()

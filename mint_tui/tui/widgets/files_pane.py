@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -20,11 +19,11 @@ from textual.worker import get_current_worker
 
 from mint_tui.imagefiles import is_image_name
 from mint_tui.tui.keys import MOVE_KEYS
-from mint_tui.tui.session import display_path, group_label
+from mint_tui.tui.marks import group_label
+from mint_tui.tui.session import display_path
+from mint_tui.tui.state import FolderChosen, MarksCleared, MarkToggled, MintState, state_of
 from mint_tui.tui.widgets.image_view import ImageView
 
-if TYPE_CHECKING:
-    from mint_tui.tui.app import MintApp
 
 MARKED = "\u25cf "  # ●
 INCLUDED = "\u25e6 "  # ◦
@@ -52,8 +51,8 @@ class ImageTree(DirectoryTree):
     show_hidden = False
 
     @property
-    def mint(self) -> "MintApp":
-        return self.app  # type: ignore[return-value]
+    def mint(self) -> MintState:
+        return state_of(self)
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         out = []
@@ -68,14 +67,14 @@ class ImageTree(DirectoryTree):
         label = super().render_label(node, base_style, style)
         if node.data is None:
             return label
-        state = self.mint.mark_state(node.data.path)
+        state = self.mint.marks.state(node.data.path)
         if state == "marked":
             prefix = Text(MARKED, style="bold #ffaf00")
         elif state == "included":
             prefix = Text(INCLUDED, style="#af8700")
         else:
             prefix = Text(UNMARKED)
-        person = self.mint.groups.get(node.data.path) if state == "marked" else None
+        person = self.mint.marks.groups.get(node.data.path) if state == "marked" else None
         if person is None:
             return Text.assemble(prefix, label)
         return Text.assemble(prefix, label, Text(f" ‹{group_label(person, short=True)}›", style="italic #5fafd7"))
@@ -98,7 +97,7 @@ class ImageTree(DirectoryTree):
         if node is None or node.data is None:
             return
         path = node.data.path
-        self.mint.toggle_mark(path, self._safe_is_dir(path))
+        self.post_message(MarkToggled(path, self._safe_is_dir(path)))
         if not node.is_root:
             self.action_cursor_down()
 
@@ -108,21 +107,21 @@ class ImageTree(DirectoryTree):
             return
         parent = node if node.allow_expand and node.is_expanded else (node.parent or node)
         for child in parent.children:
-            if child.data is not None and not child.allow_expand and self.mint.mark_state(child.data.path) == "":
-                self.mint.toggle_mark(child.data.path, False, quiet=True)
+            if child.data is not None and not child.allow_expand and self.mint.marks.state(child.data.path) == "":
+                self.post_message(MarkToggled(child.data.path, False, quiet=True))
 
     def action_clear_marks(self) -> None:
-        self.mint.clear_marks()
+        self.post_message(MarksCleared())
 
     def action_up(self) -> None:
         current = Path(self.path).resolve()
         if current.parent != current:
-            self.mint.browse(current.parent)
+            self.post_message(FolderChosen(current.parent))
 
     def action_into(self) -> None:
         path = self.highlighted_path()
         if path is not None and self._safe_is_dir(path):
-            self.mint.browse(path)
+            self.post_message(FolderChosen(path))
 
     def action_go(self) -> None:
         pane = self.screen.query_one(FilesPane)
@@ -134,7 +133,7 @@ class ImageTree(DirectoryTree):
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
         event.stop()
-        self.mint.toggle_mark(event.path, False)
+        self.post_message(MarkToggled(event.path, False))
 
 
 class FilesPane(Vertical):
@@ -147,8 +146,8 @@ class FilesPane(Vertical):
         self._preview_for: Path | None = None
 
     @property
-    def mint(self) -> "MintApp":
-        return self.app  # type: ignore[return-value]
+    def mint(self) -> MintState:
+        return state_of(self)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="files-body"):
@@ -185,7 +184,7 @@ class FilesPane(Vertical):
             self.app.notify(f"not a folder: {event.value}", severity="error")
             return
         go.add_class("-hidden")
-        self.mint.browse(target)
+        self.post_message(FolderChosen(target))
         self.query_one(ImageTree).focus()
 
     def on_key(self, event) -> None:
@@ -250,11 +249,11 @@ class FilesPane(Vertical):
         self.update_summary()
 
     def update_summary(self) -> None:
-        app = self.mint
-        files = sum(1 for is_dir in app.selection.values() if not is_dir)
-        folders = len(app.selection) - files
+        marks = self.mint.marks
+        files = sum(1 for is_dir in marks.selection.values() if not is_dir)
+        folders = len(marks.selection) - files
         summary = self.query_one("#selection-summary", Static)
-        if not app.selection:
+        if not marks.selection:
             summary.update(Text.from_markup("Nothing marked yet: [b]space[/] marks an image or a whole folder."))
             return
         parts = []
@@ -262,14 +261,14 @@ class FilesPane(Vertical):
             parts.append(f"{files} file{'s' if files != 1 else ''}")
         if folders:
             parts.append(f"{folders} folder{'s' if folders != 1 else ''}")
-        count = "counting images…" if app.selection_images is None else (
-            f"{app.selection_images} image{'s' if app.selection_images != 1 else ''} to audit")
+        count = "counting images…" if marks.images is None else (
+            f"{marks.images} image{'s' if marks.images != 1 else ''} to audit")
         text = Text.from_markup(f"Marked: [b]{' + '.join(parts)}[/] · {count} · ")
-        people = app.people_names()
+        people = marks.people_names()
         if people:
             text.append(f"{len(people)} {'group' if len(people) == 1 else 'groups'}", style="#5fafd7")
             text.append(" · ")
-        text.append_text(Text.from_markup("[b]r[/] runs, [b]p[/] person, [b]c[/] clears" if app.ungrouped_marks()
+        text.append_text(Text.from_markup("[b]r[/] runs, [b]p[/] person, [b]c[/] clears" if marks.ungrouped()
                                           else "[b]r[/] runs, [b]c[/] clears"))
         summary.update(text)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -16,12 +17,11 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from mint_tui.figures import member_data_lines, metric_figure
-from mint_tui.tui.keys import MOVE_KEYS
-from mint_tui.tui.session import display_path
 from mint_tui.safe_text import for_terminal as t
-
-if TYPE_CHECKING:
-    from mint_tui.tui.app import MintApp
+from mint_tui.tui import core
+from mint_tui.tui.keys import MOVE_KEYS
+from mint_tui.tui.session import PairsLoaded, display_path
+from mint_tui.tui.state import MintState, PairChosen, state_of
 
 RANDOM_NOTE = "random weights, for tests only"
 
@@ -107,19 +107,28 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
 
 class PairList(OptionList):
     BINDINGS = [
-        Binding("i", "app.install_pair", "Install…", tooltip="install a .mintpair file from disk"),
-        Binding("v", "app.verify_pair", "Verify", tooltip="check the pair's bundle: manifest, hashes, weight shapes"),
-        Binding("d,delete", "app.remove_pair", "Remove", tooltip="remove the highlighted installed pair (asks first)"),
+        Binding("i", "install_pair", "Install…", tooltip="install a .mintpair file from disk"),
+        Binding("v", "verify_pair", "Verify", tooltip="check the pair's bundle: manifest, hashes, weight shapes"),
+        Binding("d,delete", "remove_pair", "Remove", tooltip="remove the highlighted installed pair (asks first)"),
         *MOVE_KEYS,
     ]
+
+    def action_install_pair(self) -> None:
+        self.query_ancestor(PairsPane).install()
+
+    def action_verify_pair(self) -> None:
+        self.query_ancestor(PairsPane).verify()
+
+    def action_remove_pair(self) -> None:
+        self.query_ancestor(PairsPane).remove()
 
 
 class PairsPane(Horizontal):
     """The "Pair" tab."""
 
     @property
-    def mint(self) -> "MintApp":
-        return self.app  # type: ignore[return-value]
+    def mint(self) -> MintState:
+        return state_of(self)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pair-list-col"):
@@ -180,4 +189,98 @@ class PairsPane(Horizontal):
     @on(OptionList.OptionSelected, "#pair-list")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.mint.use_pair(event.option.id)
+            self.post_message(PairChosen(event.option.id))
+
+    # -------------------------------------------------------------- install, verify, remove
+    def entry(self, name: str | None) -> Any:
+        return next((e for e in self.mint.pairs if e.name == name), None)
+
+    def highlighted_pair(self) -> str | None:
+        return self.highlighted_name() or self.mint.pair_name
+
+    def install(self) -> None:
+        from mint_tui.pairs.bundle import BUNDLE_SUFFIX
+        from mint_tui.tui.screens.pick_file import PickFileScreen
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                self.install_worker(path, False)
+
+        self.app.push_screen(PickFileScreen("Install a pair (.mintpair file)", (BUNDLE_SUFFIX,),
+                                            self.mint.start_folder), picked)
+
+    @work(thread=True, group="pairs-change")
+    def install_worker(self, path: Path, replace: bool) -> None:
+        from mint_tui.pairs.store import PairExistsError, StoreError
+        from mint_tui.pairs.verify import BundleError
+
+        app = self.app
+        try:
+            entry = core.install_pair(path, replace=replace)
+        except PairExistsError as exc:
+            app.call_from_thread(self._ask_replace, path, str(exc))
+            return
+        except (StoreError, BundleError, OSError) as exc:
+            app.call_from_thread(app.notify, f"Not installed: {t(exc)}", severity="error", timeout=10)
+            return
+        app.call_from_thread(app.notify, f"Installed pair {t(entry.name)}")
+        self.post_message(PairsLoaded(*core.list_pairs()))
+
+    def _ask_replace(self, path: Path, problem: str) -> None:
+        from mint_tui.tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.install_worker(path, True)
+
+        self.app.push_screen(ConfirmScreen(f"{problem[0].upper()}{problem[1:]}.\nReplace it with {path.name}?",
+                                           "Replace", "Keep it", danger=True), answered)
+
+    def verify(self) -> None:
+        name = self.highlighted_pair()
+        if name is None:
+            self.app.notify("No pair to verify", severity="warning")
+            return
+        self.app.notify(f"Verifying {t(name)}…")
+        self.verify_worker(name)
+
+    @work(thread=True, group="pairs-change")
+    def verify_worker(self, name: str) -> None:
+        app = self.app
+        try:
+            m = core.verify_pair(name)
+        except Exception as exc:  # noqa: BLE001 - BundleError, StoreError, OSError: all shown
+            app.call_from_thread(app.notify, f"{t(name)} FAILED verification: {t(exc)}", severity="error", timeout=15)
+            return
+        app.call_from_thread(app.notify, f"{t(name)}: OK. Manifest valid, sha256 of both weights files matches, "
+                                         f"weight shapes fit {t(m.audited.arch)} + {t(m.mint.kind)} MINT.", timeout=8)
+
+    def remove(self) -> None:
+        from mint_tui.tui.screens.confirm import ConfirmScreen
+
+        name = self.highlighted_pair()
+        entry = self.entry(name)
+        if entry is None:
+            self.app.notify("No pair to remove", severity="warning")
+            return
+        if entry.builtin:
+            self.app.notify(f"{t(name)} is bundled with mint-tui and cannot be removed", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.remove_worker(entry.name)
+
+        self.app.push_screen(ConfirmScreen(f"Remove the pair {t(name)} from this computer?\n{display_path(entry.path)}",
+                                           "Remove", "Keep", danger=True), answered)
+
+    @work(thread=True, group="pairs-change")
+    def remove_worker(self, name: str) -> None:
+        app = self.app
+        try:
+            core.remove_pair(name)
+        except Exception as exc:  # noqa: BLE001
+            app.call_from_thread(app.notify, f"Not removed: {t(exc)}", severity="error")
+            return
+        app.call_from_thread(app.notify, f"Removed pair {t(name)}")
+        self.post_message(PairsLoaded(*core.list_pairs()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -16,16 +16,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import get_current_worker
 
-from mint_tui.tui.core import VERDICTS
+from mint_tui.options import VERDICTS
 from mint_tui.safe_text import for_terminal
 from mint_tui.tui.keys import MOVE_KEYS
 from mint_tui.tui.session import display_path
+from mint_tui.tui.state import MintState, state_of
 from mint_tui.tui.widgets.identity_panel import IdentityPanel
 from mint_tui.tui.widgets.image_view import ImageView
 from mint_tui.tui.widgets.verdict_view import VERDICT_STYLES, ScoreGauge, explain, reliability, verdict_text
 
-if TYPE_CHECKING:
-    from mint_tui.tui.app import MintApp
 
 # verdict and score first: they stay in view on an 80-column screen whatever the file names
 COLUMNS = (("verdict", "verdict"), ("score", "score"), ("face", "face"), ("file", "file"), ("folder", "folder"),
@@ -95,8 +94,8 @@ class ResultsPane(Vertical):
         self.file_width = 0  # the file column's width: longer names keep their distinguishing tail
 
     @property
-    def mint(self) -> "MintApp":
-        return self.app  # type: ignore[return-value]
+    def mint(self) -> MintState:
+        return state_of(self)
 
     @property
     def rows(self) -> list[Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -11,23 +9,20 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Integer, Number
 from textual.widgets import Button, Input, Label, Select, Static
 
-if TYPE_CHECKING:
-    from mint_tui.tui.app import MintApp
+from mint_tui.options import DEFAULT_ALPHA, FACE_POLICIES, MAX_BATCH_SIZE
+from mint_tui.tui.state import MintState, state_of
+
 
 DEVICE_CHOICES = [("auto (CUDA when found)", "auto"), ("CPU", "cpu"), ("CUDA", "cuda")]
-FACE_CHOICES = [
-    ("largest face of each image", "largest"),
-    ("every face found", "all"),
-    ("images are aligned crops", "aligned"),
-]
+FACE_CHOICES = [(label, policy) for policy, label in FACE_POLICIES.items()]
 
 
 class RunPane(VerticalScroll):
     """The "Run" tab."""
 
     @property
-    def mint(self) -> "MintApp":
-        return self.app  # type: ignore[return-value]
+    def mint(self) -> MintState:
+        return state_of(self)
 
     def compose(self) -> ComposeResult:
         settings = self.mint.settings
@@ -41,11 +36,11 @@ class RunPane(VerticalScroll):
             yield Select(FACE_CHOICES, value=settings.faces, allow_blank=False, id="faces", type_to_search=False)
         with Horizontal(classes="field"):
             yield Label("Batch size", classes="field-label")
-            yield Input(str(settings.batch_size), type="integer", validators=[Integer(1, 4096)], id="batch-size",
-                        tooltip="faces per model batch (1 to 4096)")
+            yield Input(str(settings.batch_size), type="integer", validators=[Integer(1, MAX_BATCH_SIZE)], id="batch-size",
+                        tooltip=f"faces per model batch (1 to {MAX_BATCH_SIZE})")
             yield Label("Alpha", classes="field-label", id="alpha-label")
             yield Input(f"{settings.alpha:g}", type="number", validators=[Number(0, 1)], id="alpha",
-                        tooltip="significance level of the identity-level test, between 0 and 1 (default 0.05): "
+                        tooltip=f"significance level of the identity-level test, between 0 and 1 (default {DEFAULT_ALPHA:g}): "
                                 "a person is called a member when p ≤ alpha")
             yield Static("identity test: error rate ≤ α", id="alpha-note")
         with Horizontal(id="run-buttons"):
@@ -60,14 +55,14 @@ class RunPane(VerticalScroll):
     def refresh_what(self) -> None:
         app = self.mint
         text = Text()
-        n = len(app.selection)
+        n = len(app.marks.selection)
         text.append("Images   ", style="bold")
         if n:
-            text.append(app.selection_text())
+            text.append(app.marks.text())
         else:
             text.append("nothing marked (Images tab, space marks)", style="italic #d7af00")
         text.append("\nPeople   ", style="bold")
-        people = app.people_names()
+        people = app.marks.people_names()
         if people:
             text.append(", ".join(people[:6]) + (f" and {len(people) - 6} more" if len(people) > 6 else ""))
             text.append(" (identity test after the audit)", style="dim")
@@ -136,8 +131,8 @@ class RunPane(VerticalScroll):
 
     @on(Button.Pressed, "#run-start")
     def _start(self) -> None:
-        self.mint.action_run_audit()
+        self.run_action("app.run_audit")
 
     @on(Button.Pressed, "#run-cancel")
     def _cancel(self) -> None:
-        self.mint.action_cancel_audit()
+        self.run_action("app.cancel_audit")

@@ -3,15 +3,17 @@ pair's measured reliability."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
 from mint_tui.figures import metric_figure
-from mint_tui.tui.session import Calibration
 from mint_tui.safe_text import for_terminal
+
+if TYPE_CHECKING:
+    from mint_tui.pairs.manifest import Calibration
 
 VERDICT_STYLES = {
     "member": "bold #ff5f5f",

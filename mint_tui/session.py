@@ -1,0 +1,486 @@
+"""One audit session, the same for the command line and the TUI.
+
+    request -> rows -> people -> result header -> exports
+
+An :class:`AuditRequest` says what to audit (paths), with which pair (a name or a ``.mintpair``
+file), how (:class:`mint_tui.options.AuditOptions`) and which people to test (marked paths, each
+with a person's name or :data:`PER_FOLDER`). :func:`open_audit` resolves the pair and the device,
+loads the pair and makes the result header; :func:`run` streams the rows into :class:`Exports`
+(JSON Lines and CSV written row by row into ``FILE.partial``, one JSON document at the end) and
+hands each row to the caller, then groups the people (:func:`group_people`, the one grouping
+function) and runs the identity-level test on them. Ctrl-C (KeyboardInterrupt) or a set
+``request.cancel`` ends it early with every row so far kept and the exports marked interrupted;
+a crash leaves the ``.partial`` files where they cannot be mistaken for a finished audit.
+
+Cheap to import: torch, OpenCV and MediaPipe load inside the functions that need them, so that
+the TUI can build its request before they are loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mint_tui.options import DEFAULT_ALPHA, VERDICTS, AuditOptions
+
+if TYPE_CHECKING:
+    from mint_tui.audit import AuditProgress, ResultRow
+    from mint_tui.identity import IdentityResult, IdentityTest
+    from mint_tui.pairs.loaded import LoadedPair
+    from mint_tui.pairs.manifest import Calibration
+    from mint_tui.pairs.store import PairStore
+    from mint_tui.results import RowStream
+
+#: The person's name of marks grouped "one person per folder": each folder that directly holds
+#: images is one person, named after that folder.
+PER_FOLDER = ""
+
+#: Output kinds, in the order the command line names them.
+OUTPUT_KINDS = ("json", "jsonl", "csv")
+
+
+class RequestError(Exception):
+    """The request cannot be run as asked (found before anything is loaded or audited); the
+    message says why."""
+
+
+class PairUnavailable(RequestError):
+    """The pair asked for cannot be found or used."""
+
+
+class OutputError(RequestError):
+    """The output destinations asked for cannot be used."""
+
+
+# ---------------------------------------------------------------- the request
+@dataclass
+class AuditRequest:
+    """What to audit, with which pair, how, and which people to test.
+
+    ``pair`` is one installed pair's name or a ``.mintpair`` file (None: the default pair); the
+    session keeps what belongs to that pair (its header, its identity test) together in
+    :class:`Audit`, so that a request naming several pairs can later run one :class:`Audit` each.
+    """
+
+    paths: list[str]
+    pair: str | None = None
+    options: AuditOptions = field(default_factory=AuditOptions)
+    #: (marked path, person's name or PER_FOLDER): the people of the identity-level test
+    people: list[tuple[str, str]] = field(default_factory=list)
+    alpha: float = DEFAULT_ALPHA
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise ValueError("alpha must be between 0 and 1")
+
+
+def everyone_is(name: str, paths: Iterable[str]) -> list[tuple[str, str]]:
+    """People of a request: every given path shows the one person ``name``."""
+    return [(str(p), name) for p in paths]
+
+
+def one_person_per_folder(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """People of a request: each folder that directly holds images is one person."""
+    return [(str(p), PER_FOLDER) for p in paths]
+
+
+# ---------------------------------------------------------------- the pair
+def resolve_pair(spec: str | os.PathLike[str] | None, store: PairStore | None = None) -> Path:
+    """A pair name from the store, or a path to a ``.mintpair`` file, as the bundle's path.
+
+    A spec ending in ``.mintpair`` or holding a path separator is a file; anything else a name in
+    the store (None: the store's default pair). Raises :class:`PairUnavailable` saying why not.
+    """
+    from mint_tui.pairs.store import PairNotFoundError, PairStore
+
+    text = None if spec is None else os.fspath(spec)
+    if text and names_a_file(text):
+        path = Path(text)
+        if not path.is_file():
+            raise PairUnavailable(f"no pair file {text}")
+        return path
+    store = store if store is not None else PairStore()
+    name = text or store.default_pair_name()
+    if name is None:
+        raise PairUnavailable("no pair is installed; install one with `mint-tui pairs install FILE`")
+    try:
+        entry = store.get(name)
+    except PairNotFoundError as exc:
+        raise PairUnavailable(str(exc)) from None
+    if entry.error:
+        raise PairUnavailable(f"pair {name!r} is unusable: {entry.error}")
+    return entry.path
+
+
+def names_a_file(spec: str) -> bool:
+    """Whether a pair spec is a ``.mintpair`` file (it ends so, or holds a path separator) rather
+    than a name in the store."""
+    from mint_tui.pairs.bundle import BUNDLE_SUFFIX
+
+    return spec.endswith(BUNDLE_SUFFIX) or os.sep in spec or "/" in spec
+
+
+def recorded_calibration(header: dict[str, Any] | None) -> Calibration | None:
+    """The threshold and inconclusive band a result header recorded, or None."""
+    from mint_tui.pairs.manifest import Calibration
+
+    pair = (header or {}).get("pair") or {}
+    try:
+        low, high = pair["inconclusive"]
+        return Calibration(float(pair["threshold"]), (float(low), float(high)), on="recorded in the results")
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- one audit
+class Audit:
+    """One pair's audit of a request: the loaded pair, the device, the options as run (workers
+    resolved) and the result header; :meth:`rows` runs it, :meth:`people` tests the people."""
+
+    def __init__(self, request: AuditRequest, pair: LoadedPair, device: str, options: AuditOptions) -> None:
+        from mint_tui.results import audit_header
+
+        self.request, self.pair, self.device, self.options = request, pair, device, options
+        self.header = audit_header(pair, device, options)
+        self.identity: IdentityTest | None = None
+        #: why the people of the request cannot be tested with this pair ("" when they can, or
+        #: when there are none)
+        self.identity_problem = ""
+        if request.people:
+            from mint_tui import identity
+
+            try:
+                self.identity = identity.IdentityTest(pair.calibration_scores, request.alpha)
+            except ValueError as exc:
+                self.identity_problem = str(exc)
+
+    def rows(self, progress: Callable[[AuditProgress], None] | None = None) -> Iterator[ResultRow]:
+        """The audit's rows in input order as they are computed (a generator: close it to stop)."""
+        from mint_tui.audit import run_audit
+
+        return run_audit(self.request.paths, self.pair, self.options, progress=progress, cancel=self.request.cancel)
+
+    def people(self, rows: Iterable[Any]) -> list[IdentityResult] | None:
+        """The identity-level test of each person of the request over ``rows`` (anything with
+        ``path``, ``sha256``, ``face`` and ``score``); a byte-identical repeat of a person's photo
+        counts once. None when there are no people or they cannot be tested."""
+        if self.identity is None:
+            return None
+        from mint_tui.identity import DuplicateFaces
+
+        repeats = DuplicateFaces()
+        results = []
+        for name, members in group_people(self.request.people, rows).items():
+            kept = [r.score for r in members if repeats.first_of(name, r) is None]
+            results.append(self.identity(name, kept, repeats.counts.get(name, 0)))
+        return results
+
+
+def open_audit(request: AuditRequest, exports: Exports | None = None,
+               load: Callable[[Path, str], LoadedPair] | None = None, store: PairStore | None = None) -> Audit:
+    """Resolve the device and the pair, check the exports' destinations against the inputs (the
+    paths and the pair), load the pair (``load(path, device)``, default
+    :func:`mint_tui.pairs.loaded.load_pair`) and make the header.
+
+    Raises :class:`RequestError` for a device that cannot be used, :class:`PairUnavailable` for a
+    pair that cannot be found, :class:`OutputError` for a destination that cannot be used, and what
+    loading raises (a refused bundle: ``BundleError``).
+    """
+    import dataclasses
+
+    from mint_tui.audit import default_workers, resolve_device
+
+    try:
+        device = resolve_device(request.options.device)
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+    options = dataclasses.replace(request.options, workers=request.options.workers or default_workers(device))
+    path = resolve_pair(request.pair, store)
+    if exports is not None:
+        exports.check([*request.paths, path])
+    if load is None:
+        from mint_tui.pairs.loaded import load_pair
+
+        def load(p: Path, d: str) -> LoadedPair:
+            return load_pair(p, device=d)
+
+    return Audit(request, load(path, str(device)), str(device), options)
+
+
+# ---------------------------------------------------------------- people
+def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
+    """A path as a person reads it: relative below the working folder, ``~`` below home."""
+    p = Path(path)
+    if not p.is_absolute():
+        return str(p)
+    cwd = cwd or Path.cwd()
+    if cwd != Path(cwd.anchor):
+        try:
+            rel = p.relative_to(cwd)
+            return str(rel) if str(rel) != "." else "."
+        except ValueError:
+            pass
+    try:
+        return "~/" + str(p.relative_to(Path.home())) if p != Path.home() else "~"
+    except (ValueError, RuntimeError):
+        return str(p)
+
+
+def group_people(marks: Iterable[tuple[str, str]], rows: Iterable[Any]) -> dict[str, list[Any]]:
+    """The rows of each person: ``marks`` are (marked path, person's name or :data:`PER_FOLDER`)
+    as given to the audit, ``rows`` the audit's rows (anything with a ``path``).
+
+    A named person gets every row of their files and folders (in the order of ``marks``); marks
+    grouped :data:`PER_FOLDER` give one person per folder that directly holds the row's file,
+    named after that folder, or after its whole path where two folders share a name (so that
+    ``a/john`` and ``b/john`` are two people). A row under no mark belongs to nobody.
+    """
+    person = person_of(marks)
+    named: dict[str, list[Any]] = {name: [] for _, name in marks if name != PER_FOLDER}
+    folders: dict[str, list[Any]] = {}  # folder -> its rows
+    for row in rows:
+        key = person(row.path)
+        if key is None:
+            continue
+        name, folder = key
+        if folder is None:
+            named[name].append(row)
+        else:
+            folders.setdefault(folder, []).append(row)
+    out = dict(named)
+
+    def base_of(folder: str) -> str:
+        return os.path.basename(folder) or folder or "."
+
+    base_count = Counter(base_of(folder) for folder in folders)
+    for folder in sorted(folders):
+        name = base_of(folder)
+        if base_count[name] > 1 or name in out:  # two folders share a name: say which is which
+            name = display_path(folder)
+            unique, n = name, 2
+            while unique in out:
+                unique, n = f"{name} ({n})", n + 1
+            name = unique
+        out[name] = folders[folder]
+    return out
+
+
+def person_of(marks: Iterable[tuple[str, str]]) -> Callable[[str], tuple[str, str | None] | None]:
+    """Who a path shows, by the marks: (the person's name, None) under a named mark, (PER_FOLDER,
+    the folder) under a mark grouped one person per folder, None under no mark. Each person has
+    one answer, known from the path alone (what :func:`group_people` names people by)."""
+    owner = {os.path.normpath(path): name for path, name in marks}  # marked path -> person's name
+
+    def person(path: str) -> tuple[str, str | None] | None:
+        p = os.path.normpath(path)
+        while (name := owner.get(p)) is None:
+            parent = os.path.dirname(p)
+            if parent == p:
+                return None
+            p = parent
+        return (name, None) if name != PER_FOLDER else (PER_FOLDER, os.path.dirname(os.path.normpath(path)))
+
+    return person
+
+
+class _Repeats:
+    """Marks the rows that repeat a byte-identical photo of the same person (same sha256 and face,
+    :class:`mint_tui.identity.DuplicateFaces`) as they stream: the identity test counts such a
+    face once (:meth:`Audit.people`), and the row says so."""
+
+    def __init__(self, marks: Iterable[tuple[str, str]]) -> None:
+        from mint_tui.identity import DuplicateFaces
+
+        self.person, self.seen = person_of(marks), DuplicateFaces()
+
+    def __call__(self, row: ResultRow) -> ResultRow:
+        import dataclasses
+
+        from mint_tui.identity import duplicate_note
+
+        key = self.person(row.path)
+        first = None if key is None else self.seen.first_of("\0".join(k or "" for k in key), row)
+        return row if first is None else dataclasses.replace(row, message=duplicate_note(first))
+
+
+# ---------------------------------------------------------------- exports
+class Exports:
+    """Where an audit's rows go: ``{"json": dest, "jsonl": dest, "csv": dest}`` (each a file or
+    ``'-'`` for standard output; None or absent: not written).
+
+    Every output is streamed: JSON Lines and CSV row by row into ``FILE.partial``, renamed to
+    ``FILE`` by :meth:`finish`; the JSON document as JSON Lines into ``FILE.partial`` too, then
+    written atomically at the end (:class:`mint_tui.results.JsonDocumentStream`). :meth:`check`
+    checks the destinations against the inputs before anything is loaded or audited
+    (:func:`mint_tui.results.check_audit_outputs`; :class:`OutputError` says what is wrong).
+    """
+
+    def __init__(self, outputs: dict[str, str | None] | None = None) -> None:
+        self.outputs = {kind: dest for kind, dest in (outputs or {}).items() if dest is not None}
+        unknown = set(self.outputs) - set(OUTPUT_KINDS)
+        if unknown:
+            raise OutputError(f"unknown output kind(s) {', '.join(sorted(unknown))}")
+        self.checked: dict[str, str] | None = None
+        self.streams: list[RowStream] = []
+        #: standard output's reader went away while an output was written to it
+        self.broken_pipe = False
+
+    def __bool__(self) -> bool:
+        return bool(self.outputs)
+
+    def check(self, inputs: Iterable[str | os.PathLike[str]]) -> None:
+        """Refuse destinations that would destroy an input (or each other), cannot be written, or
+        have an interrupted audit's ``.partial`` in the way; files become their real paths."""
+        from mint_tui.results import check_audit_outputs
+
+        try:
+            self.checked = check_audit_outputs(dict(self.outputs), list(inputs))
+        except ValueError as exc:
+            raise OutputError(str(exc)) from None
+
+    def open(self, header: dict[str, Any]) -> None:
+        """Start every output (their ``.partial`` files and header lines)."""
+        from mint_tui.results import open_stream
+
+        if self.checked is None:
+            self.check([])
+        assert self.checked is not None
+        try:
+            for kind in OUTPUT_KINDS:
+                if kind in self.checked:
+                    self.streams.append(open_stream(kind, self.checked[kind], header))
+        except BaseException:
+            for stream in self.streams:
+                stream.abandon()
+                if stream.partial is not None:
+                    stream.partial.unlink(missing_ok=True)  # nothing was audited yet
+            raise
+
+    def write(self, row: ResultRow) -> None:
+        for stream in self.streams:
+            stream.write(row)
+
+    def finish(self, interrupted: bool, identities: list[dict[str, Any]] | None = None) -> list[str]:
+        """Close every output (the JSON document with the identity-level results); returns the
+        files written. An output on standard output whose reader has gone is left unfinished
+        (``broken_pipe``); the files are finished all the same."""
+        from mint_tui.results import JsonDocumentStream
+
+        for stream in self.streams:
+            if isinstance(stream, JsonDocumentStream):
+                stream.identities = identities
+        saved = []
+        for stream in self.streams:
+            try:
+                path = stream.finish(interrupted)
+            except BrokenPipeError:  # standard output's reader has gone: the files are still finished
+                self.broken_pipe = True
+                continue
+            if path is not None:
+                saved.append(str(path))
+        return saved
+
+    def crashed(self) -> None:
+        """A crash: every ``.partial`` stays as it is, holding each row computed so far, where it
+        cannot be mistaken for a finished audit."""
+        for stream in self.streams:
+            stream.abandon()
+
+
+def export_results(path: str | os.PathLike[str], fmt: str, header: dict[str, Any] | None,
+                   rows: list[ResultRow]) -> Path:
+    """Write results already on hand (the TUI's) as one file, atomically: ``json`` (the header,
+    with its ``identities`` and ``interrupted`` when present, and the rows) or ``csv`` (the rows)."""
+    from mint_tui.fileio import atomic_write_text
+    from mint_tui.results import FORMAT, FORMAT_VERSION, results_csv, results_json
+
+    doc = dict(header or {"format": FORMAT, "version": FORMAT_VERSION})
+    identities = doc.pop("identities", None)
+    interrupted = bool(doc.pop("interrupted", False))
+    if fmt == "csv":
+        text = results_csv(rows)
+    elif fmt == "json":
+        text = results_json(doc, rows, interrupted, identities if isinstance(identities, list) else None)
+    else:
+        raise ValueError(f"unknown result format {fmt!r}")
+    return atomic_write_text(path, text)
+
+
+# ---------------------------------------------------------------- running it
+@dataclass
+class Outcome:
+    """How an audit ended."""
+
+    counts: Counter[str]
+    interrupted: bool
+    identities: list[IdentityResult] | None
+    saved: list[str]
+    #: the reader of standard output went away (``mint-tui audit ... | head``): the audit stopped
+    #: there as if interrupted, the files were finished
+    broken_pipe: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        return ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS if self.counts[v]) or "nothing audited"
+
+
+@dataclass
+class _Scored:
+    """What the identity test needs of a row (kept instead of the row, whose crop may be large)."""
+
+    path: str
+    sha256: str
+    face: int | None
+    score: float | None
+
+
+def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRow], None] | None = None,
+        progress: Callable[[AuditProgress], None] | None = None) -> Outcome:
+    """Run an audit to its end: each row goes to the exports and to ``on_row``; then the people
+    are tested and the exports finished.
+
+    KeyboardInterrupt (Ctrl-C; the CLI turns SIGTERM into it) stops the audit after the current
+    batch, like ``audit.request.cancel.set()``: both end it with ``interrupted`` and every row so
+    far kept. So does a BrokenPipeError (standard output's reader has gone), which the outcome
+    records as ``broken_pipe``. Any other exception abandons the streamed exports as they are (``.partial``) and is
+    raised.
+    """
+    exports = exports if exports is not None else Exports()
+    exports.open(audit.header)
+    scored: list[_Scored] = []
+    counts: Counter[str] = Counter()
+    interrupted = False
+    repeats = _Repeats(audit.request.people) if audit.identity is not None else None
+    results = audit.rows(progress)
+    try:
+        try:
+            for row in results:
+                counts[row.verdict] += 1
+                if repeats is not None:
+                    row = repeats(row)
+                    scored.append(_Scored(row.path, row.sha256, row.face, row.score))
+                exports.write(row)
+                if on_row is not None:
+                    on_row(row)
+        except (KeyboardInterrupt, BrokenPipeError) as exc:
+            interrupted = True
+            exports.broken_pipe = exports.broken_pipe or isinstance(exc, BrokenPipeError)
+            audit.request.cancel.set()
+        finally:
+            results.close()
+    except BaseException:
+        exports.crashed()
+        raise
+    interrupted = interrupted or audit.request.cancel.is_set()
+    identities = audit.people(scored)
+    saved = exports.finish(interrupted, None if identities is None else [i.to_dict() for i in identities])
+    return Outcome(counts, interrupted, identities, saved, exports.broken_pipe)
