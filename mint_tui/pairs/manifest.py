@@ -110,6 +110,9 @@ class MintSpec:
     config: dict[str, Any]
     weights: str
     sha256: str
+    #: A face's score is the mean of the MINT probabilities of its crop and of the crop mirrored
+    #: left-right (calibration included). Absent in pairs made before it existed: false.
+    mirror: bool = False
 
 
 @dataclass(frozen=True)
@@ -387,7 +390,7 @@ _TOP_KEYS = ("schema_version", "pair", "audited", "mint", "calibration", "metric
 _PAIR_KEYS = ("name", "title", "description")
 _AUDITED_KEYS = ("arch", "config", "weights", "sha256", "preprocess")
 _PREPROCESS_KEYS = ("size", "color", "mean", "std", "template")
-_MINT_KEYS = ("kind", "taps", "config", "weights", "sha256")
+_MINT_KEYS = ("kind", "taps", "config", "weights", "sha256", "mirror")
 _CALIBRATION_KEYS = ("threshold", "inconclusive", "on", "scores", "scores_sha256")
 _METRIC_KEYS = ("name", "value", "data", "n", "low", "high", "needs")
 _MEMBER_DATA_KEYS = ("kind", "count", "taps", "without")
@@ -610,9 +613,14 @@ def _check_mint(c: _Checker, doc: dict, arch_spec: Any) -> MintSpec | None:
     config = c.config(t, "config", "mint.config")
     weights = c.weights_name(t, "weights", "mint.weights")
     sha = c.sha256(t, "sha256", "mint.sha256")
+    mirror = t.get("mirror", False)
+    if not isinstance(mirror, bool):
+        c.error("mint.mirror", f"expected true or false, got {_type_name(mirror)}")
+        return None
     if None in (kind, taps, config, weights, sha):
         return None
-    return MintSpec(kind=kind, taps=taps, config=config, weights=weights, sha256=sha)  # type: ignore[arg-type]
+    return MintSpec(kind=kind, taps=taps, config=config, weights=weights, sha256=sha,  # type: ignore[arg-type]
+                    mirror=mirror)
 
 
 def _check_calibration(c: _Checker, doc: dict) -> Calibration | None:
@@ -869,6 +877,7 @@ def _manifest_to_doc(m: Manifest) -> dict[str, Any]:
             "weights": m.mint.weights,
             "sha256": m.mint.sha256,
             "config": copy.deepcopy(dict(m.mint.config)),
+            "mirror": bool(m.mint.mirror),
         },
         "calibration": {
             "threshold": float(m.calibration.threshold),
