@@ -43,6 +43,8 @@ class ResultRow:
     verdict: str = "error"
     message: str = ""
     crop: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: read back from the file of the audit this one resumes (``--resume``), not computed again
+    resumed: bool = field(default=False, compare=False)
     #: the pair that scored the row (its name and bundle sha256); None in result files written
     #: before rows named their pair
     pair: str | None = None
@@ -138,21 +140,61 @@ def collect_images(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
     return files, [ResultRow(str(folder), message=why) for folder, why in problems]
 
 
-def preprocessing_groups(pairs: Sequence["LoadedPair"], options: AuditOptions) -> list[tuple[PrepareSettings, list["LoadedPair"]]]:
+def starts_image(row: ResultRow, previous: ResultRow | None) -> bool:
+    """Whether ``row``, written after ``previous``, is the first row of an image: an image's rows are
+    its faces (indices 0, 1, ...), or its one no-face or error row."""
+    return (previous is None or row.path != previous.path or row.face is None or previous.face is None
+            or row.face != previous.face + 1)
+
+
+def split_images(rows: Iterable[ResultRow]) -> list[list[ResultRow]]:
+    """Rows as an audit writes them, cut into images (:func:`starts_image`)."""
+    images: list[list[ResultRow]] = []
+    for row in rows:
+        if starts_image(row, images[-1][-1] if images else None):
+            images.append([row])
+        else:
+            images[-1].append(row)
+    return images
+
+
+class RecordedRows:
+    """The rows of an interrupted audit's file, which a resumed audit replays instead of computing
+    them again (:func:`run_audit`): each path's images in file order (the k-th time a path is
+    given takes its k-th recorded image)."""
+
+    def __init__(self, rows: Iterable[ResultRow]) -> None:
+        """(The rows are marked ``resumed`` in place.)"""
+        self._images: dict[str, deque[list[ResultRow]]] = {}
+        for image in split_images(rows):
+            for row in image:
+                row.resumed = True
+            self._images.setdefault(image[0].path, deque()).append(image)
+
+    def take(self, path: str) -> list[ResultRow] | None:
+        """The next recorded image of ``path`` (its rows, marked ``resumed``), or None."""
+        images = self._images.get(path)
+        return images.popleft() if images else None
+
+
+def preprocessing_groups(pairs: Sequence["LoadedPair"], options: AuditOptions
+                         ) -> list[tuple[PrepareSettings, list["LoadedPair"]]]:
     """The pairs grouped by how their faces are prepared (detection policy, input size, alignment
     template), in the order the pairs are given: each group's crops are made once and scored by
     every pair in it (colour order and normalisation are per pair, done on the shared crops)."""
     groups: dict[PrepareSettings, list[LoadedPair]] = {}
     for pair in pairs:
         pre = pair.manifest.audited.preprocess
-        groups.setdefault(PrepareSettings(options.faces, options.detector, tuple(pre.size), pre.template), []).append(pair)
+        settings = PrepareSettings(options.faces, options.detector, tuple(pre.size), pre.template)
+        groups.setdefault(settings, []).append(pair)
     return list(groups.items())
 
 
 def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequence[LoadedPair]",
               options: AuditOptions | None = None,
               progress: Callable[[AuditProgress], None] | None = None,
-              cancel: threading.Event | None = None, stats: StageTimes | None = None) -> Iterator[ResultRow]:
+              cancel: threading.Event | None = None, stats: StageTimes | None = None,
+              recorded: RecordedRows | None = None) -> Iterator[ResultRow]:
     """Audit images with one loaded pair or several; yields rows in input order as they are computed.
 
     Each row names the pair that scored it. With several pairs, each image is read, decoded,
@@ -171,12 +213,21 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
 
     Faces are scored in full batches of ``options.batch_size`` whatever the number of faces per
     image; a partial batch is scored when ``window`` images are waiting on it, and at the end.
+
+    ``recorded`` (a resumed audit, one pair only): an image whose rows are on record for its path,
+    and whose file still hashes to the recorded sha256 (or is still unreadable, as recorded), is not
+    decoded; its recorded rows come back in its place, marked ``resumed``. Its faces still take
+    their places in the batches, as blanks that are not computed (a batch of only blanks is not
+    run), so that every face computed is scored in the batch of the same size, at the same place,
+    as in an audit that was never interrupted: its score is the same to the last bit.
     """
     import torch
 
     pairs = [pairs] if not isinstance(pairs, (list, tuple)) else list(pairs)
     if not pairs:
         raise ValueError("no pair to audit with")
+    if recorded is not None and len(pairs) > 1:
+        raise ValueError("an audit with several pairs cannot be resumed")
     options = options or AuditOptions()
     files, early_errors = collect_images(paths)
     groups = preprocessing_groups(pairs, options)
@@ -184,9 +235,11 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
     start = time.perf_counter()
     done = faces_scored = 0
     scoring = 0.0
-    for row in early_errors:
-        for pair in pairs:
-            yield dataclasses.replace(row, pair=pair.name, pair_sha256=pair.bundle_sha256)
+    for row in early_errors:  # (folders that cannot be listed)
+        replay = recorded.take(row.path) if recorded is not None else None
+        yield from replay or (dataclasses.replace(row, pair=p.name, pair_sha256=p.bundle_sha256) for p in pairs)
+    # a resumed audit: the recorded image each file would replay, and the sha256 it was recorded with
+    replays = [recorded.take(str(f)) for f in files] if recorded is not None else None
     done = prepared_count = len(early_errors)
     lock = threading.Lock()
     from mint_tui.pairs.manifest import verdict as verdict_of
@@ -207,17 +260,24 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
         return cancel is not None and cancel.is_set()
 
     def audit_group(group: list[LoadedPair], prepared: Iterator[PreparedImage]) -> Iterator[ResultRow]:
-        # Images waiting for their rows, in input order, and the scores of their faces so far
-        # (one tuple per face: a score for each pair of the group).
-        pending: deque[tuple[PreparedImage, list[tuple[float, ...]]]] = deque()
-        unscored: deque[tuple[list[tuple[float, ...]], Face]] = deque()  # faces not yet scored, in order
+        # Images waiting for their rows, in input order: the image, the scores of its faces so far
+        # (one tuple per face: a score for each pair of the group), its recorded rows (a resumed
+        # audit replays them) and its number of faces.
+        pending: deque[tuple[PreparedImage, list[tuple[float, ...]], list[ResultRow] | None, int]] = deque()
+        # faces not yet scored, in order (None: a recorded face, a blank in its batch)
+        unscored: deque[tuple[list[tuple[float, ...]], Face | None]] = deque()
 
         def score_batch(n: int) -> None:
             nonlocal faces_scored, scoring
             chunk = [unscored.popleft() for _ in range(min(n, len(unscored)))]
-            if not chunk:
+            real = [face for _, face in chunk if face is not None]
+            if not real:  # recorded faces only: nothing to compute
+                for sink, _ in chunk:
+                    sink.append(tuple(math.nan for _ in group))
                 return
             t = time.perf_counter()
+            blank = np.zeros_like(real[0].crop)
+            crops = [blank if face is None else face.crop for _, face in chunk]
             batches: dict[tuple, Any] = {}  # one normalised batch per colour order and mean/std
             per_pair = []
             for pair in group:
@@ -225,21 +285,24 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
                 norm = (pre.color, tuple(pre.mean), tuple(pre.std))
                 if norm not in batches:
                     t0 = time.perf_counter()
-                    batches[norm] = to_tensor_batch([face.crop for _, face in chunk], *norm)
+                    batches[norm] = to_tensor_batch(crops, *norm)
                     if stats is not None:
                         stats.add("batch", time.perf_counter() - t0, len(chunk))
                 per_pair.append(pair.score(batches[norm]))
             for i, (sink, _) in enumerate(chunk):
                 sink.append(tuple(float(scores[i]) for scores in per_pair))
-            faces_scored += len(chunk)
+            faces_scored += len(real)
             scoring += time.perf_counter() - t
 
         def ready_rows() -> Iterator[ResultRow]:
             nonlocal done
             emitted = False
-            while pending and len(pending[0][1]) == len(pending[0][0].faces):
-                item, scores = pending.popleft()
-                for j, pair in enumerate(group):
+            while pending and len(pending[0][1]) == pending[0][3]:
+                item, scores, replay, _ = pending.popleft()
+                if replay is not None:
+                    yield from replay
+                    scores = []
+                for j, pair in enumerate(group if replay is None else ()):
                     named = {"pair": pair.name, "pair_sha256": pair.bundle_sha256}
                     if item.error is not None:
                         yield ResultRow(str(item.path), item.sha256, verdict="error", message=item.error, **named)
@@ -261,9 +324,16 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
             if emitted:
                 report()
 
-        for item in prepared:
-            pending.append((item, []))
-            unscored.extend((pending[-1][1], face) for face in item.faces)
+        for i, item in enumerate(prepared):
+            scores: list[tuple[float, ...]] = []
+            replay = replays[i] if replays is not None else None
+            if replay is not None and (item.known or (item.error is not None and not replay[0].sha256)):
+                faces = sum(row.face is not None for row in replay)  # still unreadable, or the same file
+                pending.append((item, scores, replay, faces))
+                unscored.extend((scores, None) for _ in range(faces))
+            else:
+                pending.append((item, scores, None, len(item.faces)))
+                unscored.extend((scores, face) for face in item.faces)
             while len(unscored) >= options.batch_size:
                 score_batch(options.batch_size)
             if len(pending) >= window:
@@ -284,12 +354,13 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
     hooks = [hook for pair in pairs for hook in _time_mint(pair, stats)] if stats is not None else []
     workers = options.workers or default_workers(device)
     window = max(options.batch_size * 2, workers * 4)
+    known = None if replays is None else [image[0].sha256 if image else None for image in replays]
     try:
         for settings, group in groups:
             if cancelled():
                 return
             prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats,
-                                      on_prepared=prepared_one)
+                                      on_prepared=prepared_one, known_sha256=known)
             try:
                 yield from audit_group(group, prepared)
             finally:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from mint_tui.options import DEFAULT_ALPHA, VERDICTS, AuditOptions
 
 if TYPE_CHECKING:
-    from mint_tui.audit import AuditProgress, ResultRow
+    from mint_tui.audit import AuditProgress, RecordedRows, ResultRow
     from mint_tui.identity import IdentityResult, IdentityTest
     from mint_tui.pairs.loaded import LoadedPair
     from mint_tui.pairs.store import PairStore
@@ -124,8 +124,7 @@ def resolve_pair(spec: str | os.PathLike[str] | None, store: PairStore | None = 
 
 
 def pair_specs(spec: str | Sequence[str] | None) -> list[str | None]:
-    """The pairs a request names, one spec each: a list as it is, ``"A,B"`` split at the commas
-    (unless it is an existing file), None (the default pair) as ``[None]``."""
+    """The pairs a request names: a list as it is, ``"A,B"`` split (unless a file), None as ``[None]``."""
     if spec is None:
         return [None]
     if not isinstance(spec, str):
@@ -137,9 +136,8 @@ def pair_specs(spec: str | Sequence[str] | None) -> list[str | None]:
 
 def resolve_pairs(spec: str | Sequence[str] | None, store: PairStore | None = None
                   ) -> tuple[list[Path], list[tuple[str, str]]]:
-    """The bundles a request names (:func:`pair_specs`; :data:`ALL_PAIRS`: every pair of the
-    store), each once, and (spec, why) for each that cannot be used. Raises
-    :class:`PairUnavailable` when none is named at all."""
+    """The bundles a request names (:func:`pair_specs`; :data:`ALL_PAIRS`: the store's), each once,
+    and (spec, why) for each that cannot be used; :class:`PairUnavailable` when none is named."""
     from mint_tui.pairs.store import PairStore
 
     store = store if store is not None else PairStore()
@@ -204,38 +202,36 @@ class Audit:
                     self.identity_problems[pair.name] = str(exc)
 
     @property
-    def pair(self) -> LoadedPair:
-        """The first pair (the only one of a one-pair audit)."""
+    def pair(self) -> LoadedPair:  # the first pair (the only one of a one-pair audit)
         return self.pairs[0]
 
     @property
     def identity_problem(self) -> str:
-        """Why the people of the request cannot be tested with any of the pairs ("" when at least
-        one pair can test them, or when there are none)."""
+        """Why no pair can test the people of the request ("" when one can, or there are none)."""
         if self.tests or not self.identity_problems:
             return ""
         if len(self.identity_problems) == 1:
             return next(iter(self.identity_problems.values()))
         return "; ".join(f"{name}: {why}" for name, why in self.identity_problems.items())
 
-    def rows(self, progress: Callable[[AuditProgress], None] | None = None) -> Iterator[ResultRow]:
-        """The audit's rows as they are computed (a generator: close it to stop); see
-        :func:`mint_tui.audit.run_audit` for their order."""
+    def rows(self, progress: Callable[[AuditProgress], None] | None = None,
+             recorded: RecordedRows | None = None) -> Iterator[ResultRow]:
+        """The audit's rows as they are computed (a generator: close it to stop; see
+        :func:`mint_tui.audit.run_audit` for their order); ``recorded``: the rows of the audit this
+        one resumes (one pair only), replayed (marked ``resumed``)."""
         from mint_tui.audit import run_audit
 
-        return run_audit(self.request.paths, self.pairs, self.options, progress=progress, cancel=self.request.cancel)
+        return run_audit(self.request.paths, self.pairs, self.options, progress=progress, cancel=self.request.cancel,
+                         recorded=recorded)
 
     def people(self, rows: Iterable[Any]) -> list[IdentityResult] | None:
-        """The identity-level test of each person of the request with each pair that can run it,
-        adjusted across those pairs (Holm), person by person in the order of the request, pairs in
-        the audit's order. ``rows`` is anything with ``path``, ``sha256``, ``face``, ``score`` and
-        ``pair`` (a row naming no pair belongs to the first); a byte-identical repeat of a person's
-        photo counts once. None when there are no people or no pair can test them."""
+        """The identity-level test of each person with each pair that can run it, adjusted across
+        those pairs (Holm), person by person, pairs in the audit's order. ``rows``: anything with
+        ``path``, ``sha256``, ``face``, ``score``, ``pair`` (None: the first); a byte-identical repeat
+        of a person's photo counts once. None when there are no people or no pair can test them."""
         if not self.tests:
             return None
-        from mint_tui.identity import adjust_across_pairs
-
-        from mint_tui.identity import DuplicateFaces
+        from mint_tui.identity import DuplicateFaces, adjust_across_pairs
 
         first = self.pairs[0].name
         by_pair: dict[str, list[Any]] = {name: [] for name in self.tests}
@@ -255,16 +251,13 @@ class Audit:
 
 def open_audit(request: AuditRequest, exports: Exports | None = None,
                load: Callable[[Path, str], LoadedPair] | None = None, store: PairStore | None = None) -> Audit:
-    """Resolve the device and the pairs, check the exports' destinations against the inputs (the
-    paths and the pairs), load the pairs (``load(path, device)``, default
-    :func:`mint_tui.pairs.loaded.load_pair`) and make the header.
+    """Resolve the device and the pairs, check the exports' destinations against the inputs (paths
+    and pairs), load the pairs (``load(path, device)``, default ``load_pair``), make the header.
 
     A pair that cannot be found or loaded (a refused bundle) is set aside in ``Audit.failed`` with
-    the reason, and the others go on. Raises :class:`RequestError` for a device that cannot be
-    used, :class:`OutputError` for a destination that cannot be used; when no pair is left: what
-    loading the one pair asked for raised (a refused bundle: ``BundleError``), else
-    :class:`PairUnavailable` with every reason.
-    """
+    the reason; the others go on. Raises :class:`RequestError` (device), :class:`OutputError`
+    (destination); with no pair left, what loading the one pair raised (``BundleError``), else
+    :class:`PairUnavailable` with every reason."""
     from mint_tui.audit import default_workers, resolve_device
     from mint_tui.pairs.verify import BundleError
 
@@ -397,17 +390,24 @@ class Exports:
     ``'-'`` for standard output; None or absent: not written).
 
     Every output is streamed: JSON Lines and CSV row by row into ``FILE.partial``, renamed to
-    ``FILE`` by :meth:`finish`; the JSON document as JSON Lines into ``FILE.partial`` too, then
+    ``FILE`` by :meth:`finish` (``resume``: the JSON Lines output continues the file an interrupted
+    audit left, :mod:`mint_tui.resume`); the JSON document as JSON Lines into ``FILE.partial`` too, then
     written atomically at the end (:class:`mint_tui.results.JsonDocumentStream`). :meth:`check`
     checks the destinations against the inputs before anything is loaded or audited
     (:func:`mint_tui.results.check_audit_outputs`; :class:`OutputError` says what is wrong).
     """
 
-    def __init__(self, outputs: dict[str, str | None] | None = None) -> None:
+    def __init__(self, outputs: dict[str, str | None] | None = None, resume: bool = False) -> None:
         self.outputs = {kind: dest for kind, dest in (outputs or {}).items() if dest is not None}
         unknown = set(self.outputs) - set(OUTPUT_KINDS)
         if unknown:
             raise OutputError(f"unknown output kind(s) {', '.join(sorted(unknown))}")
+        self.resume = resume
+        if resume and (set(self.outputs) != {"jsonl"} or self.outputs["jsonl"] == "-"):
+            raise OutputError("--resume continues a JSON Lines file: give --jsonl FILE, and no other output")
+        #: a resumed audit: the rows of the file it continues (see mint_tui.resume)
+        self.recorded: RecordedRows | None = None
+        self.resumed_from: str | None = None
         self.checked: dict[str, str] | None = None
         self.streams: list[RowStream] = []
         #: standard output's reader went away while an output was written to it
@@ -422,7 +422,7 @@ class Exports:
         from mint_tui.results import check_audit_outputs
 
         try:
-            self.checked = check_audit_outputs(dict(self.outputs), list(inputs))
+            self.checked = check_audit_outputs(dict(self.outputs), list(inputs), resume=self.resume)
         except ValueError as exc:
             raise OutputError(str(exc)) from None
 
@@ -433,6 +433,9 @@ class Exports:
         if self.checked is None:
             self.check([])
         assert self.checked is not None
+        if self.resume:
+            self.streams.append(self._resumed(self.checked["jsonl"], header))
+            return
         try:
             for kind in OUTPUT_KINDS:
                 if kind in self.checked:
@@ -443,6 +446,28 @@ class Exports:
                 if stream.partial is not None:
                     stream.partial.unlink(missing_ok=True)  # nothing was audited yet
             raise
+
+    def _resumed(self, dest: str, header: dict[str, Any]) -> RowStream:
+        """The JSON Lines output continuing the file an interrupted audit to ``dest`` left (a new
+        one if there is none), its rows kept in :attr:`recorded`."""
+        from mint_tui.audit import RecordedRows
+        from mint_tui.resume import ResumedJsonlStream, ResumeSource, read_resumable, resume_problem
+        from mint_tui.results import partial_path
+
+        try:
+            source = read_resumable(dest)
+        except ValueError as exc:
+            raise OutputError(str(exc)) from None
+        if source is None:
+            source = ResumeSource(partial_path(dest))
+        elif source.header_line is not None:
+            problem = resume_problem(source.header, header)
+            if problem:
+                raise OutputError(f"cannot resume {source.path}: it was written with {problem}. Run with the same "
+                                  "pair and options, or write to another file")
+            self.resumed_from = str(source.path)
+        self.recorded = RecordedRows(source.rows)
+        return ResumedJsonlStream(dest, header, source)
 
     def write(self, row: ResultRow) -> None:
         for stream in self.streams:
@@ -506,6 +531,9 @@ class Outcome:
     #: the reader of standard output went away (``mint-tui audit ... | head``): the audit stopped
     #: there as if interrupted, the files were finished
     broken_pipe: bool = False
+    #: rows read back from the file a resumed audit continues (not computed again), and that file
+    resumed: int = 0
+    resumed_from: str | None = None
 
     @property
     def total(self) -> int:
@@ -542,8 +570,9 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
     scored: list[_Scored] = []
     counts: Counter[str] = Counter()
     interrupted = False
+    resumed = 0
     repeats = _Repeats(audit.request.people) if audit.tests else None
-    results = audit.rows(progress)
+    results = audit.rows(progress, exports.recorded)
     try:
         try:
             for row in results:
@@ -551,7 +580,10 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
                 if repeats is not None:
                     row = repeats(row)
                     scored.append(_Scored(row.path, row.sha256, row.face, row.score, row.pair))
-                exports.write(row)
+                if row.resumed:
+                    resumed += 1  # already in the file the audit continues
+                else:
+                    exports.write(row)
                 if on_row is not None:
                     on_row(row)
         except (KeyboardInterrupt, BrokenPipeError) as exc:
@@ -566,4 +598,4 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
     interrupted = interrupted or audit.request.cancel.is_set()
     identities = audit.people(scored)
     saved = exports.finish(interrupted, None if identities is None else [i.to_dict() for i in identities])
-    return Outcome(counts, interrupted, identities, saved, exports.broken_pipe)
+    return Outcome(counts, interrupted, identities, saved, exports.broken_pipe, resumed, exports.resumed_from)
