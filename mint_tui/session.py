@@ -3,10 +3,10 @@
     request -> rows -> people -> result header -> exports
 
 An :class:`AuditRequest` says what to audit (paths), with which pairs (names or ``.mintpair``
-files, or every pair: :data:`ALL_PAIRS`), how (:class:`mint_tui.options.AuditOptions`) and which people to test (marked paths, each
-with a person's name or :data:`PER_FOLDER`). :func:`open_audit` resolves the pair and the device,
-loads the pairs (one that cannot be loaded is set aside with the reason, the others go on) and
-makes the result header; :func:`run` streams the rows into :class:`Exports`
+files, or every pair: :data:`ALL_PAIRS`), how (:class:`mint_tui.options.AuditOptions`) and which
+people to test (marked paths, each with a person's name or :data:`PER_FOLDER`). :func:`open_audit`
+resolves the pairs and the device, loads the pairs (one that cannot be loaded is set aside with the
+reason, the others go on) and makes the result header; :func:`run` streams the rows into :class:`Exports`
 (JSON Lines and CSV written row by row into ``FILE.partial``, one JSON document at the end) and
 hands each row to the caller, then groups the people (:func:`group_people`, the one grouping
 function) and runs the identity-level test on them with every pair, adjusted across the pairs
@@ -208,11 +208,9 @@ class Audit:
     @property
     def identity_problem(self) -> str:
         """Why no pair can test the people of the request ("" when one can, or there are none)."""
-        if self.tests or not self.identity_problems:
-            return ""
-        if len(self.identity_problems) == 1:
-            return next(iter(self.identity_problems.values()))
-        return "; ".join(f"{name}: {why}" for name, why in self.identity_problems.items())
+        problems = {} if self.tests else self.identity_problems
+        joined = "; ".join(f"{name}: {why}" for name, why in problems.items())
+        return next(iter(problems.values())) if len(problems) == 1 else joined
 
     def rows(self, progress: Callable[[AuditProgress], None] | None = None,
              recorded: RecordedRows | None = None) -> Iterator[ResultRow]:
