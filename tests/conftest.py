@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests that run onnxruntime directly (to compare with mint-tui's view of a graph) keep its telemetry off
+# too, as mint_tui.models.audited.onnx_model does before it imports onnxruntime.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 #: Test files left out of ``make test-fast`` (``-m "not slow"``): real audits and training, the TUI
 #: driven by Pilot, SVG snapshots, property tests over hostile bundles. The inner loop runs the rest;
@@ -13,6 +18,8 @@ SLOW_FILES = frozenset({
     "test_audit.py", "test_bad_input.py", "test_bad_outputs.py", "test_cli.py", "test_demo_pair.py",
     "test_hostile_bundles.py", "test_report.py", "test_train.py", "test_flows.py", "test_people.py",
     "test_snapshots.py", "test_same_as_cli.py", "test_auditor.py", "test_hostile_text.py",
+    "test_bad_runs.py", "test_distributed.py", "test_first_start.py", "test_formats.py", "test_landmarks.py",
+    "test_resume.py",
 })
 
 
