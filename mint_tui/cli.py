@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from mint_tui import __version__
-from mint_tui.cli_args import UsageError, json_arg
+from mint_tui.cli_args import UsageError, json_arg, ray_without_address
 from mint_tui.models_cli import add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
 from mint_tui.options import (DEFAULT_ALPHA, DEFAULT_BATCH_SIZE, DEFAULT_DETECTOR, DEFAULT_FACE_POLICY, DETECTORS,
                               FACE_POLICIES, AuditOptions)
@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stream results as JSON Lines: a header line, then one row per line ('-' for "
                             "standard output)")
     audit.add_argument("--csv", metavar="FILE|-", help="stream results as CSV ('-' for standard output)")
+    audit.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                       help="run the audit on Ray Data (pip install 'mint-tui[ray]'): on a Ray started here "
+                            "with this machine's CPUs, or on the cluster at ADDRESS (auto, HOST:PORT or "
+                            "ray://HOST:PORT; every node must see the images at the same paths). Each worker "
+                            "loads the pair once and uses --threads CPUs (default 1); scores equal those of "
+                            "an audit without --ray with the same --batch-size and --threads")
 
     train = sub.add_parser(
         "train", help="train and calibrate a MINT model: build a .mintpair",
@@ -319,7 +325,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                                detector=args.detector, **extra)
         people = (everyone_is(args.identity, args.paths) if args.identity
                   else one_person_per_folder(args.paths) if args.group_by else [])
-        request = AuditRequest(list(args.paths), args.pair, options, people, args.alpha)
+        request = AuditRequest(list(args.paths), args.pair, options, people, args.alpha, ray=args.ray)
     except (RequestError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     try:
@@ -605,7 +611,8 @@ _USER_ERRNOS = {errno.ENOENT, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EIS
                 errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.ELOOP, errno.EMFILE}
 #: Known user errors in modules that load torch: looked up when loaded, never imported here.
 _HEAVY_USER_ERRORS = (("mint_tui.models.audited.checkpoint", "CheckpointError"),
-                      ("mint_tui.models.audited.zoo", "UnknownArchitectureError"))
+                      ("mint_tui.models.audited.zoo", "UnknownArchitectureError"),
+                      ("mint_tui.ray_audit", "RayError"))
 
 
 def _is_user_error(exc: BaseException) -> bool:
@@ -643,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
         print(unknown_command(parser, argv[0]), file=sys.stderr)
         return EXIT_USAGE
-    args = parser.parse_args(argv)
+    args = parser.parse_args(ray_without_address(argv))
     command = COMMANDS.get(args.command or "tui")
     try:
         return command(args)

@@ -74,6 +74,9 @@ class AuditRequest:
     people: list[tuple[str, str]] = field(default_factory=list)
     alpha: float = DEFAULT_ALPHA
     cancel: threading.Event = field(default_factory=threading.Event)
+    #: run the rows on Ray (:mod:`mint_tui.ray_audit`): a cluster's address, or ``"local"`` for a
+    #: Ray started here; None: in this process
+    ray: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -143,11 +146,15 @@ class Audit:
     """One pair's audit of a request: the loaded pair, the device, the options as run (workers
     resolved) and the result header; :meth:`rows` runs it, :meth:`people` tests the people."""
 
-    def __init__(self, request: AuditRequest, pair: LoadedPair, device: str, options: AuditOptions) -> None:
+    def __init__(self, request: AuditRequest, pair: LoadedPair, device: str, options: AuditOptions,
+                 pair_path: Path | None = None) -> None:
         from mint_tui.results import audit_header
 
         self.request, self.pair, self.device, self.options = request, pair, device, options
+        self.pair_path = pair_path  # the bundle's file (a Ray audit ships its bytes to the workers)
         self.header = audit_header(pair, device, options)
+        if request.ray is not None:
+            self.header["ray"] = request.ray
         self.identity: IdentityTest | None = None
         #: why the people of the request cannot be tested with this pair ("" when they can, or
         #: when there are none)
@@ -162,6 +169,12 @@ class Audit:
 
     def rows(self, progress: Callable[[AuditProgress], None] | None = None) -> Iterator[ResultRow]:
         """The audit's rows in input order as they are computed (a generator: close it to stop)."""
+        if self.request.ray is not None:
+            from mint_tui.ray_audit import ray_rows
+
+            assert self.pair_path is not None
+            return ray_rows(self.request.paths, self.pair_path, self.pair.bundle_sha256, self.options, self.device,
+                            self.request.ray, progress=progress, cancel=self.request.cancel)
         from mint_tui.audit import run_audit
 
         return run_audit(self.request.paths, self.pair, self.options, progress=progress, cancel=self.request.cancel)
@@ -194,6 +207,14 @@ def open_audit(request: AuditRequest, exports: Exports | None = None,
     except ValueError as exc:
         raise RequestError(str(exc)) from None
     options = dataclasses.replace(request.options, workers=request.options.workers or default_workers(device))
+    if request.ray is not None:
+        from mint_tui.ray_audit import RayError, check_ray
+
+        try:
+            check_ray()
+        except RayError as exc:
+            raise RequestError(str(exc)) from None
+        options = dataclasses.replace(options, workers=1, threads=options.threads or 1)  # as each Ray worker runs
     path = resolve_pair(request.pair, store)
     if exports is not None:
         exports.check([*request.paths, path])
@@ -203,7 +224,7 @@ def open_audit(request: AuditRequest, exports: Exports | None = None,
         def load(p: Path, d: str) -> LoadedPair:
             return load_pair(p, device=d)
 
-    return Audit(request, load(path, str(device)), str(device), options)
+    return Audit(request, load(path, str(device)), str(device), options, path)
 
 
 # ---------------------------------------------------------------- people
