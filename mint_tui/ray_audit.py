@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -54,21 +55,31 @@ class RayError(RuntimeError):
     cannot load the pair); the message says why."""
 
 
-def _import_ray() -> Any:
+#: The environment of a Ray that mint-tui starts on this machine (:data:`LOCAL`). Ray's
+#: single-machine mode (its default on macOS and Windows; read when ray is imported) keeps every Ray
+#: process on 127.0.0.1. Ray 2.60's head always runs its usage-statistics module, which asks the cloud
+#: metadata servers (169.254.169.254, metadata.google.internal) over HTTP whatever the usage-statistics
+#: setting: a proxy at a closed port on 127.0.0.1 makes those requests fail on this machine.
+_LOCAL_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+_OFFLINE_PROXY = {"HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
+                  "NO_PROXY": "localhost,127.0.0.1", "no_proxy": "localhost,127.0.0.1"}
+
+
+def _import_ray(local: bool = False) -> Any:
     # Ray reads these when it starts: no usage statistics sent anywhere.
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    if local and "ray" not in sys.modules:
+        os.environ.update(_LOCAL_ENV)
     os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")  # no INFO lines from Ray Data on the terminal
     try:
         import ray
         import ray.data  # noqa: F401
     except ImportError:
+        if getattr(sys, "frozen", False):
+            raise RayError(f"the standalone executable leaves Ray out: install the package with "
+                           f"pip install '{EXTRA}' to audit with --ray") from None
         raise RayError(f"--ray needs Ray Data: pip install '{EXTRA}'") from None
     return ray
-
-
-def check_ray() -> None:
-    """Raise :class:`RayError` unless Ray Data can be imported here."""
-    _import_ray()
 
 
 # ---------------------------------------------------------------- on each worker
@@ -132,18 +143,35 @@ class PairWorker:
 
 
 # ---------------------------------------------------------------- on the driver
-def _start(ray: Any, address: str, num_cpus: int | None) -> bool:
-    """Connect to (or start) Ray; True when this call started it (and so must shut it down)."""
+def connect(address: str = LOCAL) -> bool:
+    """Start a local Ray (:data:`LOCAL`: on this machine's CPUs, listening on 127.0.0.1) or connect
+    to the cluster at ``address``, unless Ray is initialised in this process already; True when
+    this call did it. Raises :class:`RayError` saying why not."""
+    ray = _import_ray(local=address == LOCAL)
     if ray.is_initialized():
         return False
     common = dict(include_dashboard=False, log_to_driver=False, configure_logging=True, logging_level="ERROR")
     try:
         if address == LOCAL:
-            ray.init(num_cpus=num_cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **common)
+            saved = {k: os.environ.get(k) for k in _OFFLINE_PROXY}
+            os.environ.update(_OFFLINE_PROXY)  # Ray's processes keep it; this one gets its own back
+            try:
+                ray.init(num_cpus=os.cpu_count() or 1, **common)
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
         else:
+            token = (os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+                     or (Path.home() / ".ray" / "auth_token").is_file())
+            if token:  # a cluster started with a token (Ray's default) is joined with it
+                os.environ.setdefault("RAY_AUTH_MODE", "token")
             ray.init(address=address, **common)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise RayError(f"cannot connect to Ray at {address}: {exc}") from None
+        raise RayError(f"cannot connect to Ray at {address}: {exc} (a cluster with token authentication needs "
+                       f"its token here: ~/.ray/auth_token or RAY_AUTH_TOKEN)") from None
     return True
 
 
@@ -180,7 +208,7 @@ def ray_rows(paths: Iterable[str | os.PathLike[str]], bundle: str | os.PathLike[
     data = Path(bundle).read_bytes()
     if hashlib.sha256(data).hexdigest() != bundle_sha256:
         raise RayError(f"{bundle} changed since it was loaded: its sha256 is no longer {bundle_sha256}")
-    started = _start(ray, address, None)
+    started = connect(address)
     try:
         threads = options.threads or 1
         worker_options = asdict(replace(options, threads=threads, workers=1, keep_crops=False))

@@ -195,8 +195,9 @@ def open_audit(request: AuditRequest, exports: Exports | None = None,
     :func:`mint_tui.pairs.loaded.load_pair`) and make the header.
 
     Raises :class:`RequestError` for a device that cannot be used, :class:`PairUnavailable` for a
-    pair that cannot be found, :class:`OutputError` for a destination that cannot be used, and what
-    loading raises (a refused bundle: ``BundleError``).
+    pair that cannot be found, :class:`OutputError` for a destination that cannot be used,
+    ``RayError`` for a Ray audit whose Ray cannot be started or reached (or is not installed), and
+    what loading raises (a refused bundle: ``BundleError``).
     """
     import dataclasses
 
@@ -207,17 +208,14 @@ def open_audit(request: AuditRequest, exports: Exports | None = None,
     except ValueError as exc:
         raise RequestError(str(exc)) from None
     options = dataclasses.replace(request.options, workers=request.options.workers or default_workers(device))
-    if request.ray is not None:
-        from mint_tui.ray_audit import RayError, check_ray
-
-        try:
-            check_ray()
-        except RayError as exc:
-            raise RequestError(str(exc)) from None
-        options = dataclasses.replace(options, workers=1, threads=options.threads or 1)  # as each Ray worker runs
     path = resolve_pair(request.pair, store)
     if exports is not None:
         exports.check([*request.paths, path])
+    if request.ray is not None:  # connect before any output is opened (raises RayError)
+        from mint_tui.ray_audit import connect
+
+        connect(request.ray)
+        options = dataclasses.replace(options, workers=1, threads=options.threads or 1)  # as each Ray worker runs
     if load is None:
         from mint_tui.pairs.loaded import load_pair
 

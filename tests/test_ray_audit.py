@@ -23,7 +23,7 @@ from mint_tui.faces.image import cv2
 from mint_tui.options import AuditOptions
 from mint_tui.paths import assets_dir
 from mint_tui.ray_audit import RayError, is_address
-from mint_tui.session import AuditRequest, RequestError, open_audit
+from mint_tui.session import AuditRequest, open_audit
 
 REPO = Path(__file__).resolve().parent.parent
 PAIR = assets_dir() / "pairs" / "demo-lfw-mlp.mintpair"
@@ -101,12 +101,14 @@ def test_a_changed_bundle_is_refused_before_anything_runs(local_ray, images):
         list(rows)
 
 
-def test_without_the_extra_the_request_says_what_to_install(monkeypatch, capsys):
+def test_without_the_extra_the_request_says_what_to_install(monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
-    with pytest.raises(RequestError, match=r"pip install 'mint-tui\[ray\]'"):
+    with pytest.raises(RayError, match=r"pip install 'mint-tui\[ray\]'"):
         open_audit(AuditRequest([str(REPO / "assets/samples")], str(PAIR), ray="local"))
-    assert main(["audit", "--ray", str(REPO / "assets/samples"), "--pair", str(PAIR)]) == 2
+    out = tmp_path / "never.jsonl"
+    assert main(["audit", "--ray", str(REPO / "assets/samples"), "--pair", str(PAIR), "--jsonl", str(out)]) == 1
     assert "mint-tui[ray]" in capsys.readouterr().err
+    assert not out.exists() and not out.with_name("never.jsonl.partial").exists()  # refused before any output
 
 
 def test_ray_option_takes_an_address_or_leaves_the_path():
