@@ -6,15 +6,15 @@ The driver lists the images as the plain audit does, puts the bundle's bytes in 
 once and maps the dataset of paths over a pool of actors. Each actor takes the bundle from the
 object store, verifies and loads it like any bundle (:func:`mint_tui.pairs.loaded.load_pair`,
 refusing bytes whose sha256 is not the one the driver verified) once, then runs the ordinary
-pipeline (:func:`mint_tui.audit.run_audit`) on each batch of paths: the same detection,
+pipeline (:func:`mint_tui.audit.run_audit`) on each chunk of paths: the same detection,
 alignment and models, so the same scores. Rows come back in input order (Ray Data's
 ``preserve_order``) and are handed to the session one by one, which streams them to the exports.
 
 The images are not shipped: every worker reads them at the paths the driver lists (a relative
 path from the driver's working folder), so on a cluster they must lie on storage that every node
-mounts at the same place. Ray is imported only inside this module's functions, and nothing here
-reaches the network: usage statistics are off and no dashboard is started; a local Ray listens on
-127.0.0.1 only.
+mounts at the same place. Ray is imported only inside this module's functions. Usage statistics
+are off and no dashboard is started; a Ray started here (:data:`LOCAL`) keeps every process on
+127.0.0.1 and cannot ask the cloud metadata servers (see :data:`_LOCAL_ENV`).
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class PairWorker:
 
 # ---------------------------------------------------------------- on the driver
 def connect(address: str = LOCAL) -> bool:
-    """Start a local Ray (:data:`LOCAL`: on this machine's CPUs, listening on 127.0.0.1) or connect
+    """Start a local Ray (:data:`LOCAL`: on this machine's CPUs, on 127.0.0.1) or connect
     to the cluster at ``address``, unless Ray is initialised in this process already; True when
     this call did it. Raises :class:`RayError` saying why not."""
     ray = _import_ray(local=address == LOCAL)
