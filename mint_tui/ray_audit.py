@@ -68,8 +68,12 @@ _OFFLINE_PROXY = {"HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.
 def _import_ray(local: bool = False) -> Any:
     # Ray reads these when it starts: no usage statistics sent anywhere.
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    if local and "ray" not in sys.modules:
-        os.environ.update(_LOCAL_ENV)
+    if "ray" not in sys.modules:  # read when ray is imported
+        if local:
+            os.environ.update(_LOCAL_ENV)
+        elif (os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+              or (Path.home() / ".ray" / "auth_token").is_file()):
+            os.environ.setdefault("RAY_AUTH_MODE", "token")  # a cluster started with a token is joined with it
     os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")  # no INFO lines from Ray Data on the terminal
     try:
         import ray
@@ -164,10 +168,6 @@ def connect(address: str = LOCAL) -> bool:
                     else:
                         os.environ[k] = v
         else:
-            token = (os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
-                     or (Path.home() / ".ray" / "auth_token").is_file())
-            if token:  # a cluster started with a token (Ray's default) is joined with it
-                os.environ.setdefault("RAY_AUTH_MODE", "token")
             ray.init(address=address, **common)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise RayError(f"cannot connect to Ray at {address}: {exc} (a cluster with token authentication needs "

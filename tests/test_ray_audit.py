@@ -93,6 +93,22 @@ def test_cli_ray_audit_writes_the_plain_audits_rows(local_ray, images, tmp_path,
     assert "identity test" in said and "Hugo_Chavez" in said
 
 
+def test_cancel_stops_the_ray_audit_with_the_rows_so_far(local_ray, images):
+    import threading
+
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.ray_audit import ray_rows
+
+    cancel = threading.Event()
+    pair = load_pair(PAIR)
+    rows = []
+    for row in ray_rows(images, PAIR, pair.bundle_sha256, AuditOptions(batch_size=2, device="cpu"), "cpu",
+                        cancel=cancel):
+        rows.append(row)
+        cancel.set()
+    assert len(rows) == 1 and rows[0].path.endswith("Carlos_Vives_0001.jpg")  # of 18
+
+
 def test_a_changed_bundle_is_refused_before_anything_runs(local_ray, images):
     from mint_tui.ray_audit import ray_rows
 
