@@ -86,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--csv", metavar="FILE|-", help="stream results as CSV ('-' for standard output)")
     audit.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                        help="run the audit on Ray Data (pip install 'mint-tui[ray]'): on a Ray started here "
-                            "with this machine's CPUs, or on the cluster at ADDRESS (auto, HOST:PORT or "
-                            "ray://HOST:PORT; every node must see the images at the same paths). Each worker "
+                            "with this machine's CPUs, or on the cluster at ADDRESS (auto or HOST:PORT; every "
+                            "node must see the images at the same paths). Each worker "
                             "loads the pair once and uses --threads CPUs (default 1); scores equal those of "
                             "an audit without --ray with the same --batch-size and --threads")
 

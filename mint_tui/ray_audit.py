@@ -192,8 +192,8 @@ def ray_rows(paths: Iterable[str | os.PathLike[str]], bundle: str | os.PathLike[
     ``bundle`` is the pair's file (its bytes must have ``bundle_sha256``, the sha256 of the pair
     the caller loaded); each actor runs ``options`` with ``options.threads`` CPUs (default 1) and
     one preparation thread, or one GPU on a CUDA ``device``. ``address``: :data:`LOCAL` starts a
-    Ray here for this audit; otherwise a cluster's address (``auto``, ``HOST:PORT``,
-    ``ray://HOST:PORT``). A Ray already initialised in this process is used as it is.
+    Ray here for this audit; otherwise a cluster's address (``auto``, ``HOST:PORT``). A Ray
+    already initialised in this process is used as it is.
     """
     from mint_tui.audit import AuditProgress, collect_images
 
