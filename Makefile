@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 LFW    ?= ../shared/data/lfw
 # The main job: audit the sample LFW photos the package ships (assets/samples: one member of the demo
-# pair's training data, two non-members) on the CPU, with the identity test per folder.
+# pairs' training data, two non-members) on the CPU, with the bank-free default pair and with the banked one.
 RUN_IMAGES ?= assets/samples
 
 .PHONY: setup run test test-fast bench demo exe exe-smoke clean
@@ -21,7 +21,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 run: setup
+	@echo "== the default pair, demo-lfw-cnn: stores no member data (single photos are mostly inconclusive)"
 	$(PY) -m mint_tui audit --device cpu --group-by folder $(RUN_IMAGES)
+	@echo "== demo-lfw-cnn-bank: holds 1,024 member face embeddings, which makes members and non-members clear"
+	$(PY) -m mint_tui audit --device cpu --group-by folder --pair demo-lfw-cnn-bank $(RUN_IMAGES)
 
 # The tests also install the optional Ray extra (pip install 'mint-tui[ray]', for tests/test_ray_audit.py):
 # about 20 s and 500 MB more. `make setup`, `make run` and the executable leave it out.

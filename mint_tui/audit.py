@@ -8,6 +8,7 @@ thread. Rows come out in input order as soon as their batch is scored; a bad fil
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -48,11 +49,18 @@ class ResultRow:
             "sha256": self.sha256,
             "face": self.face,
             "box": [round(v, 2) for v in self.box] if self.box else None,
-            "detection_score": None if self.detection_score is None else round(self.detection_score, 4),
-            "score": self.score,
+            "detection_score": _finite(self.detection_score, 4),
+            "score": _finite(self.score),
             "verdict": self.verdict,
             "message": self.message,
         }
+
+
+def _finite(value: float | None, digits: int | None = None) -> float | None:
+    """A number for a result file: None where it is missing or not finite (JSON has no NaN)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, digits) if digits is not None else value
 
 
 @dataclass(frozen=True)
@@ -200,8 +208,14 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
             elif not item.faces:
                 yield ResultRow(str(item.path), item.sha256, verdict="no-face", message="no face found")
             for face, score in zip(item.faces, scores):
+                crop = face.crop if options.keep_crops else None
+                if not math.isfinite(score):  # broken weights: never a verdict, never NaN in a file
+                    yield ResultRow(str(item.path), item.sha256, face.index, face.box, face.detection_score, None,
+                                    "error", f"the pair {pair.name} gave no finite score for this face ({score}): "
+                                    "its models are broken", crop)
+                    continue
                 yield ResultRow(str(item.path), item.sha256, face.index, face.box, face.detection_score, score,
-                                verdict_of(score, calibration), "", face.crop if options.keep_crops else None)
+                                verdict_of(score, calibration), "", crop)
             done += 1
             emitted = True
         if emitted:

@@ -6,24 +6,16 @@ import argparse
 import errno
 import json
 import sys
-import threading
 from pathlib import Path
 
 from mint_tui import __version__
-from mint_tui.cli_args import UsageError, json_arg, ray_without_address
+from mint_tui.audit_cli import add_audit_parser, cmd_audit, ray_without_address
+from mint_tui.cli_args import (EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, add_pair_option,
+                               json_arg, quiet_stdout)
+from mint_tui.figures import evaluation_lines, member_bank_notice, member_data_lines
 from mint_tui.models_cli import add_preprocess_options, add_models_parser, cmd_models, preprocess_overrides
-from mint_tui.options import (DEFAULT_ALPHA, DEFAULT_BATCH_SIZE, DEFAULT_DETECTOR, DEFAULT_FACE_POLICY, DETECTORS,
-                              FACE_POLICIES, AuditOptions)
 from mint_tui.report import DEFAULT_MAX_CROPS
 from mint_tui.safe_text import for_terminal
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
-
-
-def _add_pair_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pair", metavar="NAME|FILE",
-                   help="installed pair name or a .mintpair file (default: the bundled demo pair)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,57 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     tui = sub.add_parser("tui", help="open the terminal app (the default with no command)")
     tui.add_argument("start", nargs="?", help="folder to start the file browser in")
 
-    audit = sub.add_parser(
-        "audit", help="audit face images with a pair",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Detect, align and score every face image under PATH (files or folders, recursive). "
-                    "Prints a table unless --json/--jsonl/--csv is given.",
-        epilog="Results are never lost: --jsonl and --csv stream every row as soon as it is computed (flushed "
-               "per row) into FILE.partial,\nwhich is renamed to FILE when the audit ends, whether it completed "
-               "or was stopped with Ctrl-C or SIGTERM\n(exit status 130). After a crash or kill -9, FILE.partial "
-               "is left: a valid CSV / JSON Lines file with every row\nfinished before it (JSON Lines then lacks "
-               "its final {\"end\": true} record). An audit refuses to start while\nFILE.partial exists. --json "
-               "streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp file + "
-               "rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so far). "
-               "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
-               "folder or a device; a symbolic link is written through to its target.\n\n"
-               "Exit status: 0 when at least one face was scored; 1 when nothing could be read (every row an\n"
-               "error) or the pair was refused; 2 for usage errors; 3 when images were read but no face was\n"
-               "found in any of them (nothing scored); 130 when interrupted (the rows so far are kept).")
-    audit.add_argument("paths", nargs="+", metavar="PATH")
-    _add_pair_option(audit)
-    audit.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
-    audit.add_argument("--faces", default=DEFAULT_FACE_POLICY, choices=tuple(FACE_POLICIES),
-                       help="largest face per image, every face, or images that are already aligned crops "
-                            f"(no detection) (default: {DEFAULT_FACE_POLICY})")
-    audit.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
-                       help=f"faces per model batch (default: {DEFAULT_BATCH_SIZE})")
-    audit.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="threads that read, decode and detect faces (default: one per 4 CPU cores on --device cpu, "
-                            "up to 8 on cuda)")
-    audit.add_argument("--threads", type=int, default=None, metavar="N",
-                       help="CPU threads of the models on --device cpu (default: torch's own, one per core)")
-    audit.add_argument("--detector", default=DEFAULT_DETECTOR, choices=tuple(DETECTORS),
-                       help="BlazeFace short-range (close-up faces) or full-range (small/far faces) model")
-    ident = audit.add_mutually_exclusive_group()
-    ident.add_argument("--identity", metavar="NAME",
-                       help="all the given images show one person: also run the identity-level test on them")
-    ident.add_argument("--group-by", choices=("folder",),
-                       help="one person per folder of images (same-named folders in different places are "
-                            "different people): run the identity-level test for each")
-    audit.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
-                       help=f"significance level of the identity-level test (default: {DEFAULT_ALPHA:g})")
-    audit.add_argument("--json", metavar="FILE|-", help="write results as one JSON document ('-' for standard output)")
-    audit.add_argument("--jsonl", metavar="FILE|-",
-                       help="stream results as JSON Lines: a header line, then one row per line ('-' for "
-                            "standard output)")
-    audit.add_argument("--csv", metavar="FILE|-", help="stream results as CSV ('-' for standard output)")
-    audit.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
-                       help="run the audit on Ray Data (pip install 'mint-tui[ray]'): on a Ray started here "
-                            "with this machine's CPUs, or on the cluster at ADDRESS (auto or HOST:PORT; every "
-                            "node must see the images at the same paths). Each worker "
-                            "loads the pair once and uses --threads CPUs (default 1); scores equal those of "
-                            "an audit without --ray with the same --batch-size and --threads")
+    add_audit_parser(sub)
 
     train = sub.add_parser(
         "train", help="train and calibrate a MINT model: build a .mintpair",
@@ -115,8 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "layer1,layer2,layer3,layer4,embedding; ONNX: also graph tensor names)")
     add_preprocess_options(train)
     train.add_argument("--mint-config", metavar="JSON", default="{}",
-                       help='MINT model options as JSON, e.g. \'{"prototypes": 1024, "channels": [4, 8]}\' '
-                            "(hidden, dropout, prototypes; channels for cnn; the bundle records the full config)")
+                       help='MINT options as JSON, e.g. \'{"dropout": 0.5}\' (hidden, dropout, norms; cnn: channels, flip)')
+    train.add_argument("--member-bank", type=int, default=0, metavar="N", help="store N member face embeddings: "
+                       "biometric data anyone with the file can extract (declared, with the accuracy without them)")
     train.add_argument("--epochs", type=int, default=40)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=1e-3)
@@ -141,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="measure a pair on labelled member and external images",
                         description="Accuracy at the pair's threshold, balanced accuracy, ROC AUC, TPR at 1%% "
                                     "and 0.1%% FPR, and training-free baselines on the same images.")
-    _add_pair_option(ev)
+    add_pair_option(ev)
     ev.add_argument("--members", required=True, metavar="LIST|DIR")
     ev.add_argument("--external", required=True, metavar="LIST|DIR")
     ev.add_argument("--root", metavar="DIR", help="folder that relative paths in list files are relative to")
@@ -260,6 +203,7 @@ def cmd_pairs(args: argparse.Namespace) -> int:
     if action == "install":
         entry = store.install(Path(args.file), replace=args.replace)
         print(f"installed {for_terminal(entry.name)} -> {for_terminal(entry.path)}")
+        print("member data:", *member_data_lines(entry.manifest.member_data))
         return EXIT_OK
     if action == "remove":
         store.remove(args.name)
@@ -275,115 +219,6 @@ def cmd_pairs(args: argparse.Namespace) -> int:
         print(f"exported {for_terminal(args.name)} -> {for_terminal(dest)}")
         return EXIT_OK
     raise UsageError(f"unknown pairs action {action!r}")
-
-
-# ---------------------------------------------------------------- audit
-class _ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal). Called from the audit's
-    threads: ``lock`` keeps it from writing in the middle of a table line."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.lock = threading.Lock()
-
-    def __call__(self, p) -> None:
-        if not self.enabled or p.total == 0:
-            return
-        with self.lock:
-            self._draw(p)
-
-    def _draw(self, p) -> None:
-        width = 30
-        filled = int(width * p.fraction)
-        eta = f"{p.eta:4.0f}s" if p.eta is not None else "   ?"
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.prepared}/{p.total} prepared, "
-                         f"{p.done} scored  {p.rate:5.1f} img/s  ETA {eta}\033[K")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
-def _table_line(row) -> str:
-    score = f"{row.score:.3f}" if row.score is not None else "  -  "
-    face = "-" if row.face is None else str(row.face)
-    note = f"  ({for_terminal(row.message)})" if row.message else ""
-    return f"{row.verdict:<13} {score:>6} {face:>4}  {for_terminal(row.path)}{note}"
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    import signal
-
-    from mint_tui.session import AuditRequest, Exports, RequestError, everyone_is, one_person_per_folder, open_audit, run
-
-    try:
-        exports = Exports({"json": args.json, "jsonl": args.jsonl, "csv": args.csv})
-        extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
-        options = AuditOptions(faces=args.faces, batch_size=args.batch_size, device=args.device,
-                               detector=args.detector, **extra)
-        people = (everyone_is(args.identity, args.paths) if args.identity
-                  else one_person_per_folder(args.paths) if args.group_by else [])
-        request = AuditRequest(list(args.paths), args.pair, options, people, args.alpha, ray=args.ray)
-    except (RequestError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        audit = open_audit(request, exports)  # a refused bundle is not a usage error: exit status 1
-    except RequestError as exc:
-        raise UsageError(str(exc)) from None
-    if audit.identity_problem:
-        raise UsageError(f"identity test: {audit.identity_problem}")
-    table = not exports
-    bar = _ProgressBar()
-    if table:
-        print(f"pair {for_terminal(audit.pair.manifest.pair.name)}  device {audit.device}  "
-              f"threshold {audit.pair.manifest.calibration.threshold:.3f}")
-        from mint_tui.pairs.card import member_claim
-
-        claim, caveat = member_claim(audit.pair.manifest)
-        print(f"member: {claim}. {caveat}".rstrip())
-        print(f"{'verdict':<13} {'score':>6} {'face':>4}  path")
-
-    def show(row) -> None:
-        bar.close()
-        print(_table_line(row), flush=True)
-
-    def on_sigterm(signum, frame):
-        raise KeyboardInterrupt
-
-    in_main = threading.current_thread() is threading.main_thread()
-    old_term = signal.signal(signal.SIGTERM, on_sigterm) if in_main else None
-    try:
-        outcome = run(audit, exports, on_row=show if table else None, progress=bar)
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, old_term)
-        bar.close()
-    out = sys.stdout if table else sys.stderr
-    if outcome.interrupted:
-        where = f" in {for_terminal(', '.join(outcome.saved))}" if outcome.saved else ""
-        print(f"interrupted: {plural(outcome.total, 'result')} kept{where}", file=sys.stderr)
-    print(f"{plural(outcome.total, 'result')}: {outcome.summary()}", file=out)
-    for result in outcome.identities or ():
-        print(f"identity test  {for_terminal(result.explanation)}", file=out)
-    if outcome.identities and len(outcome.identities) > 1:
-        from mint_tui.identity import people_summary
-
-        print(f"people: {people_summary(outcome.identities)}", file=out)
-    if outcome.interrupted:
-        return 130  # as a shell reports a process stopped by Ctrl-C
-    if not outcome.total or outcome.counts["error"] == outcome.total:
-        return EXIT_FAILED
-    if not any(outcome.counts[v] for v in ("member", "non-member", "inconclusive")):
-        print("no face was found in any image: nothing was scored (exit status 3)", file=sys.stderr)
-        return EXIT_NO_FACE
-    return EXIT_OK
-
-
-def plural(n: int, word: str) -> str:
-    """"1 result", "2 results"."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------- train / eval
@@ -419,6 +254,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                            [args.weights, args.audited_from, args.members, args.external, args.eval_members,
                             args.eval_external])
     taps = tuple(t.strip() for t in args.taps.split(",") if t.strip()) if args.taps else None
+    try:  # arguments that would write an untrained pair are refused before any work
+        MintFitConfig(kind=args.kind, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      patience=args.patience, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.audited_from:
         if args.weights:
             raise UsageError("--audited-from takes the weights from the pair: leave out --weights")
@@ -432,23 +272,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     taps = tuple(source.taps)
     if (args.eval_members is None) != (args.eval_external is None):
         raise UsageError("--eval-members and --eval-external go together")
+    mint_config = json_arg(args.mint_config, "--mint-config")
+    if "prototypes" in mint_config or args.member_bank < 0:
+        raise UsageError("the member bank is set with --member-bank N (0 or more), not in --mint-config")
+    if args.member_bank:
+        print(member_bank_notice(args.member_bank), file=sys.stderr)
     torch.manual_seed(args.seed)
     req = PairRequest(
-        name=args.name, arch=arch, arch_config=arch_config, audited_state=state,
+        name=args.name, arch=arch, arch_config=arch_config, audited_state=state, out=dests["--out"],
         members=_image_list(args.members, args.root), external=_image_list(args.external, args.root),
-        out=dests["--out"], preprocess=preprocess,
-        fit=MintFitConfig(kind=args.kind, taps=taps, mint_config=json_arg(args.mint_config, "--mint-config"),
+        preprocess=preprocess, root=args.root,
+        fit=MintFitConfig(kind=args.kind, taps=taps, mint_config={**mint_config, "prototypes": args.member_bank},
                           epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                           seed=args.seed, device=str(resolve_device(args.device))),
         activations=args.activations,
         title=args.title, description=args.description, training_data=args.training_data,
         notes=args.notes, license=args.license,
-        splits={"members": args.members, "external": args.external,
-                **({"eval_members": args.eval_members, "eval_external": args.eval_external}
-                   if args.eval_members else {})},
+        splits={"members": args.members, "external": args.external, **(
+            {"eval_members": args.eval_members, "eval_external": args.eval_external} if args.eval_members else {})},
         eval_members=_image_list(args.eval_members, args.root) if args.eval_members else None,
         eval_external=_image_list(args.eval_external, args.root) if args.eval_external else None,
-        eval_data=f"{args.eval_members} vs {args.eval_external}" if args.eval_members else "",
     )
     try:
         path, report = build_pair(req, log=lambda msg: print(for_terminal(msg), file=sys.stderr, flush=True))
@@ -475,7 +318,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from mint_tui.audit import resolve_device
     from mint_tui.pairs.loaded import load_pair
-    from mint_tui.results import write_output
+    from mint_tui.results import json_safe, write_output
     from mint_tui.train.evaluate import evaluate_pair, plot_evaluation
 
     if args.plot:  # checked first: matplotlib is optional (the standalone executable leaves it out)
@@ -495,15 +338,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
            "threshold": pair.manifest.calibration.threshold, "members": args.members, "external": args.external,
            "counts": ev.counts, "metrics": ev.metrics}
     if args.json:
-        write_output(str(dests["--json"] or "-"), json.dumps(doc, indent=2) + "\n")
+        write_output(str(dests["--json"] or "-"), json.dumps(json_safe(doc), indent=2, allow_nan=False) + "\n")
     if args.json != "-":
-        c = ev.counts
-        print(f"{for_terminal(pair.manifest.pair.name)}: {c['members_scored']} members, {c['external_scored']} external scored "
-              f"({c['no_face']} without a face, {c['errors']} unreadable)")
-        print(f"{'':34} {'acc':>7} {'bal.acc':>7} {'AUC':>7} {'TPR@1%':>7} {'TPR@.1%':>7}")
-        for name, m in ev.metrics.items():
-            print(f"{name:34} {m['accuracy']:7.4f} {m['balanced_accuracy']:7.4f} {m['roc_auc']:7.4f} "
-                  f"{m['tpr@1%fpr']:7.4f} {m['tpr@0.1%fpr']:7.4f}")
+        print("\n".join(evaluation_lines(for_terminal(pair.manifest.pair.name), ev.counts, ev.metrics)))
     if args.plot:
         plot_evaluation(ev, dests["--plot"], title=pair.manifest.pair.title)
     return EXIT_OK
@@ -612,12 +449,13 @@ _USER_ERRNOS = {errno.ENOENT, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EIS
 #: Known user errors in modules that load torch: looked up when loaded, never imported here.
 _HEAVY_USER_ERRORS = (("mint_tui.models.audited.checkpoint", "CheckpointError"),
                       ("mint_tui.models.audited.zoo", "UnknownArchitectureError"),
+                      ("mint_tui.train.data", "TrainingDataError"),
                       ("mint_tui.ray_audit", "RayError"))
 
 
 def _is_user_error(exc: BaseException) -> bool:
     """The errors that are the user's to mend: a refused bundle or manifest, an unknown or unusable
-    pair, a checkpoint that does not fit, a file or disk problem. They are reported in one line; any
+    pair, a checkpoint that does not fit, images that cannot train a pair, a file or disk problem. They are reported in one line; any
     other exception is a bug and keeps its traceback."""
     from mint_tui.pairs.manifest import ManifestError
     from mint_tui.pairs.store import StoreError
@@ -652,8 +490,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     args = parser.parse_args(ray_without_address(argv))
     command = COMMANDS.get(args.command or "tui")
+    if command is not cmd_pairs:  # commands that run MediaPipe/OpenCV: their log lines stay off the terminal
+        from mint_tui import native_log
+
+        native_log.install()
     try:
         return command(args)
+    except BrokenPipeError:  # `mint-tui audit ... | head`: the reader has gone; end quietly, as Unix tools do
+        quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # Ctrl-C before the command could set up its own handling (start-up)
+        print("interrupted", file=sys.stderr)
+        return 130
     except UsageError as exc:
         print(f"mint-tui: error: {for_terminal(exc)}", file=sys.stderr)
         return EXIT_USAGE

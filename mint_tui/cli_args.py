@@ -1,9 +1,16 @@
-"""What the command-line modules share: the usage error (exit status 2), option values parsed
-from JSON and the audit's optional ``--ray`` address."""
+"""What the command-line modules share: exit statuses, the usage error (exit status 2), the
+``--pair`` option, option values parsed from JSON, and small wording helpers."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool ended by a closed pipe
+EXIT_NO_FACE = 3  # audit: images were read, but no face was found (so nothing was scored)
 
 
 class UsageError(Exception):
@@ -21,14 +28,21 @@ def json_arg(text: str, what: str) -> dict:
     return value
 
 
-def ray_without_address(argv: list[str]) -> list[str]:
-    """``audit --ray PATH ...``: PATH is an image path, not the optional Ray address (argparse
-    would take it as the address): spelt ``--ray=local PATH``."""
-    if not argv or argv[0] != "audit" or "--ray" not in argv:
-        return argv
-    from mint_tui.ray_audit import LOCAL, is_address
+def add_pair_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pair", metavar="NAME|FILE",
+                   help="installed pair name or a .mintpair file (default: the bundled demo pair)")
 
-    i = argv.index("--ray")
-    if i + 1 < len(argv) and not argv[i + 1].startswith("-") and not is_address(argv[i + 1]):
-        return [*argv[:i], f"--ray={LOCAL}", *argv[i + 1:]]
-    return argv
+
+def plural(n: int, word: str) -> str:
+    """"1 result", "2 results"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

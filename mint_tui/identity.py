@@ -50,7 +50,9 @@ Assumptions (what the guarantee rests on)
     - combining fewer photos does not narrow the null (see above);
     - the audited model and MINT model are the ones the calibration scores came from (the scores
       are stored in the bundle, hash-checked);
-    - each face is a different photo (duplicates of one photo would count twice).
+    - each face is a different photo: byte-identical files (same sha256, same face) of one person
+      count once (:class:`DuplicateFaces`); near-duplicates (a resized or re-encoded copy) are
+      not detected and would count twice.
 It says nothing about *which* photo was used: a member verdict means that the person's photos,
 taken together, score higher than non-member people's photos at the stated error rate.
 """
@@ -80,13 +82,20 @@ class IdentityResult:
     verdict: str  # "member" (p <= level) | "not-shown" | "no-faces"
     null_identities: int  # G
     level: float  # the rejection level that keeps the false-positive rate <= alpha (see module docs); 0: none
+    duplicates: int = 0  # faces left out: byte-identical repeats of a face already counted
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """As JSON can hold it: a statistic that is not a number (no faces) is None."""
+        d = asdict(self)
+        d["statistic"] = d["statistic"] if math.isfinite(d["statistic"]) else None
+        return d
 
     @property
     def _faces_text(self) -> str:
-        return f"{self.faces} face" + ("" if self.faces == 1 else "s")
+        text = f"{self.faces} face" + ("" if self.faces == 1 else "s")
+        if self.duplicates:
+            text += f"; {self.duplicates} duplicate{'' if self.duplicates == 1 else 's'} counted once"
+        return text
 
     @property
     def explanation(self) -> str:
@@ -97,7 +106,7 @@ class IdentityResult:
             return (f"{self.name}: evidence that this person's photos were in the training data "
                     f"(p = {self.p_value:.4f} <= {at}, {self._faces_text}, combined score {self.statistic:.3f})")
         if self.level <= 0:
-            return (f"{self.name}: not shown to be in the training data (p = {self.p_value:.4f}); with "
+            return (f"{self.name}: not shown to be in the training data (p = {self.p_value:.4f}, {self._faces_text}); with "
                     f"{self.null_identities} calibration identities the test cannot reject at alpha {self.alpha:g}")
         return (f"{self.name}: not shown to be in the training data (p = {self.p_value:.4f} > {at}, "
                 f"{self._faces_text}, combined score {self.statistic:.3f})")
@@ -173,15 +182,16 @@ class IdentityTest:
             self._null[k] = np.sort(null_statistics(self.external, self.external_identity, k, self.seed))
         return self._null[k]
 
-    def __call__(self, name: str, scores: Sequence[float | None]) -> IdentityResult:
+    def __call__(self, name: str, scores: Sequence[float | None], duplicates: int = 0) -> IdentityResult:
+        """The test on one person's face scores (``duplicates``: repeats already left out, recorded)."""
         scores = np.asarray([s for s in scores if s is not None and np.isfinite(s)], dtype=np.float64)
         g, level = self.null_identities, self.level
         if len(scores) == 0:
-            return IdentityResult(name, 0, float("nan"), 1.0, self.alpha, "no-faces", g, level)
+            return IdentityResult(name, 0, float("nan"), 1.0, self.alpha, "no-faces", g, level, duplicates)
         t = combine_scores(scores)
         p = rank_p_value(self.null(len(scores)), t)
         verdict = "member" if level > 0 and p <= level + 1e-12 else "not-shown"
-        return IdentityResult(name, len(scores), t, p, self.alpha, verdict, g, level)
+        return IdentityResult(name, len(scores), t, p, self.alpha, verdict, g, level, duplicates)
 
 
 def identity_test(name: str, scores: Sequence[float | None], calibration_scores: dict | None,
@@ -203,3 +213,28 @@ def people_summary(identities) -> str:
         text += f"; {untested} with no scored face, not tested"
     return text
 
+
+class DuplicateFaces:
+    """Byte-identical photos of one person: the first face with a given (sha256, face index) counts
+    in the identity test, a repeat (the same file given twice, or a copy) is left out and marked."""
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[str, str, int | None], str] = {}
+        self.counts: dict[str, int] = {}
+
+    def first_of(self, group: str, row) -> str | None:
+        """The path of the row that ``row`` repeats within ``group`` (counted in ``counts[group]``),
+        or None: it counts."""
+        if row.score is None or not row.sha256:
+            return None
+        key = (group, row.sha256, row.face)
+        if key in self._first:
+            self.counts[group] = self.counts.get(group, 0) + 1
+            return self._first[key]
+        self._first[key] = row.path
+        return None
+
+
+def duplicate_note(first: str) -> str:
+    """The message of a row left out of the identity test as a repeat of ``first``."""
+    return f"the same file as {first} (same sha256): counted once in the identity test"

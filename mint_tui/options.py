@@ -20,17 +20,21 @@ FACE_POLICIES = {
 }
 DEFAULT_FACE_POLICY = "largest"
 
-#: Face detector models (files in assets/detector, see mint_tui.faces.detect).
+#: What ``--detector`` accepts: a BlazeFace model (files in assets/detector), or ``auto``, which
+#: asks the full-range model and a closer look for small faces (see mint_tui.faces.detect).
 DETECTORS = {
+    "auto": "short-range, full-range and a closer look for small faces",
     "short": "BlazeFace short-range (close-up faces)",
     "full": "BlazeFace full-range (small or far faces)",
 }
-DEFAULT_DETECTOR = "short"
+DETECTOR_CHOICES = tuple(DETECTORS)
+DEFAULT_DETECTOR = "auto"
 
 #: Where the models run: auto is CUDA when torch finds a device, else the CPU ("cuda:N" also works).
 DEVICES = ("auto", "cpu", "cuda")
 
 DEFAULT_BATCH_SIZE = 32
+#: Largest model batch (faces): rows stream out as each batch is scored.
 MAX_BATCH_SIZE = 4096
 
 #: Significance level of the identity-level test (the false-positive rate it bounds).
@@ -52,8 +56,8 @@ class AuditOptions:
             raise ValueError(f"faces must be one of {', '.join(FACE_POLICIES)}, not {self.faces!r}")
         if self.detector not in DETECTORS:
             raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, not {self.detector!r}")
-        if self.batch_size < 1:
-            raise ValueError("batch size must be at least 1")
+        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:  # a huge batch would hold every face and stream nothing
+            raise ValueError(f"batch size must be from 1 to {MAX_BATCH_SIZE}, not {self.batch_size}")
         if self.workers < 0:
             raise ValueError("workers must be at least 1 (or 0 for the default)")
         if self.threads < 0:

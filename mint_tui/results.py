@@ -31,7 +31,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -91,7 +93,19 @@ def results_json(header: dict[str, Any], rows: list[ResultRow], interrupted: boo
     if identities is not None:
         doc["identities"] = [i.to_dict() if hasattr(i, "to_dict") else dict(i) for i in identities]
     doc["results"] = [r.to_dict() for r in rows]
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(json_safe(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every float that is not finite (NaN, infinity) replaced by None: JSON has no
+    NaN, and a file holding one is not valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def results_csv(rows: list[ResultRow]) -> str:
@@ -127,31 +141,79 @@ def read_results(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Res
         for rec in csv.DictReader(io.StringIO(text)):
             if set(CSV_FIELDS) - set(rec):
                 raise ValueError(f"{path}: not a mint-tui CSV (missing {sorted(set(CSV_FIELDS) - set(rec))})")
-            rows.append(_row_from_dict({k: (_csv_uncell(rec[k]) if rec[k] else None) for k in CSV_FIELDS}))
+            try:
+                rows.append(_row_from_dict({k: (_csv_uncell(rec[k]) if isinstance(rec[k], str) and rec[k] else None)
+                                            for k in CSV_FIELDS}))
+            except ValueError as exc:
+                raise ValueError(f"{path}: line {len(rows) + 2}: {exc}") from None
         return {"format": FORMAT, "version": FORMAT_VERSION}, rows
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a mint-tui audit result file (nested too deeply)") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{path}: not a mint-tui audit result file")
     if doc.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: unsupported result format version {doc.get('version')!r}")
-    rows = [_row_from_dict(r) for r in doc.get("results", [])]
+        raise ValueError(f"{path}: unsupported result format version {doc.get('version')!r:.40}")
+    results = doc.get("results", [])
+    if not isinstance(results, list):
+        raise ValueError(f"{path}: 'results' must be a list of rows, not {type(results).__name__}")
+    rows = []
+    for n, r in enumerate(results, start=1):
+        try:
+            rows.append(_row_from_dict(r))
+        except ValueError as exc:
+            raise ValueError(f"{path}: row {n}: {exc}") from None
     header = {k: v for k, v in doc.items() if k not in ("results", "summary")}
     return header, rows
 
 
-def _row_from_dict(d: dict[str, Any]) -> ResultRow:
+def _row_from_dict(d: Any) -> ResultRow:
+    """One row of a result file, with every field checked (a hand-edited file gets a ValueError
+    naming the field, never a crash further on)."""
+    if not isinstance(d, dict):
+        raise ValueError(f"a row is a {type(d).__name__}, not an object")
+    path = d.get("path")
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"a row has no path (got {path!r:.60})")
+
+    def number(key: str, cast=float) -> Any:
+        value = d.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"{path}: {key} must be a number, not {type(value).__name__}")
+        try:
+            out = cast(value) if cast is float else cast(float(value)) if float(value).is_integer() else None
+        except (TypeError, ValueError, OverflowError):
+            out = None
+        if out is None or not math.isfinite(out):
+            raise ValueError(f"{path}: {key} is not a valid number ({value!r:.40})")
+        return out
+
     box = d.get("box")
     if isinstance(box, str):
-        box = tuple(float(v) for v in box.split(";"))
-    num = lambda v, cast=float: None if v is None else cast(v)  # noqa: E731
+        box = box.split(";")
+    if box is not None and box != "":
+        if not isinstance(box, (list, tuple)) or len(box) != 4:
+            raise ValueError(f"{path}: box must be four numbers x, y, w, h")
+        try:
+            box = tuple(float(v) for v in box)
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}: box must be four numbers x, y, w, h") from None
+    sha = d.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha)):
+        raise ValueError(f"{path}: sha256 must be 64 hexadecimal digits")
     verdict = d.get("verdict") or "error"
     if verdict not in VERDICTS:
-        raise ValueError(f"unknown verdict {verdict!r} in result file")
-    return ResultRow(str(d["path"]), d.get("sha256"), num(d.get("face"), int), tuple(box) if box else None,
-                     num(d.get("detection_score")), num(d.get("score")), verdict, d.get("message") or "")
+        raise ValueError(f"unknown verdict {verdict!r:.40} in result file")
+    message = d.get("message") or ""
+    if not isinstance(message, str):
+        raise ValueError(f"{path}: message must be text")
+    return ResultRow(path, sha, number("face", int), box or None, number("detection_score"), number("score"), verdict,
+                     message)
 
 
 # ---------------------------------------------------------------- streamed outputs
@@ -269,7 +331,7 @@ class JsonlStream(RowStream):
         self._fh.write(json.dumps({**self.header, "layout": "jsonl"}, ensure_ascii=False) + "\n")
 
     def _row(self, row: ResultRow) -> None:
-        self._fh.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
+        self._fh.write(json.dumps(row.to_dict(), ensure_ascii=False, allow_nan=False) + "\n")
 
     def _end(self, interrupted: bool) -> None:
         self._fh.write(json.dumps({"end": True, "interrupted": interrupted, "rows": self.rows,
@@ -335,7 +397,7 @@ def _first_line_is_jsonl_header(text: str) -> bool:
         return False
     try:
         first = json.loads(text.split("\n", 1)[0])
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return isinstance(first, dict) and first.get("layout") == "jsonl"
 
@@ -350,6 +412,8 @@ def _read_jsonl(path: Path, text: str) -> tuple[dict[str, Any], list[ResultRow]]
         raise ValueError(f"{path}: empty JSON Lines result file")
     try:
         header = json.loads(lines[0])
+    except RecursionError:
+        raise ValueError(f"{path}: line 1 is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: line 1 is not valid JSON ({exc})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -362,10 +426,15 @@ def _read_jsonl(path: Path, text: str) -> tuple[dict[str, Any], list[ResultRow]]
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: line {n} is not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ValueError(f"{path}: line {n} is nested too deeply") from None
         if not isinstance(rec, dict):
             raise ValueError(f"{path}: line {n} is not a JSON object")
         if rec.get("end"):
             header["interrupted"] = bool(rec.get("interrupted"))
             continue
-        rows.append(_row_from_dict(rec))
+        try:
+            rows.append(_row_from_dict(rec))
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {n}: {exc}") from None
     return {k: v for k, v in header.items() if k != "layout"}, rows

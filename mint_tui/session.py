@@ -181,11 +181,18 @@ class Audit:
 
     def people(self, rows: Iterable[Any]) -> list[IdentityResult] | None:
         """The identity-level test of each person of the request over ``rows`` (anything with
-        ``path`` and ``score``); None when there are no people or they cannot be tested."""
+        ``path``, ``sha256``, ``face`` and ``score``); a byte-identical repeat of a person's photo
+        counts once. None when there are no people or they cannot be tested."""
         if self.identity is None:
             return None
-        groups = group_people(self.request.people, rows)
-        return [self.identity(name, [r.score for r in members]) for name, members in groups.items()]
+        from mint_tui.identity import DuplicateFaces
+
+        repeats = DuplicateFaces()
+        results = []
+        for name, members in group_people(self.request.people, rows).items():
+            kept = [r.score for r in members if repeats.first_of(name, r) is None]
+            results.append(self.identity(name, kept, repeats.counts.get(name, 0)))
+        return results
 
 
 def open_audit(request: AuditRequest, exports: Exports | None = None,
@@ -253,30 +260,18 @@ def group_people(marks: Iterable[tuple[str, str]], rows: Iterable[Any]) -> dict[
     named after that folder, or after its whole path where two folders share a name (so that
     ``a/john`` and ``b/john`` are two people). A row under no mark belongs to nobody.
     """
-    owner: dict[str, str] = {}  # marked path -> person's name
-    named: dict[str, list[Any]] = {}
-    for path, name in marks:
-        owner[os.path.normpath(path)] = name
-        if name != PER_FOLDER:
-            named.setdefault(name, [])
+    person = person_of(marks)
+    named: dict[str, list[Any]] = {name: [] for _, name in marks if name != PER_FOLDER}
     folders: dict[str, list[Any]] = {}  # folder -> its rows
     for row in rows:
-        p = os.path.normpath(row.path)
-        name = None
-        while True:
-            name = owner.get(p)
-            if name is not None:
-                break
-            parent = os.path.dirname(p)
-            if parent == p:
-                break
-            p = parent
-        if name is None:
+        key = person(row.path)
+        if key is None:
             continue
-        if name != PER_FOLDER:
+        name, folder = key
+        if folder is None:
             named[name].append(row)
         else:
-            folders.setdefault(os.path.dirname(os.path.normpath(row.path)), []).append(row)
+            folders.setdefault(folder, []).append(row)
     out = dict(named)
 
     def base_of(folder: str) -> str:
@@ -293,6 +288,44 @@ def group_people(marks: Iterable[tuple[str, str]], rows: Iterable[Any]) -> dict[
             name = unique
         out[name] = folders[folder]
     return out
+
+
+def person_of(marks: Iterable[tuple[str, str]]) -> Callable[[str], tuple[str, str | None] | None]:
+    """Who a path shows, by the marks: (the person's name, None) under a named mark, (PER_FOLDER,
+    the folder) under a mark grouped one person per folder, None under no mark. Each person has
+    one answer, known from the path alone (what :func:`group_people` names people by)."""
+    owner = {os.path.normpath(path): name for path, name in marks}  # marked path -> person's name
+
+    def person(path: str) -> tuple[str, str | None] | None:
+        p = os.path.normpath(path)
+        while (name := owner.get(p)) is None:
+            parent = os.path.dirname(p)
+            if parent == p:
+                return None
+            p = parent
+        return (name, None) if name != PER_FOLDER else (PER_FOLDER, os.path.dirname(os.path.normpath(path)))
+
+    return person
+
+
+class _Repeats:
+    """Marks the rows that repeat a byte-identical photo of the same person (same sha256 and face,
+    :class:`mint_tui.identity.DuplicateFaces`) as they stream: the identity test counts such a
+    face once (:meth:`Audit.people`), and the row says so."""
+
+    def __init__(self, marks: Iterable[tuple[str, str]]) -> None:
+        from mint_tui.identity import DuplicateFaces
+
+        self.person, self.seen = person_of(marks), DuplicateFaces()
+
+    def __call__(self, row: ResultRow) -> ResultRow:
+        import dataclasses
+
+        from mint_tui.identity import duplicate_note
+
+        key = self.person(row.path)
+        first = None if key is None else self.seen.first_of("\0".join(k or "" for k in key), row)
+        return row if first is None else dataclasses.replace(row, message=duplicate_note(first))
 
 
 # ---------------------------------------------------------------- exports
@@ -314,6 +347,8 @@ class Exports:
             raise OutputError(f"unknown output kind(s) {', '.join(sorted(unknown))}")
         self.checked: dict[str, str] | None = None
         self.streams: list[RowStream] = []
+        #: standard output's reader went away while an output was written to it
+        self.broken_pipe = False
 
     def __bool__(self) -> bool:
         return bool(self.outputs)
@@ -352,13 +387,23 @@ class Exports:
 
     def finish(self, interrupted: bool, identities: list[dict[str, Any]] | None = None) -> list[str]:
         """Close every output (the JSON document with the identity-level results); returns the
-        files written."""
+        files written. An output on standard output whose reader has gone is left unfinished
+        (``broken_pipe``); the files are finished all the same."""
         from mint_tui.results import JsonDocumentStream
 
         for stream in self.streams:
             if isinstance(stream, JsonDocumentStream):
                 stream.identities = identities
-        return [str(path) for path in (stream.finish(interrupted) for stream in self.streams) if path is not None]
+        saved = []
+        for stream in self.streams:
+            try:
+                path = stream.finish(interrupted)
+            except BrokenPipeError:  # standard output's reader has gone: the files are still finished
+                self.broken_pipe = True
+                continue
+            if path is not None:
+                saved.append(str(path))
+        return saved
 
     def crashed(self) -> None:
         """A crash: every ``.partial`` stays as it is, holding each row computed so far, where it
@@ -395,6 +440,9 @@ class Outcome:
     interrupted: bool
     identities: list[IdentityResult] | None
     saved: list[str]
+    #: the reader of standard output went away (``mint-tui audit ... | head``): the audit stopped
+    #: there as if interrupted, the files were finished
+    broken_pipe: bool = False
 
     @property
     def total(self) -> int:
@@ -409,6 +457,8 @@ class _Scored:
     """What the identity test needs of a row (kept instead of the row, whose crop may be large)."""
 
     path: str
+    sha256: str
+    face: int | None
     score: float | None
 
 
@@ -419,7 +469,8 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
 
     KeyboardInterrupt (Ctrl-C; the CLI turns SIGTERM into it) stops the audit after the current
     batch, like ``audit.request.cancel.set()``: both end it with ``interrupted`` and every row so
-    far kept. Any other exception abandons the streamed exports as they are (``.partial``) and is
+    far kept. So does a BrokenPipeError (standard output's reader has gone), which the outcome
+    records as ``broken_pipe``. Any other exception abandons the streamed exports as they are (``.partial``) and is
     raised.
     """
     exports = exports if exports is not None else Exports()
@@ -427,18 +478,21 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
     scored: list[_Scored] = []
     counts: Counter[str] = Counter()
     interrupted = False
+    repeats = _Repeats(audit.request.people) if audit.identity is not None else None
     results = audit.rows(progress)
     try:
         try:
             for row in results:
                 counts[row.verdict] += 1
-                if audit.identity is not None:
-                    scored.append(_Scored(row.path, row.score))
+                if repeats is not None:
+                    row = repeats(row)
+                    scored.append(_Scored(row.path, row.sha256, row.face, row.score))
                 exports.write(row)
                 if on_row is not None:
                     on_row(row)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, BrokenPipeError) as exc:
             interrupted = True
+            exports.broken_pipe = exports.broken_pipe or isinstance(exc, BrokenPipeError)
             audit.request.cancel.set()
         finally:
             results.close()
@@ -448,4 +502,4 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
     interrupted = interrupted or audit.request.cancel.is_set()
     identities = audit.people(scored)
     saved = exports.finish(interrupted, None if identities is None else [i.to_dict() for i in identities])
-    return Outcome(counts, interrupted, identities, saved)
+    return Outcome(counts, interrupted, identities, saved, exports.broken_pipe)

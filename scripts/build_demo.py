@@ -5,13 +5,16 @@
 Stages run in order (`--stage all`, the default); each can be run alone.
 Stage "audited": trains the demo audited model (MobileFaceNet, width 0.5, CosFace) on
 fr_train.txt only, through the same MediaPipe alignment as audits; reports identification
-accuracy on fr_heldout.txt. Stage "mint": trains the CNN and MLP MINT pairs with
-`mint-tui train` on mint_train_* and evaluates them with `mint-tui eval` on mint_test_* (and on fr_heldout, the same people's
-unseen photos, as the harder case). Stage "install" copies the two bundles to mint_tui/assets/pairs/.
+accuracy on fr_heldout.txt (`--audited-from PAIR` takes the weights of an earlier build's pair instead).
+Stage "mint": trains the pairs of PAIRS with `mint-tui train` on mint_train_* and evaluates them with
+`mint-tui eval` on mint_test_* (and on fr_heldout, the same people's unseen photos, as the harder case):
+demo-lfw-cnn and demo-lfw-mlp store no member data, demo-lfw-cnn-bank a bank of 1,024 member embeddings
+(declared). Stage "install" copies the bundles to mint_tui/assets/pairs/.
 Stage "identity": the identity-level test per person (k = 1, 2, 4, 8 photos).
-Stage "layers": the per-layer table (each tap alone, then all, for both MINT kinds).
+Stage "layers": the per-layer table (each tap alone, then all, for both MINT kinds, bank-free).
 Stage "seeds": both kinds trained with seeds 0, 1, 2 (how much of a difference between them is noise).
-Everything is seeded; the split files used are recorded in the bundles.
+Stage "results": docs/RESULTS.md (scripts/demo_results.py).
+Everything is seeded; the split files used are recorded in the bundles (relative to the data set, with sha256).
 """
 
 from __future__ import annotations
@@ -83,17 +86,69 @@ def stage_audited(lfw: Path, work: Path, epochs: int, seed: int) -> None:
     log(f"wrote {work / 'audited.safetensors'}")
 
 
+def stage_audited_from(pair_path: Path, lfw: Path, work: Path) -> None:
+    """The audited model of an earlier build, taken from its shipped pair (the bundle holds its weights)
+    instead of training it again (32 min); its identification accuracy is measured again here, by the
+    nearest mean fr_train embedding of each identity (the bundle has no classification head)."""
+    import numpy as np
+    import torch
+    from safetensors.torch import save_file
+
+    from mint_tui.pairs.bundle import load_pair
+    from mint_tui.train.data import identity_of, load_faces, read_image_list
+    from mint_tui.train.evaluate import identity_centres, prepare_settings, score_faces
+
+    pair = load_pair(pair_path)
+    m = pair.manifest.audited
+    assert m.arch == AUDITED_ARCH and all(m.config[k] == v for k, v in AUDITED_CONFIG.items()), m
+    images = lfw / "images"
+    settings = prepare_settings(pair)
+    train = load_faces(read_image_list(lfw / "splits" / "fr_train.txt", images), settings)
+    held = load_faces(read_image_list(lfw / "splits" / "fr_heldout.txt", images), settings)
+    _, e_train = score_faces(pair, train)
+    _, e_held = score_faces(pair, held)
+    classes = sorted({identity_of(p) for p in train.paths})
+    centres = identity_centres(e_train, train.paths)  # rows in sorted identity order
+
+    def top1(emb, paths):
+        unit = emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(1e-12)
+        pred = (unit @ centres.T).argmax(1)
+        return float(np.mean([classes[i] == identity_of(p) for i, p in zip(pred, paths)]))
+
+    work.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in pair.audited.state_dict().items()}, work / "audited.safetensors")
+    torch.manual_seed(0)
+    (work / "audited.json").write_text(json.dumps({
+        "arch": AUDITED_ARCH, "config": AUDITED_CONFIG, "preprocess": PREPROCESS, "classes": classes,
+        "from_pair": {"name": pair.manifest.pair.name, "bundle_sha256": pair.bundle_sha256,
+                      "created": pair.manifest.provenance.created},
+        "identification": "nearest mean fr_train embedding per identity (cosine)",
+        "identification_top1": {"fr_train": top1(e_train, train.paths), "fr_heldout": top1(e_held, held.paths)},
+        "n": {"fr_train": len(train), "fr_heldout": len(held), "no_face_train": len(train.no_face),
+              "no_face_heldout": len(held.no_face)},
+    }, indent=2))
+    log(f"audited model of {pair_path.name}: identification top-1 fr_train "
+        f"{top1(e_train, train.paths):.4f}, fr_heldout {top1(e_held, held.paths):.4f}")
+
+
 DESCRIPTION = (
     "Demo pair: a small face-recognition model (MobileFaceNet, width 0.5, CosFace) trained by mint-tui on "
     "3,517 LFW photos of 158 public figures (fr_train.txt), and a {kind} MINT model that reads its "
     "activations. Members are those training photos; photos of anyone else should come out non-member."
 )
+NO_BANK_NOTE = (
+    "This pair stores no member data: it reads only the activations of the face it is shown, mostly how "
+    "strongly each layer responds (the activation norms), beside the pooled or mapped activations.")
+BANK_NOTE = (
+    "This pair stores 1,024 member face embeddings (a nearest-neighbour bank) and largely learns whether a "
+    "face belongs to one of the 158 training identities; it is shipped to show what the bank buys and what "
+    "it costs: anyone with the file holds those embeddings. Use the bank-free demo-lfw-cnn to share.")
 NOTES = (
     "Honest limits: the audited model is small and was trained on 158 identities only, so this pair "
-    "demonstrates the method; it says nothing about any other model. MINT here largely learns whether a "
-    "face belongs to one of the 158 training identities: unseen photos of those same people "
-    "(fr_heldout.txt) also score high, so a 'member' verdict means 'this photo or this person was likely "
-    "in the training data'. Scores are calibrated on LFW news photos; other kinds of photos may shift them.\n"
+    "demonstrates the method; it says nothing about any other model. {bank} Unseen photos of the same "
+    "people (fr_heldout.txt) are a harder case, so a 'member' verdict means 'this photo or this person was "
+    "likely in the training data'. Scores are calibrated on LFW news photos; other kinds of photos may shift "
+    "them.\n"
     "Data: Labeled Faces in the Wild (LFW), Huang, Ramesh, Berg and Learned-Miller, University of "
     "Massachusetts Amherst, 2007; research use. Audited model identification top-1 on fr_heldout.txt: {acc}."
 )
@@ -114,8 +169,12 @@ def run_cli(argv: list[str]) -> None:
         raise SystemExit(f"command failed ({rc}): mint-tui {' '.join(argv)}")
 
 
-def stage_mint(lfw: Path, work: Path, seed: int, kinds=("cnn", "mlp")) -> None:
-    """The shipped pairs: CNN and MLP MINT over all taps, trained on mint_train_*, tested on mint_test_*."""
+#: The shipped pairs: name -> (MINT kind, member-bank size). The bank-free CNN pair is the default.
+PAIRS = {"demo-lfw-cnn": ("cnn", 0), "demo-lfw-mlp": ("mlp", 0), "demo-lfw-cnn-bank": ("cnn", 1024)}
+
+
+def stage_mint(lfw: Path, work: Path, seed: int, names=tuple(PAIRS)) -> None:
+    """The shipped pairs over all taps, trained on mint_train_*, tested on mint_test_* (and fr_heldout)."""
     info = json.loads((work / "audited.json").read_text())
     splits, images = lfw / "splits", lfw / "images"
     acc = f"{info['identification_top1']['fr_heldout']:.3f}"
@@ -126,21 +185,151 @@ def stage_mint(lfw: Path, work: Path, seed: int, kinds=("cnn", "mlp")) -> None:
               "--eval-members", str(splits / "mint_test_members.txt"),
               "--eval-external", str(splits / "mint_test_external.txt"),
               "--training-data", "LFW fr_train.txt: 3,517 photos of 158 identities (members)",
-              "--license", "research use (LFW images); model weights CC BY 4.0 by the mint-tui authors",
-              "--notes", NOTES.format(acc=acc)]
-    for kind in kinds:
-        bundle = work / f"demo-lfw-{kind}.mintpair"
-        run_cli(["train", *common, "--epochs", str(EPOCHS), "--kind", kind, "--name", f"demo-lfw-{kind}",
-                 "--title", f"Demo: LFW MobileFaceNet + {kind.upper()} MINT",
+              "--license", "research use (LFW images); model weights CC BY 4.0 by the mint-tui authors"]
+    for name in names:
+        kind, bank = PAIRS[name]
+        bundle = work / f"{name}.mintpair"
+        title = f"Demo: LFW MobileFaceNet + {kind.upper()} MINT" + (f", member bank of {bank}" if bank else "")
+        run_cli(["train", *common, "--epochs", str(EPOCHS), "--kind", kind, "--name", name, "--title", title,
+                 "--member-bank", str(bank), "--notes", NOTES.format(acc=acc, bank=BANK_NOTE if bank else NO_BANK_NOTE),
                  "--description", DESCRIPTION.format(kind=kind.upper()),
-                 "--out", str(bundle), "--report", str(work / f"train-{kind}.json")])
-        for name, members, external in (("test", "mint_test_members", "mint_test_external"),
+                 "--out", str(bundle), "--report", str(work / f"train-{name}.json")])
+        # The training-free baselines depend on the audited model only, the same for every pair: the
+        # identity-centre one (which scores 1,758 more faces) is measured with the default pair.
+        reference = ["--reference-members", str(splits / "mint_train_members.txt")] if name == "demo-lfw-cnn" else []
+        for split, members, external in (("test", "mint_test_members", "mint_test_external"),
                                          ("heldout", "mint_test_members", "fr_heldout")):
             run_cli(["eval", "--pair", str(bundle), "--members", str(splits / f"{members}.txt"),
-                     "--external", str(splits / f"{external}.txt"), "--root", str(images),
-                     "--reference-members", str(splits / "mint_train_members.txt"),
-                     "--json", str(work / f"eval-{kind}-{name}.json"),
-                     "--plot", str(work / f"eval-{kind}-{name}.png"), "--device", "cpu"])
+                     "--external", str(splits / f"{external}.txt"), "--root", str(images), *reference,
+                     "--json", str(work / f"eval-{name}-{split}.json"),
+                     "--plot", str(work / f"eval-{name}-{split}.png"), "--device", "cpu"])
+
+
+def stage_previous_bank(previous: Path, lfw: Path, work: Path) -> None:
+    """demo-lfw-cnn-bank from the earlier build's banked CNN pair (`previous`, weights as they are: CNN MINT
+    with 1,024 member embeddings, no norm features), declared and measured again: test-split figures with
+    intervals, calibration figures from the scores stored in it, and beside them the bank-free demo-lfw-cnn
+    of this build (same data, split and seed) as the figures without a bank. Saves training it again."""
+    import dataclasses
+
+    import numpy as np
+
+    from mint_tui.metrics import binary_metrics
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.pairs.manifest import PairInfo, member_data_of
+    from mint_tui.train.build import manifest_metrics
+    from mint_tui.train.data import read_image_list, split_provenance
+    from mint_tui.train.evaluate import evaluate_pair
+
+    splits, images = lfw / "splits", lfw / "images"
+    pair = load_pair(previous)
+    m = pair.manifest
+    cal = pair.calibration_scores
+    labels = np.r_[np.ones(len(cal["member"])), np.zeros(len(cal["external"]))]
+    cal_m = binary_metrics(labels, np.r_[cal["member"], cal["external"]], m.calibration.threshold)
+    ev_path = work / "eval-demo-lfw-cnn-bank-test.json"  # the slow part; kept when the stage is run again
+    if not ev_path.exists():
+        ev = evaluate_pair(pair, read_image_list(splits / "mint_test_members.txt", images),
+                           read_image_list(splits / "mint_test_external.txt", images))
+        ev_path.write_text(json.dumps({"pair": "demo-lfw-cnn-bank", "counts": ev.counts, "metrics": ev.metrics},
+                                      indent=2))
+    ev = json.loads(ev_path.read_text())
+    n = ev["counts"]["members_scored"] + ev["counts"]["external_scored"]
+    test_data = "splits/mint_test_members.txt vs splits/mint_test_external.txt"
+    cal_data = "calibration split of the MINT training data"
+    plain_rep = json.loads((work / "train-demo-lfw-cnn.json").read_text())
+    plain_test = json.loads((work / "eval-demo-lfw-cnn-test.json").read_text())
+    plain_n = plain_test["counts"]["members_scored"] + plain_test["counts"]["external_scored"]
+    plain = "; demo-lfw-cnn, this build's bank-free CNN MINT (same data, split and seed)"
+    without = (*manifest_metrics(plain_test["metrics"]["mint"], test_data + plain, plain_n),
+               *manifest_metrics(plain_rep["calibration"], cal_data + plain, len(labels)))
+    mint = dataclasses.replace(m.mint, config={**m.mint.config, "norms": False})  # recorded in full
+    info = json.loads((work / "audited.json").read_text())
+    manifest = dataclasses.replace(
+        m, pair=PairInfo("demo-lfw-cnn-bank", "Demo: LFW MobileFaceNet + CNN MINT with a member bank of 1,024",
+                         DESCRIPTION.format(kind="CNN")),
+        mint=mint, member_data=dataclasses.replace(member_data_of(mint), without=without),
+        metrics=(*manifest_metrics(ev["metrics"]["mint"], test_data, n), *manifest_metrics(cal_m, cal_data, len(labels))),
+        provenance=dataclasses.replace(
+            m.provenance, notes=NOTES.format(acc=f"{info['identification_top1']['fr_heldout']:.3f}", bank=BANK_NOTE
+                                             + " Its weights come from the earlier build of this demo (created as "
+                                             "recorded; MINT without norm features), measured again for this one."),
+            splits=split_provenance({"members": splits / "mint_train_members.txt",
+                                     "external": splits / "mint_train_external.txt",
+                                     "eval_members": splits / "mint_test_members.txt",
+                                     "eval_external": splits / "mint_test_external.txt"}, images)))
+    write_bundle(work / "demo-lfw-cnn-bank.mintpair", manifest, pair.audited.state_dict(), pair.mint.state_dict(),
+                 calibration_scores=cal)
+    (work / "train-demo-lfw-cnn-bank.json").write_text(json.dumps(
+        {"calibration": cal_m, "evaluation": {"metrics": ev["metrics"], "counts": ev["counts"]},
+         "without_member_bank": {"pair": "demo-lfw-cnn", "calibration": plain_rep["calibration"],
+                                 "evaluation": {"metrics": plain_test["metrics"], "counts": plain_test["counts"]}}},
+        indent=2))
+    log(f"demo-lfw-cnn-bank: test accuracy {ev['metrics']['mint']['accuracy']:.4f}, "
+        f"AUC {ev['metrics']['mint']['roc_auc']:.4f}")
+
+
+def stage_adopt(variant: Path, lfw: Path, work: Path, name: str = "demo-lfw-cnn") -> None:
+    """Ship a MINT variant trained by `mint-tui train` with the same data, seed and split as the pairs of
+    stage mint (only --mint-config differs) as `name`: its weights, calibration and recorded figures as
+    they are; the pair's name, title, description and notes as stage mint writes them; the config is
+    recorded in full, so it does not depend on the library defaults."""
+    import dataclasses
+
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.pairs.manifest import PairInfo
+
+    kind, bank = PAIRS[name]
+    pair = load_pair(variant)
+    m = pair.manifest
+    assert m.mint.kind == kind and m.mint.config["prototypes"] == bank == 0, m.mint
+    info = json.loads((work / "audited.json").read_text())
+    manifest = dataclasses.replace(
+        m, pair=PairInfo(name, f"Demo: LFW MobileFaceNet + {kind.upper()} MINT", DESCRIPTION.format(kind=kind.upper())),
+        provenance=dataclasses.replace(
+            m.provenance, training_data="LFW fr_train.txt: 3,517 photos of 158 identities (members)",
+            license="research use (LFW images); model weights CC BY 4.0 by the mint-tui authors",
+            notes=NOTES.format(acc=f"{info['identification_top1']['fr_heldout']:.3f}", bank=NO_BANK_NOTE)))
+    bundle = work / f"{name}.mintpair"
+    write_bundle(bundle, manifest, pair.audited.state_dict(), pair.mint.state_dict(),
+                 calibration_scores=pair.calibration_scores)
+    (work / f"train-{name}.json").write_text(variant.with_suffix(".json").read_text())
+    splits, images = lfw / "splits", lfw / "images"
+    for split, members, external in (("test", "mint_test_members", "mint_test_external"),
+                                     ("heldout", "mint_test_members", "fr_heldout")):
+        run_cli(["eval", "--pair", str(bundle), "--members", str(splits / f"{members}.txt"),
+                 "--external", str(splits / f"{external}.txt"), "--root", str(images),
+                 "--reference-members", str(splits / "mint_train_members.txt"),
+                 "--json", str(work / f"eval-{name}-{split}.json"),
+                 "--plot", str(work / f"eval-{name}-{split}.png"), "--device", "cpu"])
+
+
+#: The issue's target for a bank-free pair: ROC AUC on the test splits.
+TARGET_AUC = 0.85
+
+
+def state_target(bundle: Path) -> None:
+    """A bank-free pair's card says plainly how its test-split ROC AUC compares with TARGET_AUC."""
+    import dataclasses
+
+    from mint_tui.figures import metric_figure
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
+
+    pair = load_pair(bundle)
+    m = pair.manifest
+    auc = next((x for x in m.metrics if x.name == "roc_auc" and "mint_test" in x.data), None)
+    if m.member_data.stored or auc is None or "Target:" in (m.provenance.notes or ""):
+        return
+    verdict = "meets" if auc.value >= TARGET_AUC else "falls short of"
+    line = (f"Target: a bank-free pair should reach ROC AUC {TARGET_AUC} on the test splits; this one measured "
+            f"{metric_figure(auc)} and {verdict} it (docs/RESULTS.md has every pair side by side).")
+    notes = f"{m.provenance.notes}\n{line}" if m.provenance.notes else line
+    manifest = dataclasses.replace(m, provenance=dataclasses.replace(m.provenance, notes=notes))
+    write_bundle(bundle, manifest, pair.audited.state_dict(), pair.mint.state_dict(),
+                 calibration_scores=pair.calibration_scores)
 
 
 ALL_TAPS = "layer1,layer2,layer3,layer4,embedding"
@@ -169,19 +358,18 @@ def _resume(path: Path) -> list[dict]:
     return json.loads(path.read_text()) if path.exists() else []
 
 
-def stage_layers(lfw: Path, work: Path, seed: int) -> None:
+def stage_layers(lfw: Path, work: Path, seed: int, kinds=("mlp", "cnn")) -> None:
     """The per-layer table: each tap alone, then all of them, for both MINT kinds (test splits)."""
     out = work / "layers.json"
     rows = _resume(out)
     done = {(r["kind"], r["taps"]) for r in rows}
-    for kind in ("mlp", "cnn"):
+    for kind in kinds:
         for taps in ("layer1", "layer2", "layer3", "layer4", "embedding", ALL_TAPS):
             if (kind, taps) in done:
                 continue
             rep = train_variant(lfw, work, kind, taps, seed,
                                 work / "layers" / f"{kind}-{taps.replace(',', '+')}.mintpair")
-            ev = rep["evaluation"]["metrics"]["mint"]
-            rows.append({"kind": kind, "taps": taps, **{k: ev[k] for k in METRICS}})
+            rows.append({"kind": kind, "taps": taps, "metrics": rep["evaluation"]["metrics"]["mint"]})
             out.write_text(json.dumps(rows, indent=2))
 
 
@@ -201,7 +389,7 @@ def stage_seeds(lfw: Path, work: Path, seeds=(0, 1, 2)) -> None:
             out.write_text(json.dumps(rows, indent=2))
 
 
-def stage_identity(lfw: Path, work: Path, seed: int, alpha: float = 0.05) -> None:
+def stage_identity(lfw: Path, work: Path, seed: int, names=tuple(PAIRS), alpha: float = 0.05) -> None:
     """Identity-level test on the LFW protocol: members = identities of mint_test_members, non-members =
     identities of mint_test_external with >= 2 photos; k = 1, 2, 4, 8 photos (where a person has them)."""
     import numpy as np
@@ -212,10 +400,11 @@ def stage_identity(lfw: Path, work: Path, seed: int, alpha: float = 0.05) -> Non
     from mint_tui.train.evaluate import prepare_settings, score_faces
 
     splits, images = lfw / "splits", lfw / "images"
-    results = {}
+    out = work / "identity.json"
+    results = json.loads(out.read_text()) if out.exists() else {}  # other pairs' rows are kept
 
-    for kind in ("cnn", "mlp"):
-        pair = load_pair(work / f"demo-lfw-{kind}.mintpair")
+    for name in names:
+        pair = load_pair(work / f"{name}.mintpair")
         test = IdentityTest(pair.calibration_scores, alpha, seed)
         cal = pair.calibration_scores
         # For comparison only: the method mint-tui used first (the same rank test on the plain mean of
@@ -240,198 +429,58 @@ def stage_identity(lfw: Path, work: Path, seed: int, alpha: float = 0.05) -> Non
                 rows.setdefault(str(k), {})[label] = {
                     "identities": len(eligible), "positive_rate": float(np.mean(verdicts)) if verdicts else None,
                     "positive_rate_plain_mean": float(np.mean(plain)) if plain else None}
-        results[kind] = {"alpha": alpha, "null_identities": test.null_identities, "by_k": rows}
-        log(f"identity test {kind}: " + ", ".join(
+        results[name] = {"alpha": alpha, "null_identities": test.null_identities, "by_k": rows}
+        log(f"identity test {name}: " + ", ".join(
             f"k={k}: TPR {r['members']['positive_rate']} FPR {r['non-members']['positive_rate']}" for k, r in rows.items()))
-    (work / "identity.json").write_text(json.dumps(results, indent=2))
-
-
-def _fmt(v) -> str:
-    return "n/a" if v is None else f"{v:.3f}"
-
-
-def stage_results(work: Path, out: Path) -> None:
-    """docs/RESULTS.md from the JSON files that the other stages wrote."""
-    info = json.loads((work / "audited.json").read_text())
-    lines = ["# Results", "",
-             "Every number here was measured by `scripts/build_demo.py` (the demo build), which writes the JSON",
-             "files this page is generated from (`python scripts/build_demo.py --stage results`). From a clean",
-             "clone, with the LFW data in `../shared/data/lfw`:", "",
-             "```sh", "make setup", ".venv/bin/python scripts/build_demo.py          # all stages, seeded", "```", "",
-             "Stages: `audited` (train the audited model), `mint` (train, calibrate and evaluate both pairs),",
-             "`install` (copy them to `mint_tui/assets/pairs/`), `identity` (the identity-level test), `layers` (the",
-             "per-layer table), `seeds` (seed variation), `results` (this page). Each runs alone with",
-             "`--stage NAME`; on this 2-core CPU: audited 32 min, mint 7 min, identity 0.6 min, seeds 9 min,",
-             "layers 8 min.",
-             "Data: Labeled Faces in the Wild (Huang, Ramesh, Berg, Learned-Miller, UMass Amherst, 2007), with the",
-             "fixed splits of `../shared/data/lfw/splits` (never re-drawn).", "",
-             "## Audited model", "",
-             f"`{info['arch']}` with `{json.dumps(info['config'])}`, trained from scratch with a "
-             f"{info['recognition']['head']} head (s={info['recognition']['scale']}, m={info['recognition']['margin']}) "
-             f"for {info['recognition']['epochs']} epochs on `fr_train.txt` only ({info['n']['fr_train']} photos of "
-             f"{len(info['classes'])} identities), aligned by the same MediaPipe pipeline as audits. Training took "
-             f"{info['train_minutes']:.1f} min on the 2-core CPU (shared with other jobs).", "",
-             "| identification top-1 (nearest class centre) | value |", "| --- | --- |",
-             f"| fr_train.txt (training photos) | {_fmt(info['identification_top1']['fr_train'])} |",
-             f"| fr_heldout.txt (unseen photos of the same 158 people) | {_fmt(info['identification_top1']['fr_heldout'])} |",
-             ""]
-    header = "| model | accuracy | balanced acc. | ROC AUC | TPR@1%FPR | TPR@0.1%FPR |"
-    sep = "| --- | --- | --- | --- | --- | --- |"
-
-    def row(name, m):
-        return (f"| {name} | {_fmt(m['accuracy'])} | {_fmt(m['balanced_accuracy'])} | {_fmt(m['roc_auc'])} | "
-                f"{_fmt(m['tpr@1%fpr'])} | {_fmt(m['tpr@0.1%fpr'])} |")
-
-    for name, title, note in (
-            ("test", "Test splits: `mint_test_members` vs `mint_test_external`",
-             "Members are training photos the MINT model never saw; external photos are of people in neither the "
-             "audited model's nor the MINT model's training data."),
-            ("heldout", "Harder case: `mint_test_members` vs `fr_heldout`",
-             "Non-members here are unseen photos of the same 158 people the audited model was trained on.")):
-        lines += [f"## {title}", "", note, "", header, sep]
-        baselines = {}
-        for kind in ("cnn", "mlp"):
-            path = work / f"eval-{kind}-{name}.json"
-            if not path.exists():
-                continue
-            ev = json.loads(path.read_text())
-            lines.append(row(f"{kind.upper()} MINT (demo-lfw-{kind}), at its calibrated threshold", ev["metrics"]["mint"]))
-            counts = ev["counts"]
-            for key, m in ev["metrics"].items():
-                if key.startswith("baseline:"):
-                    baselines[key] = m
-        for key, m in baselines.items():
-            lines.append(row(f"baseline `{key.split(':', 1)[1]}` (no MINT training; accuracy at its best "
-                             "threshold on this data, optimistic)", m))
-        lines += ["", f"Counts: {counts['members_scored']} members and {counts['external_scored']} non-members "
-                      f"scored, {counts['no_face']} without a face, {counts['errors']} unreadable.",
-                  f"Plots (ROC with linear and log FPR, score histograms): "
-                  f"![CNN, {name}](img/eval-cnn-{name}.png) ![MLP, {name}](img/eval-mlp-{name}.png)", ""]
-    layers = work / "layers.json"
-    if layers.exists():
-        rows = json.loads(layers.read_text())
-        lines += ["## Per-layer table (test splits)", "",
-                  "Each tap alone, then all of them combined, for both MINT kinds; same data and seed, "
-                  "the shipped pairs' hyper-parameters (at most 40 epochs, early stopping).", "",
-                  "| MINT | taps | accuracy | balanced acc. | ROC AUC | TPR@1%FPR |", "| --- | --- | --- | --- | --- | --- |"]
-        for r in rows:
-            lines.append(f"| {r['kind'].upper()} | {r['taps'].replace(',', ' + ')} | {_fmt(r['accuracy'])} | "
-                         f"{_fmt(r['balanced_accuracy'])} | {_fmt(r['roc_auc'])} | {_fmt(r['tpr@1%fpr'])} |")
-        lines.append("")
-    seeds = work / "seeds.json"
-    if seeds.exists():
-        import statistics
-
-        rows = json.loads(seeds.read_text())
-        lines += ["## Seed variation (all taps)", "",
-                  "Both kinds trained again with seeds 0, 1 and 2 (seed 0 is the shipped pair's), everything else "
-                  "equal: how much of a difference between the two kinds is noise. Calibration = the calibration "
-                  "part of the MINT training data (what the defaults were chosen on); test = the test splits.", "",
-                  "| MINT | seed | epochs | cal. accuracy | cal. ROC AUC | test accuracy | test ROC AUC | test TPR@1%FPR |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for r in rows:
-            lines.append(f"| {r['kind'].upper()} | {r['seed']} | {r['epochs']} | {_fmt(r['calibration']['accuracy'])} | "
-                         f"{_fmt(r['calibration']['roc_auc'])} | {_fmt(r['test']['accuracy'])} | "
-                         f"{_fmt(r['test']['roc_auc'])} | {_fmt(r['test']['tpr@1%fpr'])} |")
-        for kind in ("cnn", "mlp"):
-            mine = [r for r in rows if r["kind"] == kind]
-            if len(mine) > 1:
-                acc = [r["test"]["accuracy"] for r in mine]
-                auc = [r["test"]["roc_auc"] for r in mine]
-                lines.append(f"| {kind.upper()} | mean ± sd | | | | {statistics.mean(acc):.3f} ± {statistics.stdev(acc):.3f} "
-                             f"| {statistics.mean(auc):.4f} ± {statistics.stdev(auc):.4f} | |")
-        lines.append("")
-    ident = work / "identity.json"
-    if ident.exists():
-        res = json.loads(ident.read_text())
-        lines += ["## Identity-level test (was this *person* in the training data?)", "",
-                  "Per person, k photos drawn at random (seeded) from the person's test photos; members are the "
-                  "identities of `mint_test_members` (photos the MINT model never saw), non-members the identities "
-                  "of `mint_test_external` with at least 2 photos. The test (`mint_tui/identity.py`) compares the "
-                  "combined score of the k faces (the probability whose log-odds are their mean log-odds) with "
-                  "identity-level null values from the pair's calibration non-members. TPR = share of member "
-                  "identities declared members; FPR = share of non-member identities declared members, which must "
-                  "stay at or under alpha. The last column is, for comparison, the FPR of the method mint-tui used "
-                  "first: the plain mean of the probabilities, same rank test, member when p <= alpha.", "",
-                  "| pair | alpha | null identities | k | member identities | TPR | non-member identities | FPR | "
-                  "FPR, plain mean |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for kind, r in res.items():
-            for k, row in r["by_k"].items():
-                lines.append(f"| demo-lfw-{kind} | {r['alpha']} | {r['null_identities']} | {k} | "
-                             f"{row['members']['identities']} | {_fmt(row['members']['positive_rate'])} | "
-                             f"{row['non-members']['identities']} | {_fmt(row['non-members']['positive_rate'])} | "
-                             f"{_fmt(row['non-members'].get('positive_rate_plain_mean'))} |")
-        lines.append("")
-    lines += ["## How to read these numbers", "",
-              "- The test protocol's non-members are *other people*. A MINT model here mostly learns whether a "
-              "face belongs to one of the 158 training identities. The training-free baseline "
-              "`max_cosine_to_member_centres` does that directly and stays above both MINT pairs; it is handed "
-              "the identity labels and all 1,758 `mint_train_members` photos, and its accuracy is at the best "
-              "threshold on the test data itself, whereas the MINT models see no labels, keep 65 % of those "
-              "photos for fitting (the rest validates and calibrates) and are scored at a threshold fixed on "
-              "calibration data. The MINT pairs are far above the `embedding_norm` baseline, which knows "
-              "nothing of the members.",
-              "- Both kinds read member identities mainly through the prototype branch of the embedding tap: its "
-              "8 largest cosine similarities to the member embeddings of the MINT training data (a fixed bank; "
-              "while training, a sample's own entry is left out, so that training members see what an unseen "
-              "photo would see). The pairs shipped before (prototypes learnt, no leave-one-out, dropout 0.2, no "
-              "mirroring) reached 0.909 (CNN) and 0.941 (MLP) test accuracy.",
-              "- The defaults (dropout 0.5 for both kinds; for the CNN, narrow 4/8-channel branches, normalised "
-              "merged features and random left-right mirroring of the activation maps while training) were "
-              "chosen on the calibration split; the test figures of the candidates were printed beside them "
-              "during that sweep, so they are not a blind hold-out in the strict sense.",
-              "- CNN vs MLP: with each of the three seeds the CNN pair is above the MLP pair on the test splits, "
-              "by small margins (accuracy about +0.003, about two seed standard deviations; ROC AUC about "
-              "+0.001), on 2,290 MINT training faces (the paper used 100K).",
-              "- Shallow layers alone carry little signal here, unlike in the paper: the per-layer table shows "
-              "the embedding tap (with its prototype branch) carrying almost all of it.",
-              "- Same people, unseen photos (`fr_heldout`) is the hard case: MINT and the identity-centre "
-              "baseline are both weak there; a 'member' verdict means 'this photo or this person was likely in "
-              "the training data'.",
-              "- Identity test: the combined score (mean log-odds) replaced the plain mean of probabilities, and "
-              "the verdict uses the calibration-conditional p cut-off instead of p <= alpha (see "
-              "`mint_tui/identity.py`); the last column shows the false-positive rate of the first method, "
-              "above alpha at several k. Rows with few non-member identities (k = 8: 11 people) "
-              "measure the false-positive rate only coarsely: one person is 0.091.", ""]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    (out.parent / "img").mkdir(exist_ok=True)
-    for plot in work.glob("eval-*.png"):
-        (out.parent / "img" / plot.name).write_bytes(plot.read_bytes())
-    out.write_text("\n".join(lines))
-    log(f"wrote {out}")
+    out.write_text(json.dumps({n: results[n] for n in sorted(results, key=list(PAIRS).index)}, indent=2))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw", type=Path, default=ROOT.parent / "shared" / "data" / "lfw")
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "demo")
-    ap.add_argument("--stage", choices=("all", "audited", "mint", "install", "identity", "layers", "seeds",
-                                        "results"),
+    ap.add_argument("--stage", choices=("all", "audited", "mint", "adopt", "previous-bank", "install", "identity", "layers",
+                                        "seeds", "results"),
                     default="all")
+    ap.add_argument("--audited-from", type=Path, metavar="PAIR",
+                    help="stage audited: take the audited model from this (earlier) pair instead of training it")
+    ap.add_argument("--pairs", default=",".join(PAIRS), help="stage mint/install/identity: which pairs (comma-separated)")
+    ap.add_argument("--variant", type=Path, metavar="PAIR", help="stage adopt: the variant to ship as demo-lfw-cnn")
+    ap.add_argument("--kinds", default="mlp,cnn", help="stage layers: which MINT kinds (comma-separated)")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     started = time.perf_counter()
+    names = [n for n in args.pairs.split(",") if n]
     if args.stage in ("all", "audited"):
-        stage_audited(args.lfw, args.work, args.epochs, args.seed)
+        if args.audited_from:
+            stage_audited_from(args.audited_from, args.lfw, args.work)
+        else:
+            stage_audited(args.lfw, args.work, args.epochs, args.seed)
     if args.stage in ("all", "mint"):
-        stage_mint(args.lfw, args.work, args.seed)
+        stage_mint(args.lfw, args.work, args.seed, names)
+    if args.stage == "adopt":
+        stage_adopt(args.variant, args.lfw, args.work)
+    if args.stage == "previous-bank":
+        stage_previous_bank(args.audited_from, args.lfw, args.work)
     if args.stage in ("all", "install"):
         dest = ROOT / "mint_tui" / "assets" / "pairs"
         dest.mkdir(parents=True, exist_ok=True)
-        for kind in ("cnn", "mlp"):
-            src = args.work / f"demo-lfw-{kind}.mintpair"
+        for name in names:
+            src = args.work / f"{name}.mintpair"
+            state_target(src)
             (dest / src.name).write_bytes(src.read_bytes())
             log(f"shipped {dest / src.name}")
     if args.stage in ("all", "identity"):
-        stage_identity(args.lfw, args.work, args.seed)
+        stage_identity(args.lfw, args.work, args.seed, names)
     if args.stage in ("all", "layers"):
-        stage_layers(args.lfw, args.work, args.seed)
+        stage_layers(args.lfw, args.work, args.seed, args.kinds.split(","))
     if args.stage in ("all", "seeds"):
         stage_seeds(args.lfw, args.work)
     if args.stage in ("all", "results"):
-        stage_results(args.work, ROOT / "docs" / "RESULTS.md")
+        from demo_results import stage_results
+
+        stage_results(args.work, ROOT / "docs" / "RESULTS.md", PAIRS)
     import resource
 
     timing = {"stage": args.stage, "wall_minutes": (time.perf_counter() - started) / 60,

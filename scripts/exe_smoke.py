@@ -14,6 +14,8 @@ Checks, each printed as PASS/FAIL with its time:
   audit        `audit IMAGES --json -` on real LFW photos (JPEG, plus PNG and WebP copies, so OpenCV's
                decoders are exercised in the frozen app) gives exactly the scores that the Python package
                (`python -m mint_tui`, this .venv) gives on the same images
+  align5       the same pair re-declared with the five-point template (arcface112_5pt: the face-mesh
+               model run by LiteRT's interpreter) audits the same photos with the Python package's scores
   onnx         an ONNX pair is refused with a message (built with MINT_EXE_ONNX=1: it audits with onnxruntime
                inside the executable, scores identical to the package)
   train        a two-epoch `train` on a handful of photos writes a bundle that `pairs verify` accepts
@@ -44,6 +46,7 @@ VENV_PY = ROOT / ".venv" / "bin" / "python"
 LFW = ROOT.parent / "shared" / "data" / "lfw" / "images"
 #: The people `make run` audits (members and non-members of the demo pair), then fallbacks.
 PEOPLE = ["Alvaro_Uribe", "Aaron_Peirsol", "Abdullah_Gul", "Adrien_Brody"]
+EXTRA_EXTERNAL = ["Ari_Fleischer", "Amelie_Mauresmo"]  # more external people for the train check
 MAX_ONEFILE_BYTES = 300_000_000  # the issue's limit for dist/mint-tui
 SCORE_FIELDS = ("score",)
 SAME_FIELDS = ("verdict", "sha256", "face", "box")
@@ -172,10 +175,10 @@ def pick_images(e: Env, per_person: int) -> list[Path]:
     return images + [conv / "face.png", conv / "face.webp"]
 
 
-@check("audit")
-def check_audit(e: Env, per_person: int) -> str:
-    images = pick_images(e, per_person)
-    args = ["audit", *map(str, images), "--pair", e.pair, "--device", "cpu", "--json", "-"]
+def audit_both(e: Env, images: list[Path], pair: str) -> tuple[list[dict], int, float, float]:
+    """Audit ``images`` with the exe and with the Python package; the exe's rows, how many faces were
+    scored, and the two run times. Fails unless both agree exactly."""
+    args = ["audit", *map(str, images), "--pair", pair, "--device", "cpu", "--json", "-"]
     t0 = time.perf_counter()
     frozen = e.run(*args)
     t_exe = time.perf_counter() - t0
@@ -197,12 +200,47 @@ def check_audit(e: Env, per_person: int) -> str:
         scored += 1
         max_diff = max(max_diff, abs(ra["score"] - rb["score"]))
     assert scored >= len(images) - 2, f"only {scored} of {len(images)} images were scored"
-    for fmt in (".png", ".webp"):
-        row = next(r for r in a if r["path"].endswith(fmt))
-        assert row["verdict"] not in ("error", "no-face"), f"{fmt} copy: {row['verdict']} {row.get('message')}"
     assert max_diff == 0.0, f"scores differ from the Python package by up to {max_diff:.3g}"
+    return a, scored, t_exe, t_py
+
+
+@check("audit")
+def check_audit(e: Env, per_person: int) -> str:
+    images = pick_images(e, per_person)
+    rows, scored, t_exe, t_py = audit_both(e, images, e.pair)
+    for fmt in (".png", ".webp"):
+        row = next(r for r in rows if r["path"].endswith(fmt))
+        assert row["verdict"] not in ("error", "no-face"), f"{fmt} copy: {row['verdict']} {row.get('message')}"
+    e.scores = {r["path"]: r["score"] for r in rows}
     return (f"{scored} faces in {len(images)} images (JPEG, PNG, WebP): scores identical to the Python package "
             f"(exe {t_exe:.1f}s, python {t_py:.1f}s)")
+
+
+@check("align5")
+def check_align5(e: Env, per_person: int) -> str:
+    """The five-point template (face mesh run by LiteRT's interpreter) in the frozen app: the same pair
+    re-declared with ``arcface112_5pt`` gives the Python package's scores, and other scores than with
+    the four-point template."""
+    source = ROOT / "mint_tui" / "assets" / "pairs" / f"{e.pair}.mintpair"
+    if not source.is_file():
+        source = e.data / "exe-smoke-random.mintpair"
+    five = e.data / "exe-smoke-5pt.mintpair"
+    code = ("import dataclasses as d, sys; from mint_tui.pairs.bundle import write_bundle\n"
+            "from mint_tui.pairs.loaded import load_pair\n"
+            "p = load_pair(sys.argv[1]); m = p.manifest\n"
+            "pre = d.replace(m.audited.preprocess, template='arcface112_5pt')\n"
+            "m = d.replace(m, pair=d.replace(m.pair, name='exe-smoke-5pt'), "
+            "audited=d.replace(m.audited, preprocess=pre))\n"
+            "write_bundle(sys.argv[2], m, p.audited.state_dict(), p.mint.state_dict())")
+    sh(str(VENV_PY), "-c", code, str(source), str(five), cwd=ROOT, check=True)
+    p = e.run("pairs", "install", str(five))
+    assert p.returncode == 0, f"pairs install: exit {p.returncode}: {p.stderr[-500:]}"
+    images = [img for person in PEOPLE for img in sorted((LFW / person).glob("*.jpg"))[:per_person]]
+    rows, scored, t_exe, t_py = audit_both(e, images, "exe-smoke-5pt")
+    moved = sum(1 for r in rows if r["score"] is not None and r["score"] != getattr(e, "scores", {}).get(r["path"]))
+    assert moved, "the five-point pair scored every face as the four-point pair did"
+    return (f"{scored} faces aligned with arcface112_5pt: scores identical to the Python package, {moved} differ "
+            f"from the four-point pair's (exe {t_exe:.1f}s, python {t_py:.1f}s)")
 
 
 @check("onnx")
@@ -231,11 +269,13 @@ def check_onnx_audit(e: Env) -> str:
 @check("train")
 def check_train(e: Env) -> str:
     members, external = e.data / "members", e.data / "external"
-    for folder, people in ((members, PEOPLE[:2]), (external, PEOPLE[2:])):
-        folder.mkdir()
+    # One folder per person: train splits the external images by person, and each of its training,
+    # validation and calibration parts needs people of its own (so four external people).
+    for folder, people in ((members, PEOPLE[:2]), (external, PEOPLE[2:] + EXTRA_EXTERNAL)):
         for person in people:
+            (folder / person).mkdir(parents=True)
             for img in sorted((LFW / person).glob("*.jpg"))[:8]:
-                shutil.copy(img, folder / img.name)
+                shutil.copy(img, folder / person / img.name)
     out = e.data / "exe-smoke-trained.mintpair"
     p = e.run("train", "--audited-from", e.pair, "--members", str(members), "--external", str(external),
               "--kind", "mlp", "--taps", "layer1,embedding", "--epochs", "2", "--name", "exe-smoke-trained",
@@ -371,6 +411,8 @@ def main() -> int:
         if check_pairs(e):
             if "audit" not in skip:
                 check_audit(e, args.per_person)
+            if "align5" not in skip:
+                check_align5(e, args.per_person)
             if "onnx" not in skip:
                 check_onnx_audit(e)
             if "train" not in skip:

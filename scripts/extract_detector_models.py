@@ -1,7 +1,9 @@
-"""Extract MediaPipe's BlazeFace face-detection models into mint_tui/assets/detector/.
+"""Extract MediaPipe's face models into mint_tui/assets/detector/.
 
+The BlazeFace face-detection models, and the face-mesh landmark model (468 points) behind the
+five-point alignment template ``arcface112_5pt`` (mint_tui/faces/landmarks.py).
 Recent mediapipe wheels ship no model files and mint-tui never downloads at run time, so the
-two .tflite files are taken once from the mediapipe 0.10.21 wheel on PyPI (Apache-2.0) and
+three .tflite files are taken once from the mediapipe 0.10.21 wheel on PyPI (Apache-2.0) and
 committed with their sha256. Run once (needs network access to PyPI):
 
     python scripts/extract_detector_models.py
@@ -22,6 +24,7 @@ WHEEL = "mediapipe==0.10.21"
 MEMBERS = {
     "mediapipe/modules/face_detection/face_detection_short_range.tflite": "face_detection_short_range.tflite",
     "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite": "face_detection_full_range_sparse.tflite",
+    "mediapipe/modules/face_landmark/face_landmark.tflite": "face_landmark.tflite",
 }
 DEST = Path(__file__).resolve().parent.parent / "mint_tui" / "assets" / "detector"
 

@@ -15,7 +15,8 @@ import torch
 
 from mint_tui import __version__
 from mint_tui.pairs.bundle import write_bundle
-from mint_tui.pairs.manifest import AuditedSpec, Calibration, Manifest, MintSpec, PairInfo, Provenance
+from mint_tui.pairs.manifest import (AuditedSpec, Calibration, Manifest, MintSpec, PairInfo, Provenance,
+                                     member_data_of)
 
 RANDOM_PAIR_NOTE = "random weights, for tests only"
 
@@ -37,19 +38,20 @@ def make_random_pair(
     never be shipped or presented as an audit result.
     """
     from mint_tui.models.audited import ARCHITECTURES, build_audited
-    from mint_tui.models.mint import build_mint
+    from mint_tui.models.mint import build_mint, mint_config_defaults
     from mint_tui.models.taps import tap_shapes
 
     spec = ARCHITECTURES[arch]
     a_cfg = dict(spec.default_config)
     a_cfg.update(audited_config or {})
-    m_cfg = dict(mint_config or {})
+    m_cfg = {**mint_config_defaults(kind), **(mint_config or {})}  # recorded in full, as `train` does
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         audited = build_audited(arch, a_cfg).eval()
         with torch.no_grad():
             shapes = tap_shapes(audited, list(taps), tuple(spec.input_size))
         mint = build_mint(kind, shapes, m_cfg).eval()
+    mint_spec = MintSpec(kind=kind, taps=tuple(taps), config=m_cfg, weights="mint.safetensors", sha256="0" * 64)
     manifest = Manifest(
         pair=PairInfo(
             name=name,
@@ -63,7 +65,8 @@ def make_random_pair(
             sha256="0" * 64,
             preprocess=spec.preprocess,
         ),
-        mint=MintSpec(kind=kind, taps=tuple(taps), config=m_cfg, weights="mint.safetensors", sha256="0" * 64),
+        mint=mint_spec,
+        member_data=member_data_of(mint_spec),
         calibration=Calibration(threshold=0.5, inconclusive=(0.4, 0.6), on=f"nothing ({RANDOM_PAIR_NOTE})"),
         provenance=Provenance(
             training_data=f"none ({RANDOM_PAIR_NOTE})",
@@ -95,7 +98,7 @@ def make_onnx_pair(path: str | os.PathLike[str], data: bytes | None = None, name
     returns a changed manifest, written without verification (hostile-bundle tests)."""
     from mint_tui.models.audited import ONNX_PREPROCESS, build_audited
     from mint_tui.models.audited.onnx_model import check_onnx, discover_taps, input_size_of, onnx_config
-    from mint_tui.models.mint import build_mint
+    from mint_tui.models.mint import build_mint, mint_config_defaults
     from mint_tui.preprocess import with_overrides
 
     with torch.random.fork_rng(devices=[]):
@@ -111,7 +114,7 @@ def make_onnx_pair(path: str | os.PathLike[str], data: bytes | None = None, name
         pair=PairInfo(name, f"{name} ({RANDOM_PAIR_NOTE})", f"ONNX audited model + {kind} MINT with "
                                                              f"{RANDOM_PAIR_NOTE}; meaningless scores."),
         audited=AuditedSpec("onnx", config, "audited.onnx", "0" * 64, with_overrides(ONNX_PREPROCESS, size=size)),
-        mint=MintSpec(kind, taps, {}, "mint.safetensors", "0" * 64),
+        mint=MintSpec(kind, taps, mint_config_defaults(kind), "mint.safetensors", "0" * 64),  # recorded in full
         calibration=Calibration(threshold=0.5, inconclusive=(0.4, 0.6), on=f"nothing ({RANDOM_PAIR_NOTE})"),
         provenance=Provenance(f"none ({RANDOM_PAIR_NOTE})", "2026-01-01T00:00:00Z", __version__,
                               notes=RANDOM_PAIR_NOTE))

@@ -335,7 +335,7 @@ def _toy_batch(shapes, n):
 def test_mint_forward_backward_and_learning(kind, mobilefacenet):
     shapes = tap_shapes(mobilefacenet, DEFAULT_TAPS)
     model = build_mint(kind, shapes)
-    assert isinstance(model, MINT_KINDS[kind])
+    assert isinstance(model, MINT_KINDS[kind].builder)
     assert model.tap_names == tuple(DEFAULT_TAPS)
     feats, labels = _toy_batch(shapes, 16)
     feats["unused"] = torch.zeros(16, 3)  # extra keys are ignored
@@ -372,13 +372,13 @@ def test_mint_trains_on_inference_mode_taps(kind):
 
 def test_mint_names_are_stable_and_round_trip(tmp_path):
     shapes = dict(MOBILEFACENET_SHAPES)
-    vanilla = build_mint("mlp", shapes)
+    vanilla = build_mint("mlp", shapes, {"prototypes": 1024})
     assert isinstance(vanilla, VanillaMINT)
     keys = set(vanilla.state_dict())
     assert {"input_norm.weight", "input_norm.running_mean", "mlp.0.weight", "mlp.3.weight",
             "head.weight", "head.bias"} <= keys
-    # pooled channels of every tap, the embedding, and its top-8 prototype similarities
-    assert vanilla.input_norm.num_features == 64 + 64 + 128 + 128 + 512 + 8
+    # pooled channels of every tap, the embedding, each tap's log-norm and the top-8 prototype similarities
+    assert vanilla.input_norm.num_features == 64 + 64 + 128 + 128 + 512 + 5 + 8
     assert "prototype_branches.embedding.prototypes" in keys
     cnn = build_mint("cnn", shapes, {"channels": [16, 32], "hidden": []})
     assert isinstance(cnn, CNNMINT)
@@ -386,7 +386,7 @@ def test_mint_names_are_stable_and_round_trip(tmp_path):
     assert {"branches.0.input_norm.weight", "branches.0.reduce.0.weight",
             "branches.0.convs.0.weight", "branches.3.convs.3.weight",
             "branches.4.fc.weight", "head.weight"} <= keys
-    assert cnn.head.in_features == 4 * 32 + 32 + 8
+    assert cnn.head.in_features == 4 * 32 + 32 + 5  # branch features and each tap's log-norm
     assert cnn.input_norm.num_features == cnn.head.in_features  # merged branch features are normalised
     path = tmp_path / "mint.safetensors"
     save_weights(cnn, path)
@@ -397,13 +397,35 @@ def test_mint_names_are_stable_and_round_trip(tmp_path):
         assert torch.equal(cnn(feats), again(feats))
 
 
-def test_build_mint_errors_and_defaults():
-    assert mint_config_defaults("mlp") == {"hidden": [256, 64], "dropout": 0.5, "prototypes": 1024}
-    assert mint_config_defaults("cnn") == {"channels": [4, 8], "hidden": [128], "dropout": 0.5, "prototypes": 1024,
-                                           "flip": True}
-    defaults = mint_config_defaults("mlp")
-    defaults["hidden"].append(1)
-    assert mint_config_defaults("mlp")["hidden"] == [256, 64]
+@pytest.mark.parametrize("kind", sorted(MINT_KINDS))
+def test_mint_models_are_built_from_their_spec(kind):
+    """The defaults live in the spec only: the classes take every option as a required keyword, the
+    spec names exactly those options, and build_mint's default model is the spec's one."""
+    import inspect
+
+    spec = MINT_KINDS[kind]
+    params = inspect.signature(spec.builder).parameters
+    options = {n: p for n, p in params.items() if n != "tap_shapes"}
+    assert set(options) == set(spec.default_config)
+    assert all(p.default is inspect.Parameter.empty and p.kind is p.KEYWORD_ONLY for p in options.values())
+    assert spec.default_config["prototypes"] == 0  # bank-free by default: no member data in a pair
+    shapes = {"layer1": (8, 14, 14), "embedding": (32,)}
+    from_spec = spec.builder(shapes, **{k: tuple(v) if isinstance(v, list) else v
+                                        for k, v in spec.default_config.items()})
+    built = build_mint(kind, shapes)
+    assert {k: v.shape for k, v in built.state_dict().items()} == {k: v.shape for k, v in from_spec.state_dict().items()}
+    assert not any("prototype" in k for k in built.state_dict())
+    defaults = mint_config_defaults(kind)
+    assert defaults == dict(spec.default_config)
+    defaults["hidden"].append(1)  # a copy: changing it changes nothing
+    assert mint_config_defaults(kind)["hidden"] == spec.default_config["hidden"]
+    # A config recorded before a key existed means what it meant then.
+    for key, value in spec.before.items():
+        old = {k: v for k, v in defaults.items() if k != key}
+        assert getattr(build_mint(kind, shapes, old, recorded=True), key) == value
+
+
+def test_build_mint_errors():
     shapes = {"embedding": (512,)}
     with pytest.raises(ValueError, match="transformer"):
         build_mint("transformer", shapes)

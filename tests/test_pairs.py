@@ -308,7 +308,7 @@ def _with_manifest_edit(entries: dict[str, bytes], edit) -> dict[str, bytes]:
 @pytest.mark.slow
 def test_bundle_round_trip_scores_match_in_memory(tmp_path):
     from mint_tui.models.audited import build_audited
-    from mint_tui.models.mint import build_mint
+    from mint_tui.models.mint import build_mint, mint_config_defaults
     from mint_tui.models.taps import TapExtractor, tap_shapes
 
     torch.manual_seed(1)
@@ -326,7 +326,7 @@ def test_bundle_round_trip_scores_match_in_memory(tmp_path):
     template = parse_manifest(VALID)
     manifest = dataclasses.replace(
         template,
-        mint=dataclasses.replace(template.mint, taps=taps),
+        mint=dataclasses.replace(template.mint, taps=taps, config=mint_config_defaults("mlp")),
         audited=dataclasses.replace(template.audited, config=dict(SMALL_CFG)),
     )
     path = write_bundle(tmp_path / "rt.mintpair", manifest, audited.state_dict(), mint.state_dict())

@@ -18,7 +18,7 @@ import pytest
 
 from mint_tui.audit import run_audit
 from mint_tui.cli import main
-from mint_tui.cli_args import ray_without_address
+from mint_tui.audit_cli import ray_without_address
 from mint_tui.faces.image import cv2
 from mint_tui.options import AuditOptions
 from mint_tui.paths import assets_dir

@@ -116,6 +116,27 @@ def test_report_contents(audit, tmp_path):
     assert len(warnings) == 1 and "changed since the audit" in warnings[0]
 
 
+def test_report_discloses_a_member_bank(audit, tmp_path):
+    """A pair holding member embeddings says so in the report (a warning and the card); a bank-free
+    pair says it holds none."""
+    from mint_tui.cli import main
+    from random_pair import make_random_pair
+    from mint_tui.report import write_report
+
+    _, scored, _, photos = audit
+    text = write_report(audit[0], tmp_path / "plain.html", pair=str(scored)).read_text(encoding="utf-8")
+    assert "Member data: none: this pair stores no member faces" in text
+    banked = make_random_pair(tmp_path / "banked.mintpair", name="banked", audited_config=TINY_AUDITED_CONFIG,
+                              mint_config={"prototypes": 8})
+    results = tmp_path / "banked.json"
+    assert main(["audit", str(photos / "Aaron_Peirsol_0001.jpg"), "--pair", str(banked), "--device", "cpu",
+                 "--json", str(results)]) == 0
+    text = write_report(results, tmp_path / "banked.html", pair=str(banked)).read_text(encoding="utf-8")
+    warnings = re.findall(r'<div class="warning" role="alert">(.*?)</div>', text)
+    assert any("8 face embeddings of members" in w and "biometric data" in w for w in warnings)
+    assert "Member data     this file holds 8 face embeddings" in text  # the card
+
+
 def test_report_pair_lookup(audit, tmp_path):
     """By the recorded name from the store; missing; a different bundle; CSV results (no header)."""
     from mint_tui.pairs.store import PairStore

@@ -101,10 +101,11 @@ def test_train_end_to_end_gives_an_installable_bundle(lfw, tmp_path, monkeypatch
     monkeypatch.setattr(build_mod, "load_faces", lambda paths, *a, **k: seen_by_fit.append(list(paths))
                         or real_load_faces(paths, *a, **k))
 
-    def request(out, with_eval):
+    def request(out, with_eval, mint_config=None):
         return PairRequest(name="small", arch="mobilefacenet", arch_config=cfg, audited_state=state,
                            members=members, external=external, out=out,
-                           fit=MintFitConfig(kind="cnn", taps=("layer1", "embedding"), epochs=2, seed=0),
+                           fit=MintFitConfig(kind="cnn", taps=("layer1", "embedding"), epochs=2, seed=0,
+                                             mint_config=mint_config or {}),
                            eval_members=test_m if with_eval else None, eval_external=test_e if with_eval else None,
                            eval_data="first 10 + 10 test images")
 
@@ -129,6 +130,19 @@ def test_train_end_to_end_gives_an_installable_bundle(lfw, tmp_path, monkeypatch
     pair = load_pair(entry.path)
     assert pair.manifest.pair.name == "small"
     assert report["evaluation"]["counts"]["members_scored"] == 10
+    # Bank-free by default: no member-derived tensor, and the manifest says so.
+    assert manifest.member_data.kind == "none"
+    assert not any("prototype" in k for k in pair.mint.state_dict())
+    # Asked for, a bank is declared, with the same model's figures without it on both data sets.
+    from mint_tui.pairs.card import model_card
+
+    banked, _ = build_pair(request(tmp_path / "banked.mintpair", True, {"prototypes": 8}), log=lambda m: None)
+    md = inspect_bundle(banked).member_data
+    assert (md.kind, md.count, md.taps) == ("embeddings", 8, ("embedding",))
+    same = "; the same MINT model, data and seed without the bank"
+    assert {m.data for m in md.without} == {"first 10 + 10 test images" + same,
+                                            "calibration split of the MINT training data" + same}
+    assert "Without the bank: accuracy" in model_card(inspect_bundle(banked))
 
 
 def test_calibration_scores_round_trip(tiny_pair_bundle, tmp_path):

@@ -1,11 +1,17 @@
-"""Template alignment: a similarity transform from detected keypoints onto a reference template.
+"""Template alignment: a similarity transform from face points onto a reference template.
 
-BlazeFace gives eyes, nose tip, mouth centre and ear tragions; the ArcFace template has eyes,
-nose tip and two mouth corners. We fit eyes + nose + mouth centre (the midpoint of the
-template's mouth corners) by least squares (Umeyama, no reflection) and warp.
+A template is named (a pair's ``audited.preprocess.template``) and says where its points come from:
+
+* ``arcface112`` (the default): BlazeFace gives eyes, nose tip, mouth centre and ear tragions; the
+  ArcFace template has eyes, nose tip and two mouth corners. We fit eyes + nose + mouth centre (the
+  midpoint of the template's mouth corners) by least squares (Umeyama, no reflection) and warp.
+* ``arcface112_5pt``: insightface's own five points (eye centres, nose tip, mouth corners), taken
+  from MediaPipe's face mesh (:mod:`mint_tui.faces.landmarks`), fitted the same way.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,14 +23,36 @@ ARCFACE_112_5PT = np.array(
     [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
 )
 
-#: Templates by name: 4 points (eye left-of-image, eye right-of-image, nose tip, mouth centre)
-#: and the square size they are defined for.
-TEMPLATES: dict[str, tuple[np.ndarray, int]] = {
-    "arcface112": (
-        np.vstack([ARCFACE_112_5PT[:3], ARCFACE_112_5PT[3:].mean(axis=0, keepdims=True)]),
-        112,
-    ),
+
+
+@dataclass(frozen=True)
+class Template:
+    """Reference points (image left to right) in a ``ref`` x ``ref`` square, and where a face's
+    matching points come from: ``"blazeface"`` (the detector's keypoints, see :func:`blazeface_to_4pt`)
+    or ``"mesh"`` (the face-mesh model, see :func:`mint_tui.faces.landmarks.mesh_to_5pt`)."""
+
+    points: np.ndarray
+    ref: int
+    source: str
+    description: str
+
+
+#: Alignment templates by name; a pair names one in ``audited.preprocess.template``.
+TEMPLATES: dict[str, Template] = {
+    "arcface112": Template(
+        np.vstack([ARCFACE_112_5PT[:3], ARCFACE_112_5PT[3:].mean(axis=0, keepdims=True)]), 112, "blazeface",
+        "ArcFace 112x112, 4 points from the detector (eyes, nose tip, mouth centre)"),
+    "arcface112_5pt": Template(
+        ARCFACE_112_5PT, 112, "mesh",
+        "ArcFace 112x112, insightface's 5 points (eye centres, nose tip, mouth corners) from the face mesh"),
 }
+
+
+def get_template(name: str) -> Template:
+    """A point template by name (box templates: :data:`BOX_TEMPLATES`)."""
+    if name not in TEMPLATES:
+        raise ValueError(f"unknown point template {name!r}; known: {sorted(TEMPLATES)}")
+    return TEMPLATES[name]
 
 
 #: Box templates by name: no keypoints, the detector's box made square around its centre, widened by
@@ -73,12 +101,10 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 
 def template_points(template: str, size: tuple[int, int]) -> np.ndarray:
-    """The 4 template points scaled to an output of (height, width)."""
-    if template not in TEMPLATES:
-        raise ValueError(f"unknown alignment template {template!r}; known: {sorted(TEMPLATES)}")
-    points, ref = TEMPLATES[template]
+    """The template's points scaled to an output of (height, width)."""
+    tpl = get_template(template)
     h, w = size
-    return points * np.array([w / ref, h / ref])
+    return tpl.points * np.array([w / tpl.ref, h / tpl.ref])
 
 
 def blazeface_to_4pt(keypoints: np.ndarray) -> np.ndarray:
@@ -88,15 +114,15 @@ def blazeface_to_4pt(keypoints: np.ndarray) -> np.ndarray:
     return np.vstack([eyes, keypoints[2:4]])
 
 
-def align_face(image: np.ndarray, keypoints: np.ndarray, size: tuple[int, int] = (112, 112),
+def align_face(image: np.ndarray, points: np.ndarray | None, size: tuple[int, int] = (112, 112),
                template: str = "arcface112", box: tuple[float, float, float, float] | None = None) -> np.ndarray:
-    """Warp the face given by BlazeFace keypoints onto the template (or, for a box template, crop
-    its detector ``box``); returns an (H, W, 3) crop."""
+    """Warp the face whose points (in the point template's order and number) are given onto the
+    template, or, for a box template, crop its detector ``box``; returns an (H, W, 3) crop."""
     if template in BOX_TEMPLATES:
         if box is None:
             raise ValueError(f"template {template!r} crops the detector's box, and no box was given")
         matrix = box_crop_matrix(box, template, size)
     else:
-        matrix = similarity_transform(blazeface_to_4pt(keypoints), template_points(template, size))
+        matrix = similarity_transform(points, template_points(template, size))
     h, w = size
     return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mint_tui.faces.align import align_face
-from mint_tui.faces.detect import FaceDetector
+from mint_tui.faces.align import TEMPLATES, align_face, blazeface_to_4pt, template_names
+from mint_tui.faces.detect import Detection, FaceDetector
 from mint_tui.faces.image import cv2
+from mint_tui.faces.landmarks import FaceMesh
 from mint_tui.options import FACE_POLICIES
-
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,30 @@ class Face:
     crop: np.ndarray  # aligned BGR uint8, (H, W, 3)
 
 
+def needs_mesh(template: str) -> bool:
+    """Whether aligning to this template runs the face-mesh model (see :mod:`mint_tui.faces.landmarks`);
+    an unknown template is refused."""
+    if template not in template_names():
+        raise ValueError(f"unknown alignment template {template!r}; known: {', '.join(template_names())}")
+    return template in TEMPLATES and TEMPLATES[template].source == "mesh"
+
+
+def template_source_points(image: np.ndarray, detection: Detection, template: str,
+                           mesh: FaceMesh | None) -> np.ndarray | None:
+    """A detected face's points in the template's order (box templates ignore them); None when the
+    mesh model finds no face."""
+    if not needs_mesh(template):
+        return blazeface_to_4pt(detection.keypoints)
+    if mesh is None:
+        raise ValueError(f"alignment template {template!r} needs a FaceMesh")
+    return mesh.five_points(image, detection)
+
+
 def extract_faces(image: np.ndarray, detector: FaceDetector | None, policy: str = "largest",
-                  size: tuple[int, int] = (112, 112), template: str = "arcface112") -> list[Face]:
-    """Aligned faces of one image; an empty list means no face was found."""
+                  size: tuple[int, int] = (112, 112), template: str = "arcface112",
+                  mesh: FaceMesh | None = None) -> list[Face]:
+    """Aligned faces of one image; an empty list means no face was found. Templates whose points
+    come from the face mesh need ``mesh``; a detection in which it finds no face is dropped."""
     if policy not in FACE_POLICIES:
         raise ValueError(f"unknown face policy {policy!r}; choose one of {', '.join(FACE_POLICIES)}")
     if policy == "aligned":
@@ -38,7 +59,12 @@ def extract_faces(image: np.ndarray, detector: FaceDetector | None, policy: str 
     detections = detector.detect(image)
     if policy == "largest":
         detections = detections[:1]
-    return [Face(i, d.box, d.score, align_face(image, d.keypoints, size, template, d.box)) for i, d in enumerate(detections)]
+    faces = []
+    for d in detections:
+        points = template_source_points(image, d, template, mesh)
+        if points is not None:
+            faces.append(Face(len(faces), d.box, d.score, align_face(image, points, size, template, d.box)))
+    return faces
 
 
 def to_tensor_batch(crops: list[np.ndarray], color: str, mean: tuple[float, float, float],

@@ -38,6 +38,10 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 
 import cv2  # noqa: E402
 
+# OpenCV's own warnings (e.g. "OpenCV TIFF: ... can not handle images with 32-bit samples") would reach
+# the terminal; every failure is reported in the image's row instead.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
 
 class ImageError(Exception):
     """The file could not be turned into an image; the message says why."""
@@ -66,8 +70,10 @@ def _jpeg_size(data: bytes) -> tuple[int | None, int | None, int | None]:
     i, n = 2, len(data)
     width = height = None
     while i + 4 <= n:
-        if data[i] != 0xFF:
-            i += 1  # tolerate junk between segments, as libjpeg does
+        if data[i] != 0xFF:  # tolerate junk between segments, as libjpeg does (skipped at C speed)
+            i = data.find(b"\xff", i)
+            if i < 0:
+                break
             continue
         marker = data[i + 1]
         if marker == 0xFF:
@@ -280,8 +286,11 @@ def decode_image(data: bytes) -> np.ndarray:
     """Decode encoded image bytes to an upright uint8 BGR array of shape (H, W, 3)."""
     info = check_image(data)
     name = _NAMES.get(info.format, info.format)
+    # Float formats (PFM, float TIFF, HDR) keep their depth (IMREAD_COLOR alone truncates 0..1 floats
+    # to black, or refuses float TIFF) and are scaled to 8 bits below.
+    flags = cv2.IMREAD_COLOR | (cv2.IMREAD_ANYDEPTH if info.format in _FLOAT_FORMATS else 0)
     try:
-        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     except cv2.error as exc:  # OpenCV raises for its pixel limit and some corrupt headers
         text = str(exc).strip().splitlines()[-1] if str(exc).strip() else "decoder error"
         if "pixel" in str(exc).lower() or "CV_IO_MAX_IMAGE" in str(exc):
@@ -297,12 +306,18 @@ def decode_image(data: bytes) -> np.ndarray:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     elif image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    if image.dtype != np.uint8:
-        image = cv2.convertScaleAbs(image, alpha=255.0 / 65535.0) if image.dtype == np.uint16 else \
-            np.clip(image, 0, 255).astype(np.uint8)
+    if image.dtype == np.uint16:
+        image = cv2.convertScaleAbs(image, alpha=255.0 / 65535.0)
+    elif image.dtype.kind == "f":  # 0..1 (PFM, float TIFF) or radiance (HDR): clipped to 8 bits
+        image = np.nan_to_num(image.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
+        scale = 255.0 if image.size and float(image.max()) <= 1.0 else 1.0
+        image = np.clip(image * scale + 0.5, 0, 255).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
     return image
 
 
+_FLOAT_FORMATS = frozenset({"pfm", "tiff", "hdr"})
 _BUILD_LABELS = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "tiff": "TIFF", "jp2": "JPEG 2000",
                  "avif": "AVIF", "hdr": "HDR", "sunras": "SUNRASTER", "pnm": "PXM", "pfm": "PFM"}
 

@@ -7,7 +7,9 @@ preparation settings) lets training reuse crops across runs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -20,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from mint_tui.faces.detect import FaceDetector
-from mint_tui.faces.extract import Face, extract_faces
-from mint_tui.options import DEFAULT_DETECTOR, FACE_POLICIES
+from mint_tui.faces.extract import Face, extract_faces, needs_mesh
 from mint_tui.faces.image import ImageError, decode_image, read_image_bytes
+from mint_tui.faces.landmarks import FaceMesh
+from mint_tui.options import DEFAULT_DETECTOR, FACE_POLICIES
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class PrepareSettings:
     def __post_init__(self) -> None:
         if self.policy not in FACE_POLICIES:
             raise ValueError(f"faces must be one of {', '.join(FACE_POLICIES)}, not {self.policy!r}")
+        needs_mesh(self.template)  # an unknown template is refused here, not once per image
 
     @property
     def key(self) -> str:
@@ -52,17 +56,22 @@ class PreparedImage:
 
 
 class CropCache:
-    """Aligned faces of one image stored as ``<root>/<key>/<sha[:2]>/<sha>.npz`` (no face: n = 0)."""
+    """Aligned faces of one image stored as ``<root>/<key>/<sha[:2]>/<sha>.npz`` (no face: n = 0).
+
+    A cache that cannot be written (``MINT_TUI_HOME`` naming a file, a read-only or full disk) is
+    skipped from its first failure on, with one warning (logger ``mint_tui``): the images are
+    prepared all the same."""
 
     def __init__(self, root: Path, settings: PrepareSettings) -> None:
         self.dir = Path(root) / settings.key
+        self.disabled: str | None = None  # why the cache is skipped
 
     def _path(self, sha: str) -> Path:
         return self.dir / sha[:2] / f"{sha}.npz"
 
     def get(self, sha: str) -> list[Face] | None:
         path = self._path(sha)
-        if not path.exists():
+        if self.disabled or not path.is_file():
             return None
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -77,15 +86,33 @@ class CropCache:
                      None if np.isnan(scores[i]) else float(scores[i]), crops[i]) for i in range(len(crops))]
 
     def put(self, sha: str, faces: list[Face]) -> None:
+        if self.disabled:
+            return
         path = self._path(sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
         crops = np.stack([f.crop for f in faces]) if faces else np.zeros((0, 1, 1, 3), np.uint8)
         boxes = np.array([f.box if f.box else (np.nan,) * 4 for f in faces], dtype=np.float64).reshape(-1, 4)
         scores = np.array([np.nan if f.detection_score is None else f.detection_score for f in faces], np.float64)
         tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, crops=crops, boxes=boxes, scores=scores)
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                np.savez(fh, crops=crops, boxes=boxes, scores=scores)
+            tmp.replace(path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            self._skip(exc)
+
+    def _skip(self, exc: OSError) -> None:
+        with _CACHE_WARNING:
+            if self.disabled:
+                return
+            self.disabled = f"{exc.strerror or exc}"
+        logging.getLogger("mint_tui").warning(
+            "warning: the crop cache in %s cannot be written (%s); going on without it", self.dir, self.disabled)
+
+
+_CACHE_WARNING = threading.Lock()
 
 
 class StageTimes:
@@ -129,13 +156,15 @@ class _TimedDetector:
 
 
 class ImagePreparer:
-    """Read + hash + decode + detect + align one file; one detector per calling thread."""
+    """Read + hash + decode + detect + align one file; one detector (and face mesh, for templates
+    that need it) per calling thread."""
 
     def __init__(self, settings: PrepareSettings, cache: CropCache | None = None,
                  stats: StageTimes | None = None) -> None:
         self.settings, self.cache, self.stats = settings, cache, stats
         self._local = threading.local()
         self._detectors: list[FaceDetector] = []
+        self._mesh_wanted = settings.policy != "aligned" and needs_mesh(settings.template)
         self._lock = threading.Lock()
 
     def _detector(self) -> FaceDetector | None:
@@ -149,7 +178,17 @@ class ImagePreparer:
                 self._detectors.append(det)
         return det
 
-    def __call__(self, path: Path) -> PreparedImage:
+    def _mesh(self) -> FaceMesh | None:
+        if not self._mesh_wanted:
+            return None
+        mesh = getattr(self._local, "mesh", None)
+        if mesh is None:
+            mesh = self._local.mesh = FaceMesh()
+        return mesh
+
+    def __call__(self, path: Path, expected_sha256: str | None = None) -> PreparedImage:
+        """``expected_sha256``: a file whose bytes hash otherwise is not decoded (its faces stay
+        empty, its ``sha256`` says what it is now)."""
         item = PreparedImage(Path(path))
         stats = self.stats
         try:
@@ -159,6 +198,8 @@ class ImagePreparer:
             if stats:
                 t1 = time.perf_counter()
                 stats.add("read", t1 - t0)
+            if expected_sha256 is not None and item.sha256 != expected_sha256.lower():
+                return item  # not the file expected: never handed to a decoder
             cached = self.cache.get(item.sha256) if self.cache else None
             if cached is not None:
                 item.faces = cached
@@ -172,8 +213,8 @@ class ImagePreparer:
                 stats.add("decode", t2 - t1)
                 if detector is not None:
                     detector = _TimedDetector(detector, stats)
-            item.faces = extract_faces(image, detector, s.policy, s.size, s.template)
-            if stats:  # alignment: what extract_faces spent beyond detection
+            item.faces = extract_faces(image, detector, s.policy, s.size, s.template, self._mesh())
+            if stats:  # alignment (with the face mesh, if any): what extract_faces spent beyond detection
                 detect = detector.spent if detector is not None else 0.0
                 stats.add("align", max(time.perf_counter() - t2 - detect, 0.0))
             if self.cache:
@@ -195,22 +236,25 @@ def prepare_images(paths: Iterable[Path], settings: PrepareSettings, workers: in
                    cache: CropCache | None = None,
                    cancel: threading.Event | None = None,
                    stats: StageTimes | None = None,
-                   on_prepared: Callable[[], None] | None = None) -> Iterator[PreparedImage]:
+                   on_prepared: Callable[[], None] | None = None,
+                   expected_sha256: Iterable[str | None] | None = None) -> Iterator[PreparedImage]:
     """Prepare files in a thread pool, yielding results in input order; at most ``window``
     files are in flight, so memory stays flat however many files there are. ``on_prepared`` is
     called in the preparing thread as soon as each file is done (before it is yielded: the
-    consumer may be busy, e.g. scoring a batch)."""
+    consumer may be busy, e.g. scoring a batch). ``expected_sha256`` (one per path): files whose
+    content hashes otherwise are not decoded at all."""
     preparer = ImagePreparer(settings, cache, stats)
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mint-prepare")
     queue: deque[Future[PreparedImage]] = deque()
     it = iter(paths)
+    shas = iter(expected_sha256) if expected_sha256 is not None else None
     try:
         while True:
             while len(queue) < window and not (cancel and cancel.is_set()):
                 path = next(it, None)
                 if path is None:
                     break
-                future = pool.submit(preparer, path)
+                future = pool.submit(preparer, path, next(shas) if shas is not None else None)
                 if on_prepared is not None:
                     future.add_done_callback(lambda f: f.cancelled() or on_prepared())
                 queue.append(future)

@@ -19,13 +19,15 @@ Submodule names (saved in the weights files):
 * ``CNNMINT``: ``branches`` (ModuleList, one per tap in tap order), ``input_norm``
   (BatchNorm1d over the merged features), ``mlp``, ``head``.
 * both: ``prototype_branches.<tap>.prototypes`` for vector taps (a buffer of member
-  embeddings, see ``_PrototypeBranch``) when ``prototypes`` > 0.
+  embeddings, see ``_PrototypeBranch``) when ``prototypes`` > 0 (a member bank: biometric
+  data of the training set, declared in the pair's manifest; 0 by default).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -36,6 +38,7 @@ __all__ = [
     "VanillaMINT",
     "CNNMINT",
     "MINT_KINDS",
+    "MintKind",
     "build_mint",
     "mint_config_defaults",
 ]
@@ -65,6 +68,36 @@ def _check_dropout(dropout: float) -> float:
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
     return float(dropout)
+
+
+def _check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+# VanillaMINT reads a map only through its per-channel means and its L2 norm, so a cache of pooled
+# features keeps both: the means under the tap's name, shaped (N, C, 1, 1), and the norm of the whole
+# map under the tap's name plus this suffix, shaped (N, 1). Tap names hold only letters, digits and "_".
+NORM_SUFFIX = ".norm"
+
+
+def pool_map(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What :class:`VanillaMINT` reads of one tap's batch ``x``: {"": the per-channel means (a map's
+    shape kept as (N, C, 1, 1); a vector as it is), NORM_SUFFIX: the L2 norm of each sample, (N, 1)}."""
+    x = x.float()
+    means = x.flatten(2).mean(dim=2)[:, :, None, None] if x.dim() > 2 else x
+    return {"": means, NORM_SUFFIX: x.flatten(1).norm(dim=1, keepdim=True)}
+
+
+def _split_norm(x: torch.Tensor, norm: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x divided by its L2 norm, log of that norm as a (N, 1) column), the norm taken over all of a
+    sample's values, or the ``norm`` given (that of the full map when ``x`` holds its pooled means).
+    How strongly a tap responds is a membership signal of its own (the audited model was fitted to its
+    members; the embedding norm alone is a training-free baseline), which per-channel normalisation
+    downstream would wash out; the direction keeps the rest."""
+    norm = (x.flatten(1).norm(dim=1) if norm is None else norm.reshape(-1).float()).clamp_min(1e-6)
+    return x / norm.view(-1, *([1] * (x.dim() - 1))), norm.log().unsqueeze(1)
 
 
 def _mlp(in_features: int, hidden: Sequence[int], dropout: float) -> tuple[nn.Sequential, int]:
@@ -102,17 +135,24 @@ class VanillaMINT(nn.Module):
     vectors are used as they are; everything is concatenated (in tap order), normalised
     by ``BatchNorm1d`` (activation scales differ a lot between layers) and fed to an MLP
     with ``hidden`` widths ending in one logit.
+
+    ``norms``: each tap is divided by its L2 norm and the log of that norm joins the features
+    (see ``_split_norm``; a pooled-features cache passes each map's norm beside its means, see
+    :func:`pool_map`). ``prototypes`` > 0 adds a member bank (``_PrototypeBranch``): member
+    embeddings stored in the weights, which a pair must declare.
     """
 
-    def __init__(self, tap_shapes: Mapping[str, Sequence[int]],
-                 hidden: Sequence[int] = (256, 64), dropout: float = 0.2, prototypes: int = 0) -> None:
+    def __init__(self, tap_shapes: Mapping[str, Sequence[int]], *, hidden: Sequence[int], dropout: float,
+                 prototypes: int, norms: bool) -> None:
         super().__init__()
         self.tap_shapes = _normalise_shapes(tap_shapes)
         self.tap_names = tuple(self.tap_shapes)
         hidden = _check_sizes("hidden", hidden, allow_empty=True)
         dropout = _check_dropout(dropout)
+        self.norms = _check_flag("norms", norms)
         self.prototype_branches = _prototype_branches(self.tap_shapes, prototypes)
         self.in_features = (sum(shape[0] for shape in self.tap_shapes.values())
+                            + (len(self.tap_shapes) if self.norms else 0)
                             + sum(b.out_features for b in self.prototype_branches.values()))
         self.input_norm = nn.BatchNorm1d(self.in_features)
         self.mlp, width = _mlp(self.in_features, hidden, dropout)
@@ -125,6 +165,9 @@ class VanillaMINT(nn.Module):
                 raise ValueError(f"tap {name!r}: expected a batch of shape "
                                  f"(N, {', '.join(map(str, self.tap_shapes[name]))}), "
                                  f"got {tuple(x.shape)}")
+            if self.norms:
+                x, log_norm = _split_norm(_as_normal(x).float(), feats.get(name + NORM_SUFFIX))
+                parts.append(log_norm)
             parts.append(x.flatten(2).mean(dim=2) if x.dim() > 2 else x)
             if name in self.prototype_branches:
                 parts.append(self.prototype_branches[name](x))
@@ -259,17 +302,17 @@ class CNNMINT(nn.Module):
     ``flip``: while training, each map is mirrored left-right with probability 1/2 (data
     augmentation; face-recognition models are trained on mirrored faces too, and a small
     CNN over maps of a few thousand faces otherwise overfits their spatial layout).
+    ``norms`` and ``prototypes``: as for :class:`VanillaMINT`.
     """
 
-    def __init__(self, tap_shapes: Mapping[str, Sequence[int]],
-                 channels: Sequence[int] = (32, 64), hidden: Sequence[int] = (128,),
-                 dropout: float = 0.2, prototypes: int = 0, flip: bool = False) -> None:
+    def __init__(self, tap_shapes: Mapping[str, Sequence[int]], *, channels: Sequence[int],
+                 hidden: Sequence[int], dropout: float, prototypes: int, flip: bool, norms: bool) -> None:
         super().__init__()
         self.tap_shapes = _normalise_shapes(tap_shapes)
         self.tap_names = tuple(self.tap_shapes)
         channels = _check_sizes("channels", channels, allow_empty=False)
-        if not isinstance(flip, bool):
-            raise ValueError(f"flip must be true or false, got {flip!r}")
+        flip = _check_flag("flip", flip)
+        self.norms = _check_flag("norms", norms)
         hidden = _check_sizes("hidden", hidden, allow_empty=True)
         dropout = _check_dropout(dropout)
         branches: list[nn.Module] = []
@@ -284,6 +327,7 @@ class CNNMINT(nn.Module):
         self.branches = nn.ModuleList(branches)
         self.prototype_branches = _prototype_branches(self.tap_shapes, prototypes)
         self.in_features = (sum(b.out_features for b in branches)
+                            + (len(self.tap_shapes) if self.norms else 0)
                             + sum(b.out_features for b in self.prototype_branches.values()))
         self.input_norm = nn.BatchNorm1d(self.in_features)
         self.mlp, width = _mlp(self.in_features, hidden, dropout)
@@ -297,7 +341,11 @@ class CNNMINT(nn.Module):
                 raise ValueError(f"tap {name!r}: expected a batch of shape "
                                  f"(N, {', '.join(map(str, self.tap_shapes[name]))}), "
                                  f"got {tuple(x.shape)}")
-            parts.append(branch(_as_normal(x).float()))
+            x = _as_normal(x).float()
+            if self.norms:
+                x, log_norm = _split_norm(x)
+                parts.append(log_norm)
+            parts.append(branch(x))
             if name in self.prototype_branches:
                 parts.append(self.prototype_branches[name](x))
         z = self.input_norm(torch.cat(parts, dim=1))
@@ -308,12 +356,28 @@ class CNNMINT(nn.Module):
         _initialise_prototypes(self, members, seed)
 
 
-MINT_KINDS: dict[str, type[nn.Module]] = {"mlp": VanillaMINT, "cnn": CNNMINT}
+@dataclass(frozen=True)
+class MintKind:
+    """One MINT kind: its model class and the default of every config key (the only place the
+    defaults live; the classes take every option as a required keyword). ``default_config`` is
+    JSON/TOML-friendly (lists, not tuples); do not mutate it, :func:`mint_config_defaults` copies."""
 
-# Defaults as JSON/TOML-friendly values (lists, not tuples).
-_DEFAULTS: dict[str, dict[str, object]] = {
-    "mlp": {"hidden": [256, 64], "dropout": 0.5, "prototypes": 1024},
-    "cnn": {"channels": [4, 8], "hidden": [128], "dropout": 0.5, "prototypes": 1024, "flip": True},
+    name: str
+    builder: Callable[..., nn.Module]
+    default_config: Mapping[str, object]
+    description: str = ""
+    #: Values of keys added after bundles were first written: what a recorded config that lacks
+    #: the key meant (the behaviour before the key existed).
+    before: Mapping[str, object] = field(default_factory=dict)
+
+
+#: Chosen on the calibration split of the demo protocol's MINT training data (docs/RESULTS.md).
+MINT_KINDS: dict[str, MintKind] = {
+    "mlp": MintKind("mlp", VanillaMINT, {"hidden": [256, 64], "dropout": 0.5, "prototypes": 0, "norms": True},
+                    "Vanilla MINT: an MLP over channel-pooled activations", {"norms": False}),
+    "cnn": MintKind("cnn", CNNMINT, {"channels": [4, 8], "hidden": [128], "dropout": 0.5, "prototypes": 0,
+                                     "flip": True, "norms": True},
+                    "CNN MINT: a small CNN per activation map, merged by an MLP", {"norms": False}),
 }
 
 
@@ -321,16 +385,20 @@ def mint_config_defaults(kind: str) -> dict:
     """Default config of a MINT kind (a fresh copy, JSON/TOML-serialisable)."""
     if kind not in MINT_KINDS:
         raise ValueError(f"unknown MINT kind {kind!r}; known: {', '.join(MINT_KINDS)}")
-    return {k: list(v) if isinstance(v, list) else v for k, v in _DEFAULTS[kind].items()}
+    return {k: list(v) if isinstance(v, list) else v for k, v in MINT_KINDS[kind].default_config.items()}
 
 
 def build_mint(kind: str, tap_shapes: Mapping[str, Sequence[int]],
-               config: Mapping[str, object] | None = None) -> nn.Module:
+               config: Mapping[str, object] | None = None, recorded: bool = False) -> nn.Module:
     """Build a MINT model of ``kind`` ("mlp" or "cnn") for ``tap_shapes``.
 
     ``config`` overrides :func:`mint_config_defaults`; unknown keys raise ``ValueError``.
+    ``recorded``: the config comes from a bundle, so a key it lacks predates it and takes its
+    earlier meaning (``MintKind.before``), not today's default.
     """
     defaults = mint_config_defaults(kind)
+    if recorded:
+        defaults.update(MINT_KINDS[kind].before)
     config = dict(config or {})
     unknown = sorted(set(config) - set(defaults))
     if unknown:
@@ -346,4 +414,4 @@ def build_mint(kind: str, tap_shapes: Mapping[str, Sequence[int]],
             if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
                 raise ValueError(f"{key} must be a list of positive integers, got {value!r}")
             full[key] = tuple(value)
-    return MINT_KINDS[kind](tap_shapes, **full)
+    return MINT_KINDS[kind].builder(tap_shapes, **full)

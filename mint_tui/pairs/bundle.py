@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mint_tui.fileio import atomic_write, file_sha256
 from mint_tui.pairs.manifest import ONNX_ARCH, Manifest, ManifestError, manifest_to_toml, parse_manifest
-from mint_tui.pairs.verify import (ALLOWED_COMPRESSION, MAX_BUNDLE_BYTES, MAX_COMPRESSION_RATIO, MAX_MANIFEST_BYTES,
-                                   MAX_TOTAL_UNCOMPRESSED, RATIO_MIN_SIZE, BundleError, HeaderCollector,
-                                   architecture_shapes, check_entry_name, compare_state, fmt_keys, is_symlink,
-                                   parse_safetensors_header, read_capped, verify_onnx_entry)
+from mint_tui.pairs.verify import (ALLOWED_COMPRESSION, ID_DTYPES, MAX_BUNDLE_BYTES, MAX_COMPRESSION_RATIO,
+                                   MAX_MANIFEST_BYTES, MAX_TOTAL_UNCOMPRESSED, RATIO_MIN_SIZE, SCORE_DTYPES, WEIGHT_DTYPES,
+                                   BundleError, HeaderCollector, architecture_shapes, check_dtypes, check_entry_name,
+                                   check_finite, compare_state, fmt_keys, is_symlink, parse_safetensors_header,
+                                   read_capped, verify_onnx_entry)
 
 if TYPE_CHECKING:
     import torch
@@ -61,6 +62,9 @@ class VerifiedBundle:
 def verify_bundle(path: str | os.PathLike[str], *, full: bool, keep_weights: bool = False) -> VerifiedBundle:
     path = Path(path)
     try:
+        mode = os.stat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # opening a FIFO would block forever
+            raise BundleError(f"{path}: not a regular file")
         fh: BinaryIO = open(path, "rb")
     except FileNotFoundError:
         raise BundleError(f"{path}: no such file") from None
@@ -167,7 +171,7 @@ def _verify_zip(path: Path, zf: zipfile.ZipFile, bundle_sha: str, *, full: bool,
             continue
         info = names[spec.weights]
         col = HeaderCollector()
-        col.keep_all = keep_weights
+        col.keep_all = True  # (read for the finiteness check; kept only with keep_weights)
         read_capped(path, zf, info, MAX_TOTAL_UNCOMPRESSED, sink=col)
         digest = col.sha.hexdigest()
         if digest != spec.sha256:
@@ -175,28 +179,34 @@ def _verify_zip(path: Path, zf: zipfile.ZipFile, bundle_sha: str, *, full: bool,
                 f"{path}: SHA-256 mismatch for {spec.weights!r} ({label} weights): manifest says "
                 f"{spec.sha256}, file is {digest} -- the bundle is corrupt or was tampered with"
             )
-        found[label] = parse_safetensors_header(
-            f"{path}: {spec.weights!r} ({label} weights)", bytes(col.head), col.header_len, col.too_big, col.size
-        )
+        where = f"{path}: {spec.weights!r} ({label} weights)"
+        found[label] = parse_safetensors_header(where, bytes(col.head), col.header_len, col.too_big, col.size)
+        check_dtypes(where, found[label], WEIGHT_DTYPES)
+        data = b"".join(col.all)
+        col.all.clear()
+        check_finite(where, data)
         if keep_weights:
-            weights[label] = b"".join(col.all)
-            col.all.clear()
+            weights[label] = data
 
     if scores_name is not None:
         col = HeaderCollector()
-        col.keep_all = keep_weights
+        col.keep_all = True
         read_capped(path, zf, names[scores_name], MAX_TOTAL_UNCOMPRESSED, sink=col)
         if col.sha.hexdigest() != manifest.calibration.scores_sha256:
             raise BundleError(f"{path}: SHA-256 mismatch for {scores_name!r} (calibration scores) -- the bundle "
                               "is corrupt or was tampered with")
         header = parse_safetensors_header(f"{path}: {scores_name!r} (calibration scores)", bytes(col.head),
                                            col.header_len, col.too_big, col.size)
+        where = f"{path}: {scores_name!r} (calibration scores)"
         for key in CALIBRATION_SCORE_KEYS:
             if key not in header or len(header[key][1]) != 1:
                 raise BundleError(f"{path}: calibration scores lack a 1-D tensor {key!r}")
+            check_dtypes(where, {key: header[key]}, ID_DTYPES if key.endswith("_identity") else SCORE_DTYPES)
+        data = b"".join(col.all)
+        col.all.clear()
+        check_finite(where, data)
         if keep_weights:
-            weights["calibration"] = b"".join(col.all)
-            col.all.clear()
+            weights["calibration"] = data
 
     audited_shapes, shapes, mint_shapes = architecture_shapes(manifest)
     if not onnx:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mint_tui.figures import member_data_lines, metric_figure
 from mint_tui.pairs.manifest import Manifest
 from mint_tui.safe_text import for_terminal as t
 
@@ -67,12 +68,15 @@ def model_card(manifest: Manifest, path: Path | None = None, builtin: bool = Fal
         f"                on {t(c.on)}",
         f"Training data   {t(p.training_data)}",
     ]
+    disclosure = member_data_lines(m.member_data)
+    lines.append(f"Member data     {t(disclosure[0])}")
+    lines += [f"                {t(line)}" for line in disclosure[1:]]
     if m.metrics:
         lines.append("Metrics")
         for (data, n), metrics in metric_groups(m.metrics).items():
             lines.append(f"  on {t(data)}" + (f" (n={n})" if n is not None else ""))
             for metric in metrics:
-                lines.append(f"    {t(metric_label(metric.name)):<20} {metric.value:.4f}")
+                lines.append(f"    {t(metric_label(metric.name)):<20} {metric_figure(metric)}")
     lines.append(f"Created         {t(p.created)} by mint-tui {t(p.tool_version)}")
     for key, value in (p.splits or {}).items():
         lines.append(f"  split {t(key)}: {t(value)}")

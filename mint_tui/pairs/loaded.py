@@ -95,7 +95,7 @@ def load_pair(path: str | os.PathLike[str], device: str | torch.device = "cpu") 
         else:
             audited = build_audited(m.audited.arch, dict(m.audited.config))
             load_state_dict_strict(audited, st_load(v.weights.pop("audited")))
-        mint = build_mint(m.mint.kind, dict(v.tap_shapes), dict(m.mint.config))
+        mint = build_mint(m.mint.kind, dict(v.tap_shapes), dict(m.mint.config), recorded=True)
         load_state_dict_strict(mint, st_load(v.weights.pop("mint")))
     except CheckpointMismatchError as exc:
         raise BundleError(f"{path}: weights do not fit the declared models: {exc}") from None

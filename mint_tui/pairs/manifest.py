@@ -35,6 +35,9 @@ __all__ = [
     "MintSpec",
     "Calibration",
     "Metric",
+    "MemberData",
+    "MEMBER_DATA_KINDS",
+    "member_data_of",
     "Provenance",
     "Manifest",
     "parse_manifest",
@@ -132,10 +135,48 @@ class Calibration:
 
 @dataclass(frozen=True)
 class Metric:
+    """A measured figure. ``low``/``high``: its 95 % interval. ``value`` is ``None`` when the data
+    could not resolve it (a TPR at an FPR finer than 1 / non-members); ``needs`` then says how many
+    non-members it takes."""
+
     name: str
-    value: float
+    value: float | None
     data: str
     n: int | None = None
+    low: float | None = None
+    high: float | None = None
+    needs: int | None = None
+
+
+#: What of the members a pair can store: nothing, or member embeddings (the MINT model's bank).
+MEMBER_DATA_KINDS = ("none", "embeddings")
+
+
+@dataclass(frozen=True)
+class MemberData:
+    """What of the members (the audited model's training data) the bundle stores.
+
+    ``embeddings``: ``count`` member face embeddings of each tap in ``taps``, verbatim, in the
+    MINT weights (biometric data: anyone with the file can extract them). ``without``: metrics
+    of the same MINT model trained without them (same data and seed), for the card."""
+
+    kind: str = "none"
+    count: int = 0
+    taps: tuple[str, ...] = ()
+    without: tuple[Metric, ...] = ()
+
+    @property
+    def stored(self) -> bool:
+        return self.kind != "none"
+
+
+def member_data_of(mint: MintSpec) -> MemberData:
+    """The member data a MINT spec implies: its prototype bank (``prototypes`` member embeddings
+    of the embedding tap), or none."""
+    count = mint.config.get("prototypes", 0)
+    if isinstance(count, int) and not isinstance(count, bool) and count > 0 and "embedding" in mint.taps:
+        return MemberData("embeddings", count, ("embedding",))
+    return MemberData()
 
 
 @dataclass(frozen=True)
@@ -156,6 +197,7 @@ class Manifest:
     calibration: Calibration
     provenance: Provenance
     metrics: tuple[Metric, ...] = ()
+    member_data: MemberData = field(default_factory=MemberData)
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -341,13 +383,14 @@ def _mint_kinds() -> Any:
     return MINT_KINDS
 
 
-_TOP_KEYS = ("schema_version", "pair", "audited", "mint", "calibration", "metrics", "provenance")
+_TOP_KEYS = ("schema_version", "pair", "audited", "mint", "calibration", "metrics", "member_data", "provenance")
 _PAIR_KEYS = ("name", "title", "description")
 _AUDITED_KEYS = ("arch", "config", "weights", "sha256", "preprocess")
 _PREPROCESS_KEYS = ("size", "color", "mean", "std", "template")
 _MINT_KEYS = ("kind", "taps", "config", "weights", "sha256")
 _CALIBRATION_KEYS = ("threshold", "inconclusive", "on", "scores", "scores_sha256")
-_METRIC_KEYS = ("name", "value", "data", "n")
+_METRIC_KEYS = ("name", "value", "data", "n", "low", "high", "needs")
+_MEMBER_DATA_KEYS = ("kind", "count", "taps", "without")
 _PROVENANCE_KEYS = ("training_data", "created", "tool_version", "notes", "splits", "license")
 
 
@@ -620,34 +663,81 @@ def _check_calibration(c: _Checker, doc: dict) -> Calibration | None:
                        scores_sha256=scores_sha)
 
 
-def _check_metrics(c: _Checker, doc: dict) -> tuple[Metric, ...] | None:
-    raw = doc.get("metrics", _MISSING)
-    if raw is _MISSING:
-        return ()
+def _check_metric_list(c: _Checker, raw: Any, where: str) -> tuple[Metric, ...] | None:
     if not isinstance(raw, list):
-        c.error("metrics", f"expected an array of tables ([[metrics]]), got {_type_name(raw)}")
+        c.error(where, f"expected an array of tables ([[{where}]]), got {_type_name(raw)}")
         return None
     out: list[Metric] = []
     ok = True
     for i, m in enumerate(raw):
-        path = f"metrics[{i}]"
+        path = f"{where}[{i}]"
         if not isinstance(m, dict):
             c.error(path, f"expected a table, got {_type_name(m)}")
             ok = False
             continue
         c.keys(m, _METRIC_KEYS, path)
         name = c.string(m, "name", f"{path}.name", nonempty=True)
-        value = c.number(m, "value", f"{path}.value")
         data = c.string(m, "data", f"{path}.data", nonempty=True)
         n = c.integer(m, "n", f"{path}.n", required=False)
-        if n is not None and n < 0:
-            c.error(f"{path}.n", f"expected a non-negative integer, got {n}")
+        needs = c.integer(m, "needs", f"{path}.needs", required=False)
+        value = c.number(m, "value", f"{path}.value", required=needs is None and "needs" not in m)
+        low = c.number(m, "low", f"{path}.low", required=False)
+        high = c.number(m, "high", f"{path}.high", required=False)
+        for key, v in (("n", n), ("needs", needs)):
+            if v is not None and v < 0:
+                c.error(f"{path}.{key}", f"expected a non-negative integer, got {v}")
+                ok = False
+        if "value" in m and "needs" in m:
+            c.error(path, "a metric has either a value or 'needs' (too little data to resolve it), not both")
             ok = False
-        if None in (name, value, data):
+        if ("low" in m) != ("high" in m):
+            c.error(path, "an interval needs both 'low' and 'high'")
+            ok = False
+        elif low is not None and high is not None and not low <= high:
+            c.error(f"{path}.low", f"interval [{low:g}, {high:g}] is reversed")
+            ok = False
+        if name is None or data is None or (value is None and needs is None):
             ok = False
             continue
-        out.append(Metric(name=name, value=value, data=data, n=n))  # type: ignore[arg-type]
+        out.append(Metric(name=name, value=value, data=data, n=n, low=low, high=high, needs=needs))
     return tuple(out) if ok else None
+
+
+def _check_metrics(c: _Checker, doc: dict) -> tuple[Metric, ...] | None:
+    raw = doc.get("metrics", _MISSING)
+    if raw is _MISSING:
+        return ()
+    return _check_metric_list(c, raw, "metrics")
+
+
+def _check_member_data(c: _Checker, doc: dict, mint: MintSpec | None) -> MemberData | None:
+    """The declaration must match what the MINT config stores; a manifest written before the
+    declaration existed gets the one its config implies."""
+    implied = member_data_of(mint) if mint is not None else None
+    t = c.table(doc, "member_data", "member_data", required=False)
+    if t is None:
+        return None if "member_data" in doc else implied
+    c.keys(t, _MEMBER_DATA_KEYS, "member_data")
+    kind = c.string(t, "kind", "member_data.kind")
+    if kind is not None and kind not in MEMBER_DATA_KINDS:
+        c.error("member_data.kind", f"expected one of {', '.join(MEMBER_DATA_KINDS)}, got {kind!r}")
+        kind = None
+    count = c.integer(t, "count", "member_data.count", required=False)
+    taps = t.get("taps", [])
+    if not isinstance(taps, list) or not all(isinstance(v, str) for v in taps):
+        c.error("member_data.taps", f"expected an array of tap names, got {_type_name(taps)}")
+        taps = None
+    without = _check_metric_list(c, t["without"], "member_data.without") if "without" in t else ()
+    if None in (kind, taps, without) or ("count" in t and count is None):
+        return None
+    declared = MemberData(kind, count or 0, tuple(taps), without)  # type: ignore[arg-type]
+    if implied is not None and (declared.kind, declared.count, declared.taps) != (
+            implied.kind, implied.count, implied.taps):
+        c.error("member_data", f"declares {declared.kind} (count {declared.count}, taps {list(declared.taps)}) "
+                               f"but the MINT config stores {implied.kind} (count {implied.count}, taps "
+                               f"{list(implied.taps)})")
+        return None
+    return declared
 
 
 def _check_provenance(c: _Checker, doc: dict) -> Provenance | None:
@@ -719,11 +809,12 @@ def _manifest_from_doc(doc: dict) -> Manifest:
     mint = _check_mint(c, doc, arch_spec)
     calibration = _check_calibration(c, doc)
     metrics = _check_metrics(c, doc)
+    member_data = _check_member_data(c, doc, mint)
     provenance = _check_provenance(c, doc)
 
     if c.errors:
         raise ManifestError(c.errors)
-    assert pair and audited and mint and calibration and provenance and metrics is not None
+    assert pair and audited and mint and calibration and provenance and metrics is not None and member_data
     return Manifest(
         schema_version=version,
         pair=pair,
@@ -731,6 +822,7 @@ def _manifest_from_doc(doc: dict) -> Manifest:
         mint=mint,
         calibration=calibration,
         metrics=metrics,
+        member_data=member_data,
         provenance=provenance,
     )
 
@@ -788,13 +880,11 @@ def _manifest_to_doc(m: Manifest) -> dict[str, Any]:
         doc["calibration"]["scores"] = m.calibration.scores
         doc["calibration"]["scores_sha256"] = m.calibration.scores_sha256
     if m.metrics:
-        metrics = []
-        for met in m.metrics:
-            d: dict[str, Any] = {"name": met.name, "value": float(met.value), "data": met.data}
-            if met.n is not None:
-                d["n"] = met.n
-            metrics.append(d)
-        doc["metrics"] = metrics
+        doc["metrics"] = [_metric_to_doc(met) for met in m.metrics]
+    md = m.member_data
+    doc["member_data"] = {"kind": md.kind, "count": md.count, "taps": list(md.taps)}
+    if md.without:
+        doc["member_data"]["without"] = [_metric_to_doc(met) for met in md.without]
     prov: dict[str, Any] = {
         "training_data": m.provenance.training_data,
         "created": m.provenance.created,
@@ -808,6 +898,18 @@ def _manifest_to_doc(m: Manifest) -> dict[str, Any]:
         prov["splits"] = dict(m.provenance.splits)
     doc["provenance"] = prov
     return doc
+
+
+def _metric_to_doc(met: Metric) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": met.name, "data": met.data}
+    if met.value is not None:
+        d["value"] = float(met.value)
+    for key in ("n", "needs"):
+        if getattr(met, key) is not None:
+            d[key] = getattr(met, key)
+    if met.low is not None and met.high is not None:
+        d["low"], d["high"] = float(met.low), float(met.high)
+    return d
 
 
 def manifest_to_dict(m: Manifest) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 LOCK_NAME = ".lock"
+#: The bundled pair used when none is chosen: the bank-free CNN demo pair (it holds no member data).
+DEFAULT_PAIR = "demo-lfw-cnn"
 _TMP_PREFIX = ".install-"
 _TMP_SUFFIX = ".tmp"
 
@@ -153,9 +156,15 @@ class PairStore:
         raise PairNotFoundError(name, [e.name for e in entries])
 
     def default_pair_name(self) -> str | None:
+        """The bank-free demo pair when it is usable (never a pair holding member data by accident of
+        sort order), else the first usable bundled demo pair, else the first pair."""
         entries = self.list()
-        for e in entries:
-            if e.builtin and e.error is None and e.name.startswith("demo"):
+        usable = [e for e in entries if e.builtin and e.error is None]
+        for e in usable:
+            if e.name == DEFAULT_PAIR:
+                return e.name
+        for e in usable:
+            if e.name.startswith("demo"):
                 return e.name
         return entries[0].name if entries else None
 
@@ -198,9 +207,14 @@ class PairStore:
         """
         src = Path(bundle_path)
         try:
-            size = src.stat().st_size
+            st = src.stat()
         except FileNotFoundError:
             raise BundleError(f"{src}: no such file") from None
+        size = st.st_size
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the reading forever, a device never end
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else \
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+            raise BundleError(f"{src}: not a regular file ({kind}); give a .mintpair file")
         if size > MAX_BUNDLE_BYTES:
             raise BundleError(f"{src}: {size} bytes is larger than the {MAX_BUNDLE_BYTES}-byte limit")
         # Cheap structural + manifest check so obvious junk is never copied

@@ -41,6 +41,43 @@ _ST_DTYPES = {
 }  # fmt: skip
 
 
+# What loading accepts: weights are copied into float32 models (integer BatchNorm counters);
+# calibration scores become numpy arrays (numpy has no bfloat16 or float8).
+WEIGHT_DTYPES = frozenset({"F16", "BF16", "F32", "F64", "I32", "I64"})
+SCORE_DTYPES = frozenset({"F16", "F32", "F64"})
+ID_DTYPES = frozenset({"I8", "I16", "I32", "I64", "U8", "U16", "U32"})
+# Float dtype -> (numpy dtype to view the bytes as, exponent mask: all ones is inf or NaN; None: np.isfinite)
+_FLOAT_BITS = {"F16": ("<u2", 0x7C00), "BF16": ("<u2", 0x7F80), "F32": ("<f4", None), "F64": ("<f8", None)}
+
+
+def check_dtypes(label: str, tensors: dict[str, tuple[str, tuple[int, ...]]], allowed: frozenset[str]) -> None:
+    """Refuse tensors stored in a dtype loading cannot take (it would crash every audit later)."""
+    for name, (dtype, _shape) in tensors.items():
+        if dtype not in allowed:
+            raise BundleError(f"{label}: tensor {name!r} is stored as {dtype}, which this tool cannot load (use "
+                              f"{', '.join(sorted(allowed))})")
+
+
+def check_finite(label: str, data: bytes) -> None:
+    """Refuse NaN or infinite values in a (header-checked) safetensors file, read as raw numbers
+    (nothing is deserialised): a pair with them scores NaN for every face."""
+    import numpy as np
+
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    for name, meta in header.items():
+        bits = _FLOAT_BITS.get(meta.get("dtype")) if isinstance(meta, dict) else None
+        if bits is None:
+            continue
+        begin, end = meta["data_offsets"]
+        raw = np.frombuffer(data, dtype=bits[0], count=(end - begin) // np.dtype(bits[0]).itemsize,
+                            offset=8 + n + begin)
+        bad = not np.isfinite(raw).all() if bits[1] is None else bool(((raw & bits[1]) == bits[1]).any())
+        if bad:
+            raise BundleError(f"{label}: tensor {name!r} holds NaN or infinite values; the bundle is broken "
+                              "(a pair with them scores NaN for every face)")
+
+
 class BundleError(ValueError):
     """A bundle is malformed, tampered with, unsafe or does not fit its manifest."""
 
@@ -263,7 +300,7 @@ def architecture_shapes(
         shapes = {k: tuple(a.config["shapes"][k]) for k in m.taps}
         try:
             with torch.device("meta"):
-                mint_shapes = _state_shapes(build_mint(m.kind, dict(shapes), dict(m.config)))
+                mint_shapes = _state_shapes(build_mint(m.kind, dict(shapes), dict(m.config), recorded=True))
         except Exception as exc:
             raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None
         return {}, shapes, mint_shapes
@@ -289,7 +326,7 @@ def architecture_shapes(
     shapes = {k: tuple(v) for k, v in shapes.items()}
     try:
         with torch.device("meta"):
-            mint = build_mint(m.kind, dict(shapes), dict(m.config))
+            mint = build_mint(m.kind, dict(shapes), dict(m.config), recorded=True)
             mint_shapes = _state_shapes(mint)
     except Exception as exc:
         raise BundleError(f"cannot build MINT model {m.kind!r} with mint.config {m.config!r}: {exc}") from None

@@ -106,7 +106,8 @@ def render_report(header: dict[str, Any], rows: list[ResultRow], html_path: str 
         if jobs:
             results_dir = results_file.parent if results_file is not None else None
             prepared = prepare_images((resolve_image_path(p, results_dir) for p, _ in jobs), settings, workers,
-                                      window=max(4, 4 * workers), cancel=cancel)
+                                      window=max(4, 4 * workers), cancel=cancel,
+                                      expected_sha256=(sha or "" for _, sha in jobs))  # checked before decoding
         current_job, current_crops, current_status = -1, {}, FileCheck("not-checked")
         people = [d.to_dict() if hasattr(d, "to_dict") else d for d in header.get("identities") or []]
         people = [d for d in people if isinstance(d, dict)]

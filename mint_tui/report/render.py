@@ -392,14 +392,20 @@ def write_identities(out: IO[str], header: dict[str, Any]) -> None:
 def write_pair(out: IO[str], header: dict[str, Any], info: PairInfo, threshold: float | None) -> None:
     import numpy as np
 
-    from mint_tui.pairs.card import metric_label, model_card
+    from mint_tui.figures import member_data_lines, metric_figure
     from mint_tui.metrics import roc_auc
+    from mint_tui.pairs.card import metric_label, model_card
 
     out.write('<section id="pair"><h2>The pair: model card and ROC curve</h2>')
     if not info.matches:
         out.write(f'<div class="warning">⚠ {esc(info.warning or "the pair is not available")}</div></section>\n')
         return
     m = info.manifest
+    disclosure = member_data_lines(m.member_data)
+    if m.member_data.stored:
+        out.write(f'<div class="warning" role="alert">⚠ Member data: {esc(" ".join(disclosure))}</div>')
+    else:
+        out.write(f'<p class="notice">Member data: {esc(disclosure[0])}</p>')
     out.write('<div class="cols"><div>')
     cal = info.calibration_scores
     if cal is not None and len(cal.get("member", ())) and len(cal.get("external", ())):
@@ -429,7 +435,7 @@ def write_pair(out: IO[str], header: dict[str, Any], info: PairInfo, threshold: 
                       f"{size}</td></tr>")
             for metric in metrics:
                 out.write(f'<tr><td class="metric">{esc(metric_label(metric.name))}</td>'
-                          f'<td class="num">{metric.value:.4f}</td></tr>')
+                          f'<td class="num">{esc(metric_figure(metric))}</td></tr>')
         out.write("</tbody></table><p class=\"small muted\">As recorded in the pair's manifest when it was "
                   "built.</p>")
     else:

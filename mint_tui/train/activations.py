@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +31,7 @@ import torch
 
 from mint_tui import cache as disk_cache
 from mint_tui.faces import to_tensor_batch
+from mint_tui.models.mint import NORM_SUFFIX, pool_map
 from mint_tui.models.taps import TapExtractor
 
 MODES = ("maps", "pooled", "live")
@@ -53,7 +57,7 @@ def choose_mode(kind: str, device: str, requested: str = "auto") -> tuple[str, s
     if requested == "live":
         return "live", "computed on the fly each epoch (asked for)"
     if kind == "mlp":
-        return "pooled", "pooled features cached on disk (MLP MINT reads only per-channel means)"
+        return "pooled", "pooled features cached on disk (MLP MINT reads only per-channel means and map norms)"
     if requested == "cache":
         return "maps", "feature maps cached on disk (asked for)"
     if str(device).startswith("cuda"):
@@ -75,7 +79,7 @@ class CachedActivations:
     def batch(self, idx: np.ndarray, taps=None) -> dict[str, torch.Tensor]:
         idx = np.sort(np.asarray(idx))
         return {t: torch.from_numpy(np.asarray(a[idx], dtype=np.float32))
-                for t, a in self.arrays.items() if taps is None or t in taps}
+                for t, a in self.arrays.items() if taps is None or t.removesuffix(NORM_SUFFIX) in taps}
 
 
 class LiveActivations:
@@ -117,18 +121,30 @@ def extract_activations(model: torch.nn.Module, model_digest: str, crops, shas: 
                         label: str = "", device: str = "cpu") -> dict[str, np.ndarray]:
     """{tap: array (N, *shape)}, memory-mapped from the cache (computed on a miss).
 
-    ``form`` "maps": float16 activations as the model gives them; "pooled": float32, each map
-    reduced to its per-channel means, shaped (N, C, 1, 1)."""
+    ``form`` "maps": float16 activations as the model gives them; "pooled": float32, what MLP MINT
+    reads of each map (:func:`mint_tui.models.mint.pool_map`): its per-channel means, shaped
+    (N, C, 1, 1), and under ``tap + NORM_SUFFIX`` its L2 norm, (N, 1)."""
     if form not in ("maps", "pooled"):
         raise ValueError(f"form must be maps or pooled, not {form!r}")
     root = Path(cache_root or disk_cache.cache_root()) / "activations"
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:  # e.g. MINT_TUI_HOME names a file, a read-only disk: the memory maps go elsewhere
+        fallback = Path(tempfile.gettempdir()) / f"mint-tui-activations-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        logging.getLogger("mint_tui").warning("warning: the activation cache %s cannot be written (%s); using %s "
+                                              "for this run", root, exc.strerror or exc, fallback)
+        root = fallback
+        root.mkdir(parents=True, exist_ok=True)
     key_doc = {"model": model_digest, "pre": preprocess, "shas": shas}
     if form != "maps":  # the maps' key is unchanged, so caches made before forms existed stay valid
         key_doc["form"] = form
     key = hashlib.sha256(json.dumps(key_doc, sort_keys=True).encode()).hexdigest()[:32]
-    paths = {t: root / f"{key}-{t}.npy" for t in taps}
-    missing = [t for t in taps if not paths[t].exists()]
+    names = {t: [t, t + NORM_SUFFIX] if form == "pooled" else [t] for t in taps}  # arrays of each tap
+    paths = {n: root / f"{key}-{n}.npy" for t in taps for n in names[t]}
+    missing = [t for t in taps if not all(paths[n].exists() for n in names[t])]
     if missing:
         _compute(model, crops, missing, preprocess, batch_size, paths, progress, form, device)
     meta = root / f"{key}.json"
@@ -140,7 +156,7 @@ def extract_activations(model: torch.nn.Module, model_digest: str, crops, shas: 
     for p in (meta, *paths.values()):
         disk_cache.touch(p)
     disk_cache.enforce_limit(root=cache_root)
-    return {t: np.load(paths[t], mmap_mode="r") for t in taps}
+    return {n: np.load(p, mmap_mode="r") for n, p in paths.items()}
 
 
 @torch.inference_mode()
@@ -149,25 +165,25 @@ def _compute(model, crops, taps, preprocess, batch_size, paths, progress, form="
     color, mean, std = preprocess["color"], tuple(preprocess["mean"]), tuple(preprocess["std"])
     n = len(crops)
     maps: dict[str, np.ndarray] = {}
-    tmp = {t: paths[t].with_name(paths[t].name + ".tmp") for t in taps}
+    tmp = {n: p.with_name(p.name + ".tmp") for n, p in paths.items() if n.removesuffix(NORM_SUFFIX) in taps}
     with TapExtractor(model, taps) as extract:
         for i in range(0, n, batch_size):
             x = to_tensor_batch(list(crops[i:i + batch_size]), color, mean, std).to(device)
             feats = extract(x)
             for t in taps:
-                f = feats[t].float()
                 if form == "pooled":
-                    f = f.flatten(2).mean(dim=2)[:, :, None, None] if f.dim() > 2 else f
-                    f = f.cpu().numpy()
+                    out = {t + suffix: f.cpu().numpy() for suffix, f in pool_map(feats[t]).items()}
                 else:
-                    f = f.cpu().numpy().astype(np.float16)
-                if t not in maps:
-                    maps[t] = np.lib.format.open_memmap(tmp[t], mode="w+", dtype=f.dtype, shape=(n, *f.shape[1:]))
-                maps[t][i:i + len(f)] = f
+                    out = {t: feats[t].float().cpu().numpy().astype(np.float16)}
+                for name, f in out.items():
+                    if name not in maps:
+                        maps[name] = np.lib.format.open_memmap(tmp[name], mode="w+", dtype=f.dtype,
+                                                               shape=(n, *f.shape[1:]))
+                    maps[name][i:i + len(f)] = f
             if progress is not None:
                 progress(min(i + batch_size, n), n)
-    for t in taps:
-        if t in maps:
-            maps[t].flush()
-            del maps[t]
-        tmp[t].replace(paths[t])
+    for name in tmp:
+        if name in maps:
+            maps[name].flush()
+            del maps[name]
+        tmp[name].replace(paths[name])

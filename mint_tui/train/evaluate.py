@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mint_tui.faces import PrepareSettings, to_tensor_batch
-from mint_tui.train.data import FaceSet, identity_of, load_faces
+from mint_tui.train.data import FaceSet, TrainingDataError, identity_of, load_faces
 from mint_tui.metrics import best_threshold, binary_metrics, roc_curve
 
 
@@ -62,6 +62,12 @@ def evaluate_pair(pair, members: list[Path], external: list[Path], detector: str
     settings = prepare_settings(pair, detector)
     mem = load_faces(members, settings, workers, progress)
     ext = load_faces(external, settings, workers, progress)
+    for what, faces, given in (("member", mem, members), ("external", ext, external)):
+        if not len(faces):  # metrics need faces of both classes
+            raise TrainingDataError(f"no face was found in the {len(given)} {what} image(s) ({len(faces.no_face)} without a "
+                             f"face, {len(faces.errors)} unreadable"
+                             + (f", e.g. {faces.errors[0][0]}: {faces.errors[0][1]}" if faces.errors else "")
+                             + "): nothing to evaluate")
     p_mem, e_mem = score_faces(pair, mem)
     p_ext, e_ext = score_faces(pair, ext)
     labels = np.r_[np.ones(len(p_mem)), np.zeros(len(p_ext))]
@@ -78,6 +84,9 @@ def evaluate_pair(pair, members: list[Path], external: list[Path], detector: str
     baselines = {"embedding_norm": np.linalg.norm(emb, axis=1)}
     if reference_members:
         ref = load_faces(reference_members, settings, workers, progress)
+        if not len(ref):
+            raise TrainingDataError(f"no face was found in the {len(reference_members)} --reference-members image(s): the "
+                             "member-centres baseline needs faces of known training images")
         _, e_ref = score_faces(pair, ref)
         centres = identity_centres(e_ref, ref.paths)
         unit = emb / np.linalg.norm(emb, axis=1, keepdims=True).clip(1e-12)

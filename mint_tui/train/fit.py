@@ -39,6 +39,21 @@ class MintFitConfig:
     seed: int = 0
     device: str = "cpu"
 
+    def __post_init__(self) -> None:
+        """Arguments that would write an untrained pair (every batch skipped, no epoch run) are
+        refused before any work."""
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, not {self.epochs}")
+        if self.batch_size < 2:
+            raise ValueError(f"batch size must be at least 2 (a batch of one face cannot be trained on), not "
+                             f"{self.batch_size}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"learning rate must be a positive number, not {self.lr}")
+        if self.patience < 1:
+            raise ValueError(f"patience must be at least 1 epoch, not {self.patience}")
+        if not (0 < self.val_fraction and 0 < self.cal_fraction and self.val_fraction + self.cal_fraction < 1):
+            raise ValueError("the validation and calibration fractions must be positive and sum to less than 1")
+
 
 def split_three(n: int, groups: list[str] | None, val: float, cal: float,
                 seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

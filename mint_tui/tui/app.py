@@ -1,7 +1,9 @@
 """The mint-tui terminal app: choose images, choose a pair, run the audit, browse and export verdicts.
 
 State (the marked files, the pair in use, the results) lives on :class:`MintApp`; the screens and
-widgets in ``screens/`` and ``widgets/`` show it and call the app's actions. Everything slow or
+widgets in ``screens/`` and ``widgets/`` show it and post messages to the app. Two of its jobs live
+in their own modules as parts (mixins) of the app: marking images and people (``marking.py``) and
+result files: export, report, open (``result_files.py``). Everything slow or
 heavy (importing torch/MediaPipe/OpenCV, loading a pair, the audit itself, previews, counting
 images, reading and writing files) runs in thread workers that post messages back.
 """
@@ -11,7 +13,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,17 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from mint_tui.imagefiles import count_images
 from mint_tui.safe_text import for_terminal
 from mint_tui.tui import core
 from mint_tui.options import DEFAULT_ALPHA, AuditOptions
-from mint_tui.session import PER_FOLDER, AuditRequest, recorded_calibration
+from mint_tui.session import AuditRequest
 from mint_tui.tui.session import (AuditSession, DevicesFound, IdentitiesComputed, PairsLoaded, RowsArrived, RunFinished,
-                                  RunPhase, RunStarted, SelectionCounted, common_folder, display_path)
-from mint_tui.tui.marks import Marks
+                                  RunPhase, RunStarted, display_path)
+from mint_tui.tui.marking import Marking
+from mint_tui.tui.result_files import ResultFiles
 from mint_tui.tui.commands import MintCommands
 from mint_tui.tui.settings import Settings, load_settings, settings_path
-from mint_tui.tui.state import APP_BINDINGS, FolderChosen, MarksCleared, MarkToggled, PairChosen
+from mint_tui.tui.state import APP_BINDINGS, PairChosen
 from mint_tui.tui.screens.main import MainScreen
 from mint_tui.tui.settings import save_settings as write_settings
 from mint_tui.tui.widgets.files_pane import FilesPane, ImageTree
@@ -44,7 +45,7 @@ STYLES = ["styles/app.tcss", "styles/images.tcss", "styles/pairs.tcss", "styles/
           "styles/results.tcss", "styles/dialogs.tcss"]
 
 
-class MintApp(App[int]):
+class MintApp(Marking, ResultFiles, App[int]):
     """The terminal app. ``image_mode`` is "halfblock" (tests, tmux) or "graphics" (see run_app)."""
 
     TITLE = "mint-tui"
@@ -250,110 +251,6 @@ class MintApp(App[int]):
     def action_remove_pair(self) -> None:
         self.pairs_pane().remove()
 
-    # ================================================================ images and marks
-    @property
-    def marks(self) -> Marks:
-        """The marks and people (the main screen owns them)."""
-        assert self.main_screen is not None
-        return self.main_screen.marks
-
-    @property
-    def selection(self) -> dict[Path, bool]:
-        return self.marks.selection
-
-    @property
-    def groups(self) -> dict[Path, str]:
-        return self.marks.groups
-
-    def browse(self, folder: Path) -> None:
-        self.files_pane().browse(folder)
-        self.settings.last_folder = str(folder)
-        self.save_settings()
-
-    def on_folder_chosen(self, message: FolderChosen) -> None:
-        self.browse(message.folder)
-
-    def toggle_mark(self, path: Path, is_dir: bool, quiet: bool = False) -> None:
-        if not self.marks.toggle(path, is_dir):
-            if not quiet:
-                self.notify(f"Already included: the folder {self.marks.holder(path).name} is marked")
-            return
-        self.selection_changed()
-
-    def on_mark_toggled(self, message: MarkToggled) -> None:
-        self.toggle_mark(message.path, message.is_dir, message.quiet)
-
-    def action_try_samples(self) -> None:
-        """Mark the sample photos the package ships (one person per folder) and show the Run tab."""
-        folder = core.samples_dir()
-        if not core.samples_summary():
-            self.notify(f"No sample photos in {folder}: run `mint-tui doctor`", severity="error")
-            return
-        self.marks.selection[folder] = True
-        self.marks.group([folder], PER_FOLDER)
-        self.selection_changed()
-        self.show_tab("run")
-        self.notify(f"Marked the sample photos ({core.samples_summary()}, one person per folder): r runs the audit")
-
-    def clear_marks(self) -> None:
-        self.marks.clear()
-        self.selection_changed()
-
-    def on_marks_cleared(self, message: MarksCleared) -> None:
-        self.clear_marks()
-
-    def action_group_marks(self) -> None:
-        """p: the marks not yet in a group become one person (asks the name), or one per folder."""
-        from mint_tui.tui.screens.group import GroupScreen
-
-        marks = self.marks.ungrouped()
-        if not marks:
-            self.notify("Mark the images or folders of one person first (space), then p names them"
-                        if not self.marks.groups
-                        else "Every mark is already in a group: mark more (space), or space on a grouped mark "
-                             "takes it out", severity="warning")
-            return
-        folders = sum(1 for p in marks if self.marks.selection[p])
-        what = self.marks.describe(marks)
-        parents = {p if self.marks.selection[p] else p.parent for p in marks}
-        default = next(iter(parents)).name if len(parents) == 1 else ""
-        people = self.marks.named_people()
-
-        def named(name: str | None) -> None:
-            if name is None:
-                return
-            self.marks.group(marks, name)
-            self.selection_changed()
-            if name == PER_FOLDER:
-                self.notify(f"{what.capitalize()}: one person per folder of images")
-            else:
-                added = " (added)" if name in people else ""
-                self.notify(f"{what.capitalize()} grouped as {name}{added}: the identity test runs with the audit")
-
-        self.push_screen(GroupScreen(what, default, people, folders), named)
-
-    def selection_changed(self) -> None:
-        if self.marks.images is None:
-            self.count_worker(list(self.marks.selection), self.marks.generation)
-        self.files_pane().refresh_marks()
-        self.run_pane().refresh_what()
-        self.update_status()
-
-    @work(thread=True, exclusive=True, group="count")
-    def count_worker(self, paths: list[Path], generation: int) -> None:
-        from textual.worker import get_current_worker
-
-        worker = get_current_worker()
-        n = count_images(paths, lambda: worker.is_cancelled or generation != self.marks.generation)
-        if not worker.is_cancelled:
-            self.post_message(SelectionCounted(n, generation))
-
-    def on_selection_counted(self, message: SelectionCounted) -> None:
-        if self.marks.counted(message.images, message.generation):
-            self.files_pane().update_summary()
-            self.run_pane().refresh_what()
-            self.update_status()
-
     # ================================================================ run
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_audit":
@@ -533,171 +430,6 @@ class MintApp(App[int]):
             self.request.cancel.set()
             self.run_pane().set_status("Cancelling: finishing the current batch…")
             self.update_status()
-
-    # ================================================================ results files
-    def default_export_path(self, suffix: str = ".json") -> Path:
-        folder = Path(self.settings.last_export_folder or Path.cwd())
-        pair = ((self.session.header or {}).get("pair") or {}).get("name") or "audit"
-        kind = "report" if suffix == ".html" else "audit"
-        return folder / f"mint-{kind}-{pair}-{datetime.now():%Y%m%d-%H%M}{suffix}"
-
-    def action_export(self, fmt: str = "json") -> None:
-        from mint_tui.tui.screens.export import ExportScreen
-
-        if self.running:
-            self.notify("The audit is still running: wait for it or cancel it (x) first", severity="warning")
-            return
-        if not self.session.rows:
-            self.notify("Nothing to export yet: run an audit first (r)", severity="warning")
-            return
-
-        def chosen(answer: tuple[Path, str] | None) -> None:
-            if answer is None:
-                self.notify("Export cancelled: nothing was written")
-                return
-            if answer[1] == "html":
-                self.write_report(answer[0])
-            else:
-                self.export_worker(answer[0], answer[1], self.session)
-
-        self.push_screen(ExportScreen(self.default_export_path(f".{fmt}"), len(self.session.rows)), chosen)
-
-    def action_export_report(self) -> None:
-        self.action_export("html")
-
-    @work(thread=True, group="files")
-    def export_worker(self, path: Path, fmt: str, session: AuditSession) -> None:
-        try:
-            from mint_tui.session import export_results
-
-            written = export_results(path, fmt, session.header, session.rows)
-        except Exception as exc:  # noqa: BLE001
-            self.call_from_thread(self.notify, f"Not saved: {exc}", severity="error", timeout=10)
-            return
-        self.call_from_thread(self._exported, written, fmt, session)
-
-    def _exported(self, path: Path, fmt: str, session: AuditSession) -> None:
-        session.saved = True
-        self.settings.last_export_folder = str(path.parent.resolve())
-        self.save_settings()
-        self.notify(f"Saved {len(session.rows)} rows as {fmt.upper()}: {display_path(path.resolve(), Path('/'))}")
-        self.update_status()
-
-    # ---------------------------------------------------------------- the HTML audit report
-    def write_report(self, path: Path) -> None:
-        """Write the HTML audit report of the results on screen, with a progress dialog (escape cancels)."""
-        import threading
-
-        from mint_tui.tui.screens.report import ReportScreen
-
-        session = self.session
-        pair = ((session.header or {}).get("pair") or {}).get("name")
-        entry = self.entry(pair)
-        pair_path = entry.path if entry is not None and entry.error is None else None
-        faces = [r for r in session.rows if r.face is not None]
-        cancel = self.report_cancel = threading.Event()
-        screen = ReportScreen(path, cancel, len(faces), bool(faces) and all(r.crop is not None for r in faces))
-        self.push_screen(screen)
-        self.report_worker(path, session, pair_path, cancel, screen)
-
-    @work(thread=True, exclusive=True, group="report")
-    def report_worker(self, path: Path, session: AuditSession, pair_path: Path | None, cancel: Any,
-                      screen: Any) -> None:
-        import time
-
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            if done == total or now - last[0] > 0.1:
-                last[0] = now
-                self.call_from_thread(screen.progress, done, total)
-
-        try:
-            written = core.write_report(path, session.header, session.rows, pair_path, progress, cancel)
-        except Exception as exc:  # noqa: BLE001 - ReportCancelled, OSError, ValueError: all said
-            cancelled = core.report_cancelled(exc)
-            self.call_from_thread(self._report_done, screen, None, "Report cancelled: nothing was written" if cancelled
-                                  else f"Report not written: {exc}")
-            return
-        self.call_from_thread(self._report_done, screen, written, "")
-
-    def _report_done(self, screen: Any, path: Path | None, problem: str) -> None:
-        screen.finish()
-        if path is None:
-            self.notify(problem, severity="warning" if problem.startswith("Report cancelled") else "error",
-                        timeout=10)
-            return
-        self.settings.last_export_folder = str(path.parent.resolve())
-        self.save_settings()
-        self.notify(f"Audit report written: {display_path(path.resolve(), Path('/'))}", timeout=8)
-
-    def action_open_results(self) -> None:
-        from mint_tui.tui.screens.confirm import ConfirmScreen
-        from mint_tui.tui.screens.pick_file import PickFileScreen
-
-        if self.running:
-            self.notify("An audit is running: cancel it (x) before opening a result file", severity="warning")
-            return
-
-        def picked(path: Path | None) -> None:
-            if path is not None:
-                self.open_worker(path)
-
-        def pick() -> None:
-            start = Path(self.settings.last_export_folder or Path.cwd())
-            if not start.is_dir():
-                start = Path.cwd()
-            self.push_screen(PickFileScreen("Open a result file (.json, .csv or .jsonl)", core.RESULT_SUFFIXES, start),
-                             picked)
-
-        if self.session.unsaved:
-            self.push_screen(ConfirmScreen(f"Discard the {len(self.session.rows)} results that were not exported?",
-                                           "Discard", "Keep them", danger=True),
-                             lambda yes: pick() if yes else None)
-            return
-        pick()
-
-    def open_results(self, path: str | os.PathLike[str]) -> None:
-        """Open a result file for browsing (the palette, tests)."""
-        self.open_worker(Path(path))
-
-    @work(thread=True, exclusive=True, group="files")
-    def open_worker(self, path: Path) -> None:
-        try:
-            header, rows = core.read_results(path)
-        except Exception as exc:  # noqa: BLE001 - ValueError, OSError
-            self.call_from_thread(self.notify, f"Cannot open {path.name}: {exc}", severity="error", timeout=10)
-            return
-        pair = header.get("pair") or {}
-        manifest, note = None, ""
-        entry = self.entry(pair.get("name"))
-        if entry is not None and entry.manifest is not None:
-            manifest = entry.manifest
-            wanted = pair.get("bundle_sha256")
-            try:
-                if wanted and core.bundle_sha256(entry.path) != wanted:
-                    note = "The installed pair of this name differs from the one that made these results."
-            except OSError:
-                pass
-        elif pair.get("name"):
-            note = f"Pair {pair['name']} is not installed here."
-        self.call_from_thread(self._results_opened, path, header, rows, manifest, note)
-
-    def _results_opened(self, path: Path, header: dict[str, Any], rows: list[Any], manifest: Any, note: str) -> None:
-        identities = header.get("identities")
-        self.session = AuditSession(rows=rows, header=header, origin=path.name, saved=True, manifest=manifest,
-                                    manifest_note=note,
-                                    calibration=recorded_calibration(header)
-                                    or (manifest.calibration if manifest is not None else None),
-                                    identities=identities if isinstance(identities, list) else None)
-        pane = self.results_pane()
-        pane.reset(common_folder([r.path for r in rows]))
-        pane.rebuild()
-        self.show_tab("results")
-        self.refresh_bindings()
-        self.update_status()
-        self.notify(f"Opened {path.name}: {len(rows)} rows")
 
     # ================================================================ results view
     def action_cycle_sort(self) -> None:

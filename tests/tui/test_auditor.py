@@ -260,7 +260,7 @@ async def test_help_labels_fit_and_say_what_space_does(make_app, demo_folder):
 # ------------------------------------------------------------------ 5: progress per image
 def test_progress_text_says_prepared_and_scored_with_rate_and_eta(capsys):
     from mint_tui.audit import AuditProgress
-    from mint_tui.cli import _ProgressBar
+    from mint_tui.audit_cli import ProgressBar
     from mint_tui.tui.widgets.status_bar import progress_text
 
     start = AuditProgress(0, 32, 0, 1.5)
@@ -271,7 +271,7 @@ def test_progress_text_says_prepared_and_scored_with_rate_and_eta(capsys):
     assert progress_text(late) == "40/40 prepared · 32 scored · 30 faces · 2.0 img/s · ETA 0:01"
     waiting = AuditProgress(0, 8, 0, 4.0, prepared=8)
     assert progress_text(waiting).endswith("scoring the last faces…")
-    bar = _ProgressBar()
+    bar = ProgressBar()
     bar.enabled = True
     bar(early)
     err = capsys.readouterr().err

@@ -167,7 +167,8 @@ async def test_pair_list_and_model_card(make_app, demo_folder, installed_pair):
         rendered = "\n".join(line.text for line in card.render_lines(card.region.reset_offset))
         for expected in ("mobilefacenet", "Trained on", "none (random weights", "an MLP over taps layer1, embedding",
                          "Threshold", "0.500", "inconclusive from 0.400 to 0.600", "Calibrated on",
-                         "Measured reliability", "Random weights"):
+                         "Measured reliability", "Random weights", "Member data",
+                         "none: this pair stores no member faces"):
             assert expected in rendered, expected
         await pilot.press("enter")
         await settle(pilot)
@@ -190,7 +191,8 @@ async def test_bundled_demo_pair_is_the_default_and_cannot_be_removed(make_app, 
         entry = app.entry(app.pair_name)
         assert "bundled" in rendered and entry.manifest.provenance.training_data[:30] in rendered
         for metric in entry.manifest.metrics[:3]:
-            assert metric_label(metric.name) in rendered and f"{metric.value:.3f}" in rendered
+            assert metric_label(metric.name) in rendered and f"{metric.value:.3f} (95 % CI" in rendered
+        assert "Member data" in rendered
         await pilot.press("d")
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("cannot be removed" in n.message for n in app._notifications)
@@ -342,12 +344,13 @@ async def test_ui_stays_responsive_while_auditing(make_app, demo_folder, install
         assert len(app.session.rows) == 4
 
 
-def results_file(folder: Path) -> Path:
-    """A result file as the CLI writes it (made with the core's own writer), with relative paths."""
+def results_file(folder: Path, rows: list | None = None, name: str = "results.json") -> Path:
+    """A result file as the CLI writes it (made with the core's own writer), with relative paths
+    (``rows``: these instead of the usual six)."""
     from mint_tui.audit import AuditOptions, ResultRow
     from mint_tui.results import FORMAT, FORMAT_VERSION, results_json
 
-    rows = [
+    rows = rows or [
         ResultRow("audit-demo/drawn-1.png", "a" * 64, 0, (10.0, 12.0, 40.0, 44.0), 0.93, 0.81, "member"),
         ResultRow("audit-demo/drawn-2.png", "b" * 64, 0, (5.0, 5.0, 30.0, 30.0), 0.88, 0.12, "non-member"),
         ResultRow("audit-demo/more/drawn-3.png", "c" * 64, 0, (1.0, 2.0, 50.0, 50.0), 0.9, 0.47, "inconclusive"),
@@ -360,7 +363,7 @@ def results_file(folder: Path) -> Path:
               "pair": {"name": "tiny-test", "title": "tiny-test", "bundle_sha256": "0" * 64, "threshold": 0.5,
                        "inconclusive": [0.4, 0.6]},
               "device": "cpu", "options": {k: v for k, v in vars(AuditOptions()).items() if k != "keep_crops"}}
-    path = folder / "results.json"
+    path = folder / name
     path.write_text(results_json(header, rows), encoding="utf-8")
     return path
 

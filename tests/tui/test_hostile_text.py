@@ -16,18 +16,13 @@ MESSAGE = "cannot decode \x1b[31m[red]this[/red]\x07"
 
 
 def _results(folder: Path) -> Path:
-    from mint_tui.audit import AuditOptions, ResultRow
-    from mint_tui.results import FORMAT, FORMAT_VERSION, results_json
+    from mint_tui.audit import ResultRow
 
-    rows = [ResultRow(SPOOF, None, None, None, None, None, "error", MESSAGE),
-            ResultRow("audit-demo/\x1b]0;title\x07.png", "a" * 64, 0, (1.0, 1.0, 9.0, 9.0), 0.9, 0.1, "non-member")]
-    header = {"format": FORMAT, "version": FORMAT_VERSION, "tool_version": "test", "created": "2025-01-01T00:00:00+00:00",
-              "pair": {"name": "tiny-test", "title": "tiny-test", "bundle_sha256": "0" * 64, "threshold": 0.5,
-                       "inconclusive": [0.4, 0.6]},
-              "device": "cpu", "options": {k: v for k, v in vars(AuditOptions()).items() if k != "keep_crops"}}
-    path = folder / "hostile.json"
-    path.write_text(results_json(header, rows), encoding="utf-8")
-    return path
+    from .test_flows import results_file
+
+    return results_file(folder, [ResultRow(SPOOF, None, None, None, None, None, "error", MESSAGE),
+                                 ResultRow("audit-demo/\x1b]0;title\x07.png", "a" * 64, 0, (1.0, 1.0, 9.0, 9.0), 0.9,
+                                           0.1, "non-member")], "hostile.json")
 
 
 def _plain(renderable) -> str:

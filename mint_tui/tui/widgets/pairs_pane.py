@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from mint_tui.figures import member_data_lines, metric_figure
 from mint_tui.safe_text import for_terminal as t
 from mint_tui.tui import core
 from mint_tui.tui.keys import MOVE_KEYS
@@ -42,7 +43,7 @@ def metrics_block(metrics: Any) -> list[RenderableType]:
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(style="dim")
         for m in items:
-            grid.add_row(Text(t(metric_label(m.name))), f"{m.value:.3f}", f"n={m.n}" if m.n is not None and not n else "")
+            grid.add_row(Text(t(metric_label(m.name))), metric_figure(m), f"n={m.n}" if m.n is not None and not n else "")
         out.append(grid)
     return out
 
@@ -75,6 +76,10 @@ def model_card(entry: Any, in_use: bool = False) -> RenderableType:
     grid.add_row("Trained on", Text(t(p.training_data)))
     grid.add_row("MINT", Text(t(f"{mint_kind_words(k.kind)} over taps {', '.join(k.taps)}")))
     grid.add_row("Threshold", f"{c.threshold:.3f}; inconclusive from {c.low:.3f} to {c.high:.3f}")
+    disclosure = member_data_lines(m.member_data)
+    grid.add_row("Member data", Text(t(disclosure[0]), style="bold #d7af00" if m.member_data.stored else ""))
+    for line in disclosure[1:]:
+        grid.add_row("", Text(t(line), style="#d7af00" if "biometric" in line else ""))
     parts += [Text(""), grid, Text(""), Text("Measured reliability", style="bold")]
     if m.metrics:
         parts += metrics_block(m.metrics)

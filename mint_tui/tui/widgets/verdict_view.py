@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
+from mint_tui.figures import metric_figure
 from mint_tui.safe_text import for_terminal
 
 if TYPE_CHECKING:
@@ -86,11 +87,11 @@ def reliability(manifest: Any, note: str = "") -> Text:
         if i:
             text.append(" · ", style="dim")
         text.append(f"{metric_label(metric.name)} ", style="#5fafff")
-        text.append(f"{metric.value:.3f}", style="bold")
+        text.append(metric_figure(metric), style="bold")
     ns = {m.n for m in first if m.n is not None}
     text.append(f"\non {data}" + (f" (n={ns.pop()})" if len(ns) == 1 else ""), style="italic dim")
     acc = next((m for m in first if m.name.lower() == "accuracy"), None)
-    if acc is not None and 0 <= acc.value <= 1:
+    if acc is not None and acc.value is not None and 0 <= acc.value <= 1:
         wrong = round((1 - acc.value) * 100)
         text.append(f"\nAt its threshold, about {wrong} in 100 answers were wrong there; verdicts outside the "
                     "inconclusive band are the ones it is surer of.", style="italic")
