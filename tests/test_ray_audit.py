@@ -73,7 +73,7 @@ def test_ray_rows_equal_the_plain_audit(local_ray, images):
     assert distributed == plain  # every field of every row, scores to the last bit, in input order
     assert len(plain) == 18 and sum(r["score"] is not None for r in plain) == 15  # Carlos_Vives_0001: 2 faces
     assert [r["face"] for r in plain if r["path"].endswith("two.jpg")] == [0, 1]
-    assert {r["verdict"] for r in plain} == {"member", "non-member", "error", "no-face"}
+    assert {"member", "non-member", "error", "no-face"} <= {r["verdict"] for r in plain}
     assert plain[0]["path"] == "assets/samples/Carlos_Vives/Carlos_Vives_0001.jpg"  # as given, relative
     assert [p.done for p in seen] == sorted(p.done for p in seen) and seen[-1].done == seen[-1].total == 16
 
