@@ -1,7 +1,7 @@
 """How much a pair's score moves when the face's keypoints move a little.
 
     .venv/bin/python bench/alignment_jitter.py [--lfw ../shared/data/lfw] [--images 40] [--draws 5]
-        [--pairs demo-lfw-cnn,demo-lfw-mlp,demo-lfw-cnn-bank] [--sigmas 0.02,0.05]
+        [--pairs demo-lfw-cnn,demo-lfw-mlp,demo-lfw-cnn-bank] [--sigmas 0.02,0.05] [--json FILE]
 
 On a fixed sample of LFW photos (every k-th line of ``mint_test_members.txt`` and of
 ``mint_test_external.txt``, half each, in file order) it detects the largest face with the default
@@ -42,7 +42,9 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=5)
     ap.add_argument("--pairs", default="demo-lfw-cnn,demo-lfw-mlp,demo-lfw-cnn-bank")
     ap.add_argument("--sigmas", default="0.02,0.05")
+    ap.add_argument("--json", type=Path, help="also write the table here (scripts/demo_results.py reads it)")
     args = ap.parse_args()
+    rows = []
 
     from mint_tui.faces import FaceDetector
     from mint_tui.options import DEFAULT_DETECTOR
@@ -83,6 +85,12 @@ def main() -> None:
                     flips += verdict(moved, pair.manifest.calibration) != verdict(base, pair.manifest.calibration)
             print(f"{name:<20} {sigma:>6.2f} {np.mean(deltas):>9.3f} {max(deltas):>8.3f} "
                   f"{flips / len(deltas):>14.1%}")
+            rows.append({"pair": name, "sigma": sigma, "mean_abs_change": float(np.mean(deltas)),
+                         "max_abs_change": float(max(deltas)), "verdict_changed": flips / len(deltas)})
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps({"faces": len(faces), "draws": args.draws, "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

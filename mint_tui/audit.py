@@ -8,6 +8,7 @@ thread. Rows come out in input order as soon as their batch is scored; a bad fil
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -42,6 +43,8 @@ class ResultRow:
     verdict: str = "error"
     message: str = ""
     crop: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: read back from the file of the audit this one resumes (``--resume``), not computed again
+    resumed: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,9 +134,41 @@ def collect_images(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
     return files, [ResultRow(str(folder), message=why) for folder, why in problems]
 
 
+def split_images(rows: Iterable[ResultRow]) -> list[list[ResultRow]]:
+    """Rows as an audit writes them, cut into images: each image's faces (indices 0, 1, ...), or its
+    one no-face or error row."""
+    images: list[list[ResultRow]] = []
+    for row in rows:
+        last = images[-1][-1] if images else None
+        if (last is None or row.path != last.path or row.face is None or last.face is None
+                or row.face != last.face + 1):
+            images.append([row])
+        else:
+            images[-1].append(row)
+    return images
+
+
+class RecordedRows:
+    """The rows of an interrupted audit's file, which a resumed audit replays instead of computing
+    them again (:func:`run_audit`): each path's images in file order (the k-th time a path is
+    given takes its k-th recorded image)."""
+
+    def __init__(self, rows: Iterable[ResultRow]) -> None:
+        self._images: dict[str, deque[list[ResultRow]]] = {}
+        for image in split_images(rows):
+            self._images.setdefault(image[0].path, deque()).append(
+                [dataclasses.replace(row, resumed=True) for row in image])
+
+    def take(self, path: str) -> list[ResultRow] | None:
+        """The next recorded image of ``path`` (its rows, marked ``resumed``), or None."""
+        images = self._images.get(path)
+        return images.popleft() if images else None
+
+
 def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", options: AuditOptions | None = None,
               progress: Callable[[AuditProgress], None] | None = None,
-              cancel: threading.Event | None = None, stats: StageTimes | None = None) -> Iterator[ResultRow]:
+              cancel: threading.Event | None = None, stats: StageTimes | None = None,
+              recorded: RecordedRows | None = None) -> Iterator[ResultRow]:
     """Audit images with a loaded pair; yields rows in input order as they are computed.
 
     ``cancel.set()`` (or closing the generator) stops the audit after the current batch; rows
@@ -150,6 +185,13 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     differ in the last bits with the batch a face is scored in (and the thread count), so this
     makes a chunk's scores independent of the images before it: an audit split into chunks
     across workers (:mod:`mint_tui.ray_audit`) gives exactly the scores of one process.
+
+    ``recorded`` (a resumed audit): an image whose rows are on record for its path, and whose file
+    still hashes to the recorded sha256 (or is still unreadable, as recorded), is not decoded; its
+    recorded rows come back in its place, marked ``resumed``. Its faces still take their places in
+    the batches, as blanks that are not computed (a batch of only blanks is not run), so that every
+    face computed is scored in the batch of the same size, at the same place, as in an audit that
+    was never interrupted: its score is the same to the last bit.
     """
     import torch
 
@@ -159,7 +201,10 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     start = time.perf_counter()
     done = faces_scored = 0
     scoring = 0.0
-    yield from early_errors
+    for row in early_errors:  # (folders that cannot be listed)
+        yield from (recorded.take(row.path) if recorded is not None else None) or [row]
+    # a resumed audit: the recorded image each file would replay, and the sha256 it was recorded with
+    replays = [recorded.take(str(f)) for f in files] if recorded is not None else None
     done = prepared_count = len(early_errors)
     lock = threading.Lock()
 
@@ -180,30 +225,39 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
             prepared_count += 1
         report()
 
-    # Images waiting for their rows, in input order, and the scores of their faces so far.
-    pending: deque[tuple[PreparedImage, list[float]]] = deque()
-    unscored: deque[tuple[list[float], Face]] = deque()  # faces not yet scored, in order
+    # Images waiting for their rows, in input order: the image, the scores of its faces so far,
+    # its recorded rows (a resumed audit replays them) and its number of faces.
+    pending: deque[tuple[PreparedImage, list[float], list[ResultRow] | None, int]] = deque()
+    # faces not yet scored, in order (None: a recorded face, a blank in its batch)
+    unscored: deque[tuple[list[float], Face | None]] = deque()
 
     def score_batch(n: int) -> None:
         nonlocal faces_scored, scoring
         chunk = [unscored.popleft() for _ in range(min(n, len(unscored)))]
-        if not chunk:
+        real = [face for _, face in chunk if face is not None]
+        if not real:  # recorded faces only: nothing to compute
+            for sink, _ in chunk:
+                sink.append(math.nan)
             return
         t = time.perf_counter()
-        batch = to_tensor_batch([face.crop for _, face in chunk], pre.color, tuple(pre.mean), tuple(pre.std))
+        blank = np.zeros_like(real[0].crop)
+        batch = to_tensor_batch([blank if face is None else face.crop for _, face in chunk], pre.color,
+                                tuple(pre.mean), tuple(pre.std))
         if stats is not None:
             stats.add("batch", time.perf_counter() - t, len(chunk))
         for (sink, _), score in zip(chunk, pair.score(batch)):
             sink.append(float(score))
-        faces_scored += len(chunk)
+        faces_scored += len(real)
         scoring += time.perf_counter() - t
 
     def ready_rows() -> Iterator[ResultRow]:
         nonlocal done
         emitted = False
-        while pending and len(pending[0][1]) == len(pending[0][0].faces):
-            item, scores = pending.popleft()
-            if item.error is not None:
+        while pending and len(pending[0][1]) == pending[0][3]:
+            item, scores, replay, _ = pending.popleft()
+            if replay is not None:
+                yield from replay
+            elif item.error is not None:
                 yield ResultRow(str(item.path), item.sha256, verdict="error", message=item.error)
             elif not item.faces:
                 yield ResultRow(str(item.path), item.sha256, verdict="no-face", message="no face found")
@@ -228,15 +282,23 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pair: "LoadedPair", optio
     hooks = _time_mint(pair, stats) if stats is not None else []
     workers = options.workers or default_workers(pair.device)
     window = max(options.batch_size * 2, workers * 4)
-    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats, on_prepared=prepared_one)
+    known = None if replays is None else [image[0].sha256 if image else None for image in replays]
+    prepared = prepare_images(files, settings, workers, window, cancel=cancel, stats=stats, on_prepared=prepared_one,
+                              known_sha256=known)
     try:
-        for n, item in enumerate(prepared):
-            if n and n % options.batch_size == 0:  # a new chunk of images: its faces start a new batch
+        for i, item in enumerate(prepared):
+            if i and i % options.batch_size == 0:  # a new chunk of images: its faces start a new batch
                 score_batch(len(unscored))
                 yield from ready_rows()
             scores: list[float] = []
-            pending.append((item, scores))
-            unscored.extend((scores, face) for face in item.faces)
+            replay = replays[i] if replays is not None else None
+            if replay is not None and (item.known or (item.error is not None and not replay[0].sha256)):
+                faces = sum(row.face is not None for row in replay)  # still unreadable, or the same file
+                pending.append((item, scores, replay, faces))
+                unscored.extend((scores, None) for _ in range(faces))
+            else:
+                pending.append((item, scores, None, len(item.faces)))
+                unscored.extend((scores, face) for face in item.faces)
             while len(unscored) >= options.batch_size:
                 score_batch(options.batch_size)
             yield from ready_rows()

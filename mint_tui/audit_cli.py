@@ -26,11 +26,12 @@ def add_audit_parser(sub) -> None:
                "per row) into FILE.partial,\nwhich is renamed to FILE when the audit ends, whether it completed "
                "or was stopped with Ctrl-C or SIGTERM\n(exit status 130). After a crash or kill -9, FILE.partial "
                "is left: a valid CSV / JSON Lines file with every row\nfinished before it (JSON Lines then lacks "
-               "its final {\"end\": true} record). An audit refuses to start while\nFILE.partial exists. --json "
-               "streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp file + "
-               "rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so far). "
-               "Every destination is checked before the audit starts: an output may not be one of\nthe inputs, a "
-               "folder or a device; a symbolic link is written through to its target.\n\n"
+               "its final {\"end\": true} record). An audit refuses to start while\nFILE.partial exists; "
+               "--jsonl FILE --resume continues it (or FILE after Ctrl-C), scoring only the images\nnot in it yet. "
+               "--json streams rows as JSON Lines into FILE.partial too, then writes one document\natomically (temp "
+               "file + rename) at the end, also on Ctrl-C (with \"interrupted\": true and every row\ncomputed so "
+               "far). Every destination is checked before the audit starts: an output may not be one of\nthe "
+               "inputs, a folder or a device; a symbolic link is written through to its target.\n\n"
                "Exit status: 0 when at least one face was scored; 1 when nothing could be read (every row an\n"
                "error) or the pair was refused; 2 for usage errors; 3 when images were read but no face was\n"
                "found in any of them (nothing scored); 130 when interrupted (the rows so far are kept).")
@@ -65,6 +66,12 @@ def add_audit_parser(sub) -> None:
                        help="stream results as JSON Lines: a header line, then one row per line ('-' for "
                             "standard output)")
     audit.add_argument("--csv", metavar="FILE|-", help="stream results as CSV ('-' for standard output)")
+    audit.add_argument("--resume", action="store_true",
+                       help="continue the audit that --jsonl FILE was written by (its FILE.partial after a crash or "
+                            "kill -9, or FILE after Ctrl-C): images already in it with the same path and sha256 are "
+                            "not scored again, the rest are appended; with the same pair, options and images the "
+                            "finished file is byte for byte an uninterrupted run's. Needs --jsonl FILE (no other "
+                            "output); without such a file it starts one")
     audit.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                        help="run the audit on Ray Data (pip install 'mint-tui[ray]'): on a Ray started here "
                             "with this machine's CPUs, or on the cluster at ADDRESS (auto or HOST:PORT; every "
@@ -128,8 +135,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     if args.identity is not None and not args.identity.strip():
         raise UsageError("--identity needs a name (the person the photos show)")
+    if args.resume and args.ray is not None:
+        raise UsageError("--resume continues an audit of this process: leave out --ray")
     try:
-        exports = Exports({"json": args.json, "jsonl": args.jsonl, "csv": args.csv})
+        exports = Exports({"json": args.json, "jsonl": args.jsonl, "csv": args.csv}, resume=args.resume)
         extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
         options = AuditOptions(faces=args.faces, batch_size=args.batch_size, device=args.device,
                                detector=args.detector, **extra)
@@ -175,6 +184,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         quiet_stdout()
         return EXIT_BROKEN_PIPE
     out = sys.stdout if table else sys.stderr
+    if outcome.resumed_from is not None:
+        print(f"resumed {for_terminal(outcome.resumed_from)}: {plural(outcome.resumed, 'result')} read back, "
+              f"{outcome.total - outcome.resumed} computed", file=sys.stderr)
     if outcome.interrupted:
         where = f" in {for_terminal(', '.join(outcome.saved))}" if outcome.saved else ""
         print(f"interrupted: {plural(outcome.total, 'result')} kept{where}", file=sys.stderr)

@@ -54,6 +54,11 @@ CSV_FIELDS = ("path", "sha256", "face", "box", "detection_score", "score", "verd
 
 
 def now_iso() -> str:
+    """The time now (UTC, seconds), or ``SOURCE_DATE_EPOCH`` where that is set (the reproducible-builds
+    convention: two runs of one audit then write the same bytes)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc).isoformat()
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
@@ -142,7 +147,7 @@ def read_results(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Res
             if set(CSV_FIELDS) - set(rec):
                 raise ValueError(f"{path}: not a mint-tui CSV (missing {sorted(set(CSV_FIELDS) - set(rec))})")
             try:
-                rows.append(_row_from_dict({k: (_csv_uncell(rec[k]) if isinstance(rec[k], str) and rec[k] else None)
+                rows.append(row_from_dict({k: (_csv_uncell(rec[k]) if isinstance(rec[k], str) and rec[k] else None)
                                             for k in CSV_FIELDS}))
             except ValueError as exc:
                 raise ValueError(f"{path}: line {len(rows) + 2}: {exc}") from None
@@ -163,14 +168,14 @@ def read_results(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Res
     rows = []
     for n, r in enumerate(results, start=1):
         try:
-            rows.append(_row_from_dict(r))
+            rows.append(row_from_dict(r))
         except ValueError as exc:
             raise ValueError(f"{path}: row {n}: {exc}") from None
     header = {k: v for k, v in doc.items() if k not in ("results", "summary")}
     return header, rows
 
 
-def _row_from_dict(d: Any) -> ResultRow:
+def row_from_dict(d: Any) -> ResultRow:
     """One row of a result file, with every field checked (a hand-edited file gets a ValueError
     naming the field, never a crash further on)."""
     if not isinstance(d, dict):
@@ -267,15 +272,19 @@ class RowStream:
             self.path = Path(dest)
             self.partial = partial_path(dest)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                raise FileExistsError(
-                    f"{self.partial} exists: it may hold the results of an interrupted audit; move or delete it "
-                    "first") from None
-            self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            self._fh = self._create()
         self._begin()
         self._fh.flush()
+
+    def _create(self) -> IO[str]:
+        """Open ``FILE.partial``, which must not exist yet."""
+        try:
+            fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise FileExistsError(
+                f"{self.partial} exists: it may hold the results of an interrupted audit; move or delete it "
+                "first (or continue it: audit ... --jsonl FILE --resume)") from None
+        return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def _begin(self) -> None:
         raise NotImplementedError
@@ -377,18 +386,19 @@ def open_stream(kind: str, dest: str, header: dict[str, Any]) -> RowStream:
     return {"csv": CsvStream, "jsonl": JsonlStream, "json": JsonDocumentStream}[kind](dest, header)
 
 
-def check_audit_outputs(outputs: dict[str, str | None], inputs: Iterable[str | os.PathLike[str]]) -> dict[str, str]:
+def check_audit_outputs(outputs: dict[str, str | None], inputs: Iterable[str | os.PathLike[str]],
+                        resume: bool = False) -> dict[str, str]:
     """Check an audit's destinations (``{"json": dest, "jsonl": dest, "csv": dest}``, None where not
     given) before it starts: at most one goes to standard output (``'-'``), none is an input or
     another's file, each can be written, and no ``FILE.partial`` of an interrupted audit is in the
-    way. Returns ``{kind: destination}`` for the given ones, files as their real paths (a symbolic
+    way (``resume``: the JSON Lines output's is what the audit continues). Returns ``{kind: destination}`` for the given ones, files as their real paths (a symbolic
     link is written through). Raises :class:`DestinationError` (a ValueError)."""
     options = {f"--{kind}": dest for kind, dest in outputs.items()}
     resolved = check_destinations(options, inputs, stdout_ok=options)
     for option, real in resolved.items():
-        if real is not None and partial_path(real).exists():
+        if real is not None and partial_path(real).exists() and not (resume and option == "--jsonl"):
             raise DestinationError(f"{partial_path(real)} exists: it may hold the results of an interrupted audit; "
-                                   "move or delete it first")
+                                   "move or delete it first (or continue it: audit ... --jsonl FILE --resume)")
     return {option[2:]: "-" if real is None else str(real) for option, real in resolved.items()}
 
 
@@ -434,7 +444,7 @@ def _read_jsonl(path: Path, text: str) -> tuple[dict[str, Any], list[ResultRow]]
             header["interrupted"] = bool(rec.get("interrupted"))
             continue
         try:
-            rows.append(_row_from_dict(rec))
+            rows.append(row_from_dict(rec))
         except ValueError as exc:
             raise ValueError(f"{path}: line {n}: {exc}") from None
     return {k: v for k, v in header.items() if k != "layout"}, rows

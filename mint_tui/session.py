@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from mint_tui.options import DEFAULT_ALPHA, VERDICTS, AuditOptions
 
 if TYPE_CHECKING:
-    from mint_tui.audit import AuditProgress, ResultRow
+    from mint_tui.audit import AuditProgress, RecordedRows, ResultRow
     from mint_tui.identity import IdentityResult, IdentityTest
     from mint_tui.pairs.loaded import LoadedPair
     from mint_tui.pairs.manifest import Calibration
@@ -167,17 +167,22 @@ class Audit:
             except ValueError as exc:
                 self.identity_problem = str(exc)
 
-    def rows(self, progress: Callable[[AuditProgress], None] | None = None) -> Iterator[ResultRow]:
-        """The audit's rows in input order as they are computed (a generator: close it to stop)."""
+    def rows(self, progress: Callable[[AuditProgress], None] | None = None,
+             recorded: RecordedRows | None = None) -> Iterator[ResultRow]:
+        """The audit's rows in input order as they are computed (a generator: close it to stop);
+        ``recorded``: the rows of the audit this one resumes, replayed (marked ``resumed``)."""
         if self.request.ray is not None:
             from mint_tui.ray_audit import ray_rows
 
+            if recorded is not None:
+                raise RequestError("a Ray audit cannot resume another audit")
             assert self.pair_path is not None
             return ray_rows(self.request.paths, self.pair_path, self.pair.bundle_sha256, self.options, self.device,
                             self.request.ray, progress=progress, cancel=self.request.cancel)
         from mint_tui.audit import run_audit
 
-        return run_audit(self.request.paths, self.pair, self.options, progress=progress, cancel=self.request.cancel)
+        return run_audit(self.request.paths, self.pair, self.options, progress=progress, cancel=self.request.cancel,
+                         recorded=recorded)
 
     def people(self, rows: Iterable[Any]) -> list[IdentityResult] | None:
         """The identity-level test of each person of the request over ``rows`` (anything with
@@ -334,17 +339,24 @@ class Exports:
     ``'-'`` for standard output; None or absent: not written).
 
     Every output is streamed: JSON Lines and CSV row by row into ``FILE.partial``, renamed to
-    ``FILE`` by :meth:`finish`; the JSON document as JSON Lines into ``FILE.partial`` too, then
+    ``FILE`` by :meth:`finish` (``resume``: the JSON Lines output continues the file an interrupted
+    audit left, :mod:`mint_tui.resume`); the JSON document as JSON Lines into ``FILE.partial`` too, then
     written atomically at the end (:class:`mint_tui.results.JsonDocumentStream`). :meth:`check`
     checks the destinations against the inputs before anything is loaded or audited
     (:func:`mint_tui.results.check_audit_outputs`; :class:`OutputError` says what is wrong).
     """
 
-    def __init__(self, outputs: dict[str, str | None] | None = None) -> None:
+    def __init__(self, outputs: dict[str, str | None] | None = None, resume: bool = False) -> None:
         self.outputs = {kind: dest for kind, dest in (outputs or {}).items() if dest is not None}
         unknown = set(self.outputs) - set(OUTPUT_KINDS)
         if unknown:
             raise OutputError(f"unknown output kind(s) {', '.join(sorted(unknown))}")
+        self.resume = resume
+        if resume and (set(self.outputs) != {"jsonl"} or self.outputs["jsonl"] == "-"):
+            raise OutputError("--resume continues a JSON Lines file: give --jsonl FILE, and no other output")
+        #: a resumed audit: the rows of the file it continues (see mint_tui.resume)
+        self.recorded: RecordedRows | None = None
+        self.resumed_from: str | None = None
         self.checked: dict[str, str] | None = None
         self.streams: list[RowStream] = []
         #: standard output's reader went away while an output was written to it
@@ -359,7 +371,7 @@ class Exports:
         from mint_tui.results import check_audit_outputs
 
         try:
-            self.checked = check_audit_outputs(dict(self.outputs), list(inputs))
+            self.checked = check_audit_outputs(dict(self.outputs), list(inputs), resume=self.resume)
         except ValueError as exc:
             raise OutputError(str(exc)) from None
 
@@ -370,6 +382,9 @@ class Exports:
         if self.checked is None:
             self.check([])
         assert self.checked is not None
+        if self.resume:
+            self.streams.append(self._resumed(self.checked["jsonl"], header))
+            return
         try:
             for kind in OUTPUT_KINDS:
                 if kind in self.checked:
@@ -380,6 +395,28 @@ class Exports:
                 if stream.partial is not None:
                     stream.partial.unlink(missing_ok=True)  # nothing was audited yet
             raise
+
+    def _resumed(self, dest: str, header: dict[str, Any]) -> RowStream:
+        """The JSON Lines output continuing the file an interrupted audit to ``dest`` left (a new
+        one if there is none), its rows kept in :attr:`recorded`."""
+        from mint_tui.audit import RecordedRows
+        from mint_tui.resume import ResumedJsonlStream, ResumeSource, read_resumable, resume_problem
+        from mint_tui.results import partial_path
+
+        try:
+            source = read_resumable(dest)
+        except ValueError as exc:
+            raise OutputError(str(exc)) from None
+        if source is None:
+            source = ResumeSource(partial_path(dest))
+        elif source.header_line is not None:
+            problem = resume_problem(source.header, header)
+            if problem:
+                raise OutputError(f"cannot resume {source.path}: it was written with {problem}. Run with the same "
+                                  "pair and options, or write to another file")
+            self.resumed_from = str(source.path)
+        self.recorded = RecordedRows(source.rows)
+        return ResumedJsonlStream(dest, header, source)
 
     def write(self, row: ResultRow) -> None:
         for stream in self.streams:
@@ -443,6 +480,9 @@ class Outcome:
     #: the reader of standard output went away (``mint-tui audit ... | head``): the audit stopped
     #: there as if interrupted, the files were finished
     broken_pipe: bool = False
+    #: rows read back from the file a resumed audit continues (not computed again), and that file
+    resumed: int = 0
+    resumed_from: str | None = None
 
     @property
     def total(self) -> int:
@@ -478,8 +518,9 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
     scored: list[_Scored] = []
     counts: Counter[str] = Counter()
     interrupted = False
+    resumed = 0
     repeats = _Repeats(audit.request.people) if audit.identity is not None else None
-    results = audit.rows(progress)
+    results = audit.rows(progress, exports.recorded)
     try:
         try:
             for row in results:
@@ -487,7 +528,10 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
                 if repeats is not None:
                     row = repeats(row)
                     scored.append(_Scored(row.path, row.sha256, row.face, row.score))
-                exports.write(row)
+                if row.resumed:
+                    resumed += 1  # already in the file the audit continues
+                else:
+                    exports.write(row)
                 if on_row is not None:
                     on_row(row)
         except (KeyboardInterrupt, BrokenPipeError) as exc:
@@ -502,4 +546,4 @@ def run(audit: Audit, exports: Exports | None = None, on_row: Callable[[ResultRo
     interrupted = interrupted or audit.request.cancel.is_set()
     identities = audit.people(scored)
     saved = exports.finish(interrupted, None if identities is None else [i.to_dict() for i in identities])
-    return Outcome(counts, interrupted, identities, saved, exports.broken_pipe)
+    return Outcome(counts, interrupted, identities, saved, exports.broken_pipe, resumed, exports.resumed_from)

@@ -241,7 +241,10 @@ def stage_previous_bank(previous: Path, lfw: Path, work: Path) -> None:
     plain_rep = json.loads((work / "train-demo-lfw-cnn.json").read_text())
     plain_test = json.loads((work / "eval-demo-lfw-cnn-test.json").read_text())
     plain_n = plain_test["counts"]["members_scored"] + plain_test["counts"]["external_scored"]
-    plain = "; demo-lfw-cnn, this build's bank-free CNN MINT (same data, split and seed)"
+    from mint_tui.pairs.bundle import inspect_bundle
+
+    mirror = "; scored with the mirror average" if inspect_bundle(work / "demo-lfw-cnn.mintpair").mint.mirror else ""
+    plain = f"; demo-lfw-cnn, this build's bank-free CNN MINT (same data, split and seed{mirror})"
     without = (*manifest_metrics(plain_test["metrics"]["mint"], test_data + plain, plain_n),
                *manifest_metrics(plain_rep["calibration"], cal_data + plain, len(labels)))
     mint = dataclasses.replace(m.mint, config={**m.mint.config, "norms": False})  # recorded in full
@@ -268,6 +271,79 @@ def stage_previous_bank(previous: Path, lfw: Path, work: Path) -> None:
         indent=2))
     log(f"demo-lfw-cnn-bank: test accuracy {ev['metrics']['mint']['accuracy']:.4f}, "
         f"AUC {ev['metrics']['mint']['roc_auc']:.4f}")
+
+
+def stage_mirror(lfw: Path, work: Path, names=("demo-lfw-cnn", "demo-lfw-mlp")) -> None:
+    """The bank-free pairs of stage mint with the mirror average (what `train` now does by default), their
+    MINT weights as stage mint trained them: each face scored as the mean over its crop and its mirror
+    image, the calibration computed again from the calibration part of mint_train_* (split exactly as
+    `train` split it), the test figures measured again. Saves training them again (40 CNN epochs)."""
+    import dataclasses
+
+    import numpy as np
+
+    from mint_tui.faces import PrepareSettings
+    from mint_tui.faces.extract import to_tensor_batch
+    from mint_tui.pairs.bundle import write_bundle
+    from mint_tui.pairs.loaded import load_pair
+    from mint_tui.train.build import (calibrate_scores, calibration_score_sets, manifest_metrics,
+                                      recorded_calibration)
+    from mint_tui.train.data import identity_of, load_faces, read_image_list
+    from mint_tui.train.fit import MintFitConfig, split_three
+
+    splits, images = lfw / "splits", lfw / "images"
+    fit = MintFitConfig()  # the fractions and seed stage mint trained with (train's defaults, --seed 0)
+    info = json.loads((work / "audited.json").read_text())
+    for name in names:
+        bundle = work / f"{name}.mintpair"
+        pair = load_pair(bundle)
+        m = pair.manifest
+        assert not m.member_data.stored, name
+        pair.manifest = m = dataclasses.replace(m, mint=dataclasses.replace(m.mint, mirror=True))
+        pre = m.audited.preprocess
+        settings = PrepareSettings("largest", "short", tuple(pre.size), pre.template)
+        mem = load_faces(read_image_list(splits / "mint_train_members.txt", images), settings, 2)
+        ext = load_faces(read_image_list(splits / "mint_train_external.txt", images), settings, 2)
+        m_cal = np.sort(split_three(len(mem), None, fit.val_fraction, fit.cal_fraction, fit.seed)[2])
+        e_cal = np.sort(split_three(len(ext), [identity_of(p) for p in ext.paths], fit.val_fraction,
+                                    fit.cal_fraction, fit.seed)[2])
+        crops = list(mem.crops[m_cal]) + list(ext.crops[e_cal])
+        labels = np.r_[np.ones(len(m_cal)), np.zeros(len(e_cal))]
+        x = to_tensor_batch(crops, pre.color, tuple(pre.mean), tuple(pre.std))
+        scores = np.concatenate([pair.score(x[i:i + 128]) for i in range(0, len(x), 128)])
+        threshold, band, cal_metrics = calibrate_scores(scores, labels)
+        assert m.calibration.on.startswith(f"calibration part of the MINT training data ({len(m_cal)} members, "
+                                           f"{len(e_cal)} external"), m.calibration.on  # the split train made
+        cal_scores = calibration_score_sets(scores, labels, np.r_[m_cal, e_cal + len(mem)], mem.paths + ext.paths)
+        cal_data = "calibration split of the MINT training data"
+        manifest = dataclasses.replace(
+            m, calibration=recorded_calibration(threshold, band, m.calibration.on),
+            metrics=tuple(manifest_metrics(cal_metrics, cal_data, len(labels))),
+            provenance=dataclasses.replace(m.provenance, notes=NOTES.format(
+                acc=f"{info['identification_top1']['fr_heldout']:.3f}", bank=NO_BANK_NOTE)))
+        write_bundle(bundle, manifest, pair.audited.state_dict(), pair.mint.state_dict(), calibration_scores=cal_scores)
+        log(f"{name}: mirror average, calibration threshold {threshold:.4f}, AUC {cal_metrics['roc_auc']:.4f}")
+        for split, members, external in (("test", "mint_test_members", "mint_test_external"),
+                                         ("heldout", "mint_test_members", "fr_heldout")):
+            reference = (["--reference-members", str(splits / "mint_train_members.txt")]
+                         if name == "demo-lfw-cnn" and split == "test" else [])
+            run_cli(["eval", "--pair", str(bundle), "--members", str(splits / f"{members}.txt"),
+                     "--external", str(splits / f"{external}.txt"), "--root", str(images), *reference,
+                     "--json", str(work / f"eval-{name}-{split}.json"),
+                     "--plot", str(work / f"eval-{name}-{split}.png"), "--device", "cpu"])
+        ev = json.loads((work / f"eval-{name}-test.json").read_text())
+        n = ev["counts"]["members_scored"] + ev["counts"]["external_scored"]
+        test_data = "splits/mint_test_members.txt vs splits/mint_test_external.txt"
+        manifest = dataclasses.replace(manifest, metrics=(*manifest_metrics(ev["metrics"]["mint"], test_data, n),
+                                                          *manifest.metrics))
+        write_bundle(bundle, manifest, pair.audited.state_dict(), pair.mint.state_dict(), calibration_scores=cal_scores)
+        report_path = work / f"train-{name}.json"
+        report = json.loads(report_path.read_text())
+        report["calibration"] = {"threshold": threshold, "inconclusive": list(band), **cal_metrics}
+        report["evaluation"] = {"metrics": ev["metrics"], "counts": ev["counts"]}
+        report["mirror"] = "calibration and evaluation redone with the mirror average (build_demo.py --stage mirror)"
+        report_path.write_text(json.dumps(report, indent=2))
+        log(f"{name}: test AUC {ev['metrics']['mint']['roc_auc']:.4f}")
 
 
 def stage_adopt(variant: Path, lfw: Path, work: Path, name: str = "demo-lfw-cnn") -> None:
@@ -439,8 +515,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw", type=Path, default=ROOT.parent / "shared" / "data" / "lfw")
     ap.add_argument("--work", type=Path, default=ROOT / "runs" / "demo")
-    ap.add_argument("--stage", choices=("all", "audited", "mint", "adopt", "previous-bank", "install", "identity", "layers",
-                                        "seeds", "results"),
+    ap.add_argument("--stage", choices=("all", "audited", "mint", "mirror", "adopt", "previous-bank", "install",
+                                        "identity", "layers", "seeds", "results"),
                     default="all")
     ap.add_argument("--audited-from", type=Path, metavar="PAIR",
                     help="stage audited: take the audited model from this (earlier) pair instead of training it")
@@ -459,6 +535,8 @@ def main() -> int:
             stage_audited(args.lfw, args.work, args.epochs, args.seed)
     if args.stage in ("all", "mint"):
         stage_mint(args.lfw, args.work, args.seed, names)
+    if args.stage == "mirror":
+        stage_mirror(args.lfw, args.work, [n for n in names if not PAIRS[n][1]])
     if args.stage == "adopt":
         stage_adopt(args.variant, args.lfw, args.work)
     if args.stage == "previous-bank":

@@ -165,6 +165,47 @@ def _experiments(work: Path) -> list[str]:
     return lines + [""]
 
 
+def _views(work: Path) -> list[str]:
+    """The mirror average's table (bench/score_views.py --json views-calibration.json / views-test.json)."""
+    found = [(split, _load(work / f"views-{split}.json")) for split in ("calibration", "test")]
+    found = [(split, doc) for split, doc in found if doc]
+    if not found:
+        return []
+    names = list(found[0][1]["rows"][0]["roc_auc"])
+    lines = ["## Mirror average", "",
+             "Each face scored over several views of its crop, the MINT model's probabilities averaged "
+             "(`bench/score_views.py --split calibration|test`): the crop alone, the crop and its mirror image, "
+             "the crop moved by 2 px four ways, and both. The mean over the crop and its mirror image was chosen "
+             "on the calibration split; `mint-tui train` does it by default (`[mint] mirror = true` in the "
+             "manifest; `--no-mirror` to score the crop alone) and calibrates on the same mean. It costs a second "
+             "pass of the audited model per face. ROC AUC:", "",
+             "| split | pair | members | external | " + " | ".join(names) + " |",
+             "| --- | --- | --- | --- |" + " --- |" * len(names)]
+    for split, doc in found:
+        for r in doc["rows"]:
+            lines.append(f"| {split} | {r['pair']} | {r['members']} | {r['external']} | "
+                         + " | ".join(f"{r['roc_auc'][k]:.4f}" for k in names) + " |")
+    return lines + [""]
+
+
+def _alignment(work: Path) -> list[str]:
+    """How far scores move with the keypoints (bench/alignment_jitter.py --json alignment.json)."""
+    doc = _load(work / "alignment.json")
+    if not doc:
+        return []
+    lines = ["## Alignment sensitivity", "",
+             "How far a score moves when the detector's keypoints move a little, as they do between two framings "
+             f"of one photo (padding, resizing): `bench/alignment_jitter.py`, {doc['faces']} test-split faces (half "
+             f"members, half external), {doc['draws']} seeded draws per face, every keypoint moved by Gaussian "
+             "noise of sigma times the eye distance.", "",
+             "| pair | sigma | mean abs. score change | largest | verdict changed |", "| --- | --- | --- | --- | --- |"]
+    for r in doc["rows"]:
+        lines.append(f"| {r['pair']} | {r['sigma']:.2f} | {r['mean_abs_change']:.3f} | {r['max_abs_change']:.3f} | "
+                     f"{100 * r['verdict_changed']:.1f} % |")
+    return lines + ["", "One photo's verdict is therefore a noisy reading; the identity-level test (many photos of "
+                        "one person) is the one to trust.", ""]
+
+
 def _layers(work: Path) -> list[str]:
     lines = []
     rows = _load(work / "layers.json")
@@ -249,9 +290,11 @@ def stage_results(work: Path, out: Path, pairs: dict) -> None:
     lines += _evaluations(work, pairs)
     lines += _bank(work, pairs)
     lines += _experiments(work)
+    lines += _views(work)
     lines += _layers(work)
     lines += _seeds(work)
     lines += _identity(work)
+    lines += _alignment(work)
     lines += ["## How to read these numbers", "", *READING, ""]
     out.parent.mkdir(parents=True, exist_ok=True)
     (out.parent / "img").mkdir(exist_ok=True)

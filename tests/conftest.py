@@ -12,7 +12,9 @@ import pytest
 SLOW_FILES = frozenset({
     "test_audit.py", "test_bad_input.py", "test_bad_outputs.py", "test_cli.py", "test_demo_pair.py",
     "test_hostile_bundles.py", "test_report.py", "test_train.py", "test_flows.py", "test_people.py",
-    "test_snapshots.py", "test_same_as_cli.py", "test_auditor.py", "test_hostile_text.py", "test_ray_audit.py",
+    "test_snapshots.py", "test_same_as_cli.py", "test_auditor.py", "test_hostile_text.py",
+    "test_bad_runs.py", "test_distributed.py", "test_first_start.py", "test_formats.py", "test_landmarks.py",
+    "test_resume.py", "test_ray_audit.py",
 })
 
 

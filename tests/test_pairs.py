@@ -163,6 +163,7 @@ def test_manifest_optional_parts_default():
     assert m.metrics == ()
     assert m.calibration.inconclusive == (0.5, 0.5)
     assert m.mint.config == {}
+    assert m.mint.mirror is False  # pairs made before the mirror average score the crop alone
     assert m.provenance.notes is None and m.provenance.splits == {}
     assert parse_manifest(manifest_to_toml(m)) == m
 
@@ -206,6 +207,7 @@ def _delete(section, key):
         (_set(["provenance"], "created", "yesterday"), "provenance.created: expected an RFC 3339"),
         (_set(["provenance", "splits"], "members", 3), "provenance.splits.members: expected a string"),
         (_set(["audited"], "weights", "../x.safetensors"), "audited.weights: expected a plain file name"),
+        (_set(["mint"], "mirror", "yes"), "mint.mirror: expected true or false, got string"),
         # missing keys / tables
         (_delete(["mint"], "kind"), "mint.kind: missing key"),
         (_delete(["audited"], "preprocess"), "audited.preprocess: missing table"),

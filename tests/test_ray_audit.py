@@ -127,6 +127,12 @@ def test_without_the_extra_the_request_says_what_to_install(monkeypatch, capsys,
     assert not out.exists() and not out.with_name("never.jsonl.partial").exists()  # refused before any output
 
 
+def test_a_ray_audit_does_not_resume(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    assert main(["audit", "--ray", str(REPO / "assets/samples"), "--jsonl", str(out), "--resume"]) == 2
+    assert "leave out --ray" in capsys.readouterr().err and not list(tmp_path.iterdir())
+
+
 def test_ray_option_takes_an_address_or_leaves_the_path():
     assert ray_without_address(["audit", "--ray", "photos"]) == ["audit", "--ray=local", "photos"]
     assert ray_without_address(["audit", "--ray", "auto", "photos"]) == ["audit", "--ray", "auto", "photos"]

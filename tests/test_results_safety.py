@@ -121,7 +121,7 @@ def fake_rows(monkeypatch):
     SIGTERM, crash); the pair is still loaded for real."""
     plan = {"rows": 6, "then": None}
 
-    def fake_run_audit(paths, pair, options=None, progress=None, cancel=None, stats=None):
+    def fake_run_audit(paths, pair, options=None, progress=None, cancel=None, stats=None, recorded=None):
         for i in range(plan["rows"]):
             yield _row(i, "member" if i % 2 else "non-member")
         if plan["then"] == "sigint":

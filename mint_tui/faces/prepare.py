@@ -53,6 +53,8 @@ class PreparedImage:
     sha256: str | None = None
     faces: list[Face] = field(default_factory=list)
     error: str | None = None
+    #: its content hashes to the sha256 its rows were recorded with (a resumed audit): not decoded
+    known: bool = False
 
 
 class CropCache:
@@ -186,9 +188,11 @@ class ImagePreparer:
             mesh = self._local.mesh = FaceMesh()
         return mesh
 
-    def __call__(self, path: Path, expected_sha256: str | None = None) -> PreparedImage:
+    def __call__(self, path: Path, expected_sha256: str | None = None,
+                 known_sha256: str | None = None) -> PreparedImage:
         """``expected_sha256``: a file whose bytes hash otherwise is not decoded (its faces stay
-        empty, its ``sha256`` says what it is now)."""
+        empty, its ``sha256`` says what it is now). ``known_sha256``: a file whose bytes hash to
+        it is not decoded either, and is marked ``known`` (its rows are on record)."""
         item = PreparedImage(Path(path))
         stats = self.stats
         try:
@@ -200,6 +204,9 @@ class ImagePreparer:
                 stats.add("read", t1 - t0)
             if expected_sha256 is not None and item.sha256 != expected_sha256.lower():
                 return item  # not the file expected: never handed to a decoder
+            if known_sha256 is not None and item.sha256 == known_sha256:
+                item.known = True
+                return item
             cached = self.cache.get(item.sha256) if self.cache else None
             if cached is not None:
                 item.faces = cached
@@ -237,24 +244,28 @@ def prepare_images(paths: Iterable[Path], settings: PrepareSettings, workers: in
                    cancel: threading.Event | None = None,
                    stats: StageTimes | None = None,
                    on_prepared: Callable[[], None] | None = None,
-                   expected_sha256: Iterable[str | None] | None = None) -> Iterator[PreparedImage]:
+                   expected_sha256: Iterable[str | None] | None = None,
+                   known_sha256: Iterable[str | None] | None = None) -> Iterator[PreparedImage]:
     """Prepare files in a thread pool, yielding results in input order; at most ``window``
     files are in flight, so memory stays flat however many files there are. ``on_prepared`` is
     called in the preparing thread as soon as each file is done (before it is yielded: the
     consumer may be busy, e.g. scoring a batch). ``expected_sha256`` (one per path): files whose
-    content hashes otherwise are not decoded at all."""
+    content hashes otherwise are not decoded at all. ``known_sha256`` (one per path): files whose
+    content hashes to it are not decoded either, and come back ``known``."""
     preparer = ImagePreparer(settings, cache, stats)
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mint-prepare")
     queue: deque[Future[PreparedImage]] = deque()
     it = iter(paths)
     shas = iter(expected_sha256) if expected_sha256 is not None else None
+    knowns = iter(known_sha256) if known_sha256 is not None else None
     try:
         while True:
             while len(queue) < window and not (cancel and cancel.is_set()):
                 path = next(it, None)
                 if path is None:
                     break
-                future = pool.submit(preparer, path, next(shas) if shas is not None else None)
+                future = pool.submit(preparer, path, next(shas) if shas is not None else None,
+                                     next(knowns) if knowns is not None else None)
                 if on_prepared is not None:
                     future.add_done_callback(lambda f: f.cancelled() or on_prepared())
                 queue.append(future)

@@ -63,7 +63,8 @@ def model_card(manifest: Manifest, path: Path | None = None, builtin: bool = Fal
         f"Audited model   {t(a.arch)} {t(json.dumps(a.config))}",
         f"  input         {a.preprocess.size[0]}x{a.preprocess.size[1]} {a.preprocess.color}, "
         f"mean {list(a.preprocess.mean)}, std {list(a.preprocess.std)}, template {a.preprocess.template}",
-        f"MINT model      {t(mint_kind_words(k.kind))} over taps {t(', '.join(k.taps))}",
+        f"MINT model      {t(mint_kind_words(k.kind))} over taps {t(', '.join(k.taps))}"
+        + ("; a face's score is the mean over its crop and the crop's mirror image" if k.mirror else ""),
         f"Calibration     threshold {c.threshold:.4f}, inconclusive band [{c.inconclusive[0]:.4f}, {c.inconclusive[1]:.4f}]",
         f"                on {t(c.on)}",
         f"Training data   {t(p.training_data)}",

@@ -53,8 +53,10 @@ class LoadedPair:
         x = self._check_batch(batch)
         with torch.inference_mode():
             feats = self._extractor(x)
-            logits = self.mint({t: feats[t] for t in self.taps})
-            probs = torch.sigmoid(logits.float()).reshape(-1)
+            probs = torch.sigmoid(self.mint({t: feats[t] for t in self.taps}).float()).reshape(-1)
+            if self.manifest.mint.mirror:  # the pair was calibrated on this mean (manifest [mint] mirror)
+                mirrored = self._extractor(x.flip(-1))
+                probs = (probs + torch.sigmoid(self.mint({t: mirrored[t] for t in self.taps}).float()).reshape(-1)) / 2
             emb = feats["embedding"].float().reshape(x.shape[0], -1)
         return probs.cpu().numpy(), emb.cpu().numpy()
 

@@ -75,12 +75,33 @@ def manifest_metrics(values: dict, data: str, n: int) -> list[Metric]:
     return out
 
 
-def _calibrate(model, acts, cal_idx, cal_labels) -> tuple[np.ndarray, float, tuple[float, float], dict]:
-    """Calibration scores, the threshold, the inconclusive band and the metrics at that threshold."""
-    scores = predict(model, acts, cal_idx)
-    threshold = best_threshold(cal_labels, scores)
-    return scores, threshold, inconclusive_band(cal_labels, scores, threshold), binary_metrics(cal_labels, scores,
-                                                                                               threshold)
+def _calibrate(model, views, cal_labels) -> tuple[np.ndarray, float, tuple[float, float], dict]:
+    """Calibration scores (the mean over ``views``: (activations, rows) pairs that each give the
+    calibration faces in one order), the threshold, the inconclusive band and the metrics at that threshold."""
+    scores = np.mean([predict(model, acts, idx) for acts, idx in views], axis=0)
+    return (scores, *calibrate_scores(scores, cal_labels))
+
+
+def calibrate_scores(scores: np.ndarray, labels: np.ndarray) -> tuple[float, tuple[float, float], dict]:
+    """The threshold, the inconclusive band and the metrics at that threshold of calibration ``scores``."""
+    threshold = best_threshold(labels, scores)
+    return threshold, inconclusive_band(labels, scores, threshold), binary_metrics(labels, scores, threshold)
+
+
+def recorded_calibration(threshold: float, band: tuple[float, float], on: str) -> Calibration:
+    """The calibration as a manifest records it."""
+    return Calibration(round(threshold, 6), (round(band[0], 6), round(band[1], 6)), on)
+
+
+def calibration_score_sets(scores: np.ndarray, labels: np.ndarray, rows: np.ndarray,
+                           paths: list[Path]) -> dict[str, np.ndarray]:
+    """Calibration scores by class with identity-group ids (numbered over all of ``paths``), as a
+    bundle stores them for the identity-level test; ``rows`` index ``paths`` in the order of ``scores``."""
+    ids = {name: i for i, name in enumerate(sorted({identity_of(p) for p in paths}))}
+    group = np.array([ids[identity_of(paths[i])] for i in rows], dtype=np.int64)
+    is_member = labels.astype(bool)
+    return {"member": scores[is_member].astype(np.float32), "member_identity": group[is_member],
+            "external": scores[~is_member].astype(np.float32), "external_identity": group[~is_member]}
 
 
 def _evaluate(req: PairRequest, manifest: Manifest, audited_state: dict, mint_state: dict, calibration_scores):
@@ -179,9 +200,19 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
         acts = activation_source(mode, audited, state_digest(req.audited_state), crops, shas, list(cfg.taps),
                                  pre_dict, device, label=req.arch)
 
+    cal_sorted = np.sort(cal_idx)
+    views = [(acts, cal_sorted)]
+    if cfg.mirror:  # the calibration faces mirrored left-right, as LoadedPair scores a mirror pair
+        log("calibration: each face scored as the mean over its crop and its mirror image")
+        with rank_zero_first(world):
+            views.append((activation_source(mode, audited, state_digest(req.audited_state),
+                                            np.ascontiguousarray(crops[cal_sorted][:, :, ::-1]),
+                                            [f"{shas[i]}:mirror" for i in cal_sorted], list(cfg.taps), pre_dict,
+                                            device, label=req.arch), np.arange(len(cal_sorted))))
+
     model, history = fit_mint(acts, shapes, labels, train_idx, val_idx, cfg, log)
-    cal_labels = labels[np.sort(cal_idx)]
-    cal_scores, threshold, (low, high), cal_metrics = _calibrate(model, acts, cal_idx, cal_labels)
+    cal_labels = labels[cal_sorted]
+    cal_scores, threshold, (low, high), cal_metrics = _calibrate(model, views, cal_labels)
     log(f"calibration: threshold {threshold:.4f}, inconclusive [{low:.4f}, {high:.4f}), "
         f"accuracy {cal_metrics['accuracy']:.4f}, AUC {cal_metrics['roc_auc']:.4f}")
 
@@ -194,27 +225,19 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     # Record the complete configurations, so that the bundle never depends on library defaults.
     mint_config = {**mint_config_defaults(cfg.kind), **cfg.mint_config}
     arch_config = dict(req.arch_config) if req.arch == ONNX else validate_config(req.arch, req.arch_config)
-    mint_spec = MintSpec(cfg.kind, tuple(cfg.taps), mint_config, "mint.safetensors", "0" * 64)
+    mint_spec = MintSpec(cfg.kind, tuple(cfg.taps), mint_config, "mint.safetensors", "0" * 64, cfg.mirror)
     manifest = Manifest(
         pair=PairInfo(req.name, req.title or req.name, req.description),
         audited=AuditedSpec(req.arch, arch_config, "audited.onnx" if req.arch == ONNX else "audited.safetensors",
                             "0" * 64, pre),
         mint=mint_spec,
-        calibration=Calibration(round(threshold, 6), (round(low, 6), round(high, 6)), cal_desc),
+        calibration=recorded_calibration(threshold, (low, high), cal_desc),
         provenance=Provenance(req.training_data or f"{len(mem)} member and {len(ext)} external images",
                               _now(), __version__, req.notes, splits, req.license),
         metrics=tuple(manifest_metrics(cal_metrics, cal_data, len(cal_idx))),
         member_data=member_data_of(mint_spec),
     )
-    # Calibration scores by class, with identity-group ids, for the identity-level test.
-    cal_sorted = np.sort(cal_idx)
-    all_paths = mem.paths + ext.paths
-    ids = {name: i for i, name in enumerate(sorted({identity_of(p) for p in all_paths}))}
-    group = np.array([ids[identity_of(all_paths[i])] for i in cal_sorted], dtype=np.int64)
-    is_member = cal_labels.astype(bool)
-    calibration_scores = {"member": cal_scores[is_member].astype(np.float32), "member_identity": group[is_member],
-                          "external": cal_scores[~is_member].astype(np.float32),
-                          "external_identity": group[~is_member]}
+    calibration_scores = calibration_score_sets(cal_scores, cal_labels, cal_sorted, mem.paths + ext.paths)
     audited_state = (req.audited_state if isinstance(req.audited_state, bytes)
                      else {k: v.contiguous() for k, v in req.audited_state.items()})
     mint_state = {k: v.contiguous() for k, v in model.state_dict().items()}
@@ -237,7 +260,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
             "same MINT model without them for comparison")
         plain_cfg = dataclasses.replace(cfg, mint_config={**cfg.mint_config, "prototypes": 0})
         plain, _ = fit_mint(acts, shapes, labels, train_idx, val_idx, plain_cfg, log)
-        _, p_thr, p_band, p_metrics = _calibrate(plain, acts, cal_idx, cal_labels)
+        _, p_thr, p_band, p_metrics = _calibrate(plain, views, cal_labels)
         same = "; the same MINT model, data and seed without the bank"
         without = manifest_metrics(p_metrics, cal_data + same, len(cal_idx))
         report["without_member_bank"] = {"calibration": p_metrics}
@@ -245,7 +268,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
             plain_spec = dataclasses.replace(mint_spec, config={**mint_config, "prototypes": 0})
             plain_manifest = dataclasses.replace(
                 manifest, mint=plain_spec, member_data=member_data_of(plain_spec),
-                calibration=Calibration(round(p_thr, 6), (round(p_band[0], 6), round(p_band[1], 6)), cal_desc))
+                calibration=recorded_calibration(p_thr, p_band, cal_desc))
             plain_state = {k: v.contiguous() for k, v in plain.state_dict().items()}
             p_ev = _evaluate(req, plain_manifest, audited_state, plain_state, None)
             n = p_ev.counts["members_scored"] + p_ev.counts["external_scored"]
