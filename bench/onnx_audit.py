@@ -96,6 +96,8 @@ def main() -> int:
     args = parser.parse_args()
 
     import numpy as np
+
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # onnxruntime's telemetry off, as mint-tui's ONNX runner does
     import onnxruntime as ort
     import torch
 

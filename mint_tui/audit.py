@@ -8,7 +8,6 @@ thread. Rows come out in input order as soon as their batch is scored; a bad fil
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import threading
@@ -134,14 +133,18 @@ def collect_images(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
     return files, [ResultRow(str(folder), message=why) for folder, why in problems]
 
 
+def starts_image(row: ResultRow, previous: ResultRow | None) -> bool:
+    """Whether ``row``, written after ``previous``, is the first row of an image: an image's rows are
+    its faces (indices 0, 1, ...), or its one no-face or error row."""
+    return (previous is None or row.path != previous.path or row.face is None or previous.face is None
+            or row.face != previous.face + 1)
+
+
 def split_images(rows: Iterable[ResultRow]) -> list[list[ResultRow]]:
-    """Rows as an audit writes them, cut into images: each image's faces (indices 0, 1, ...), or its
-    one no-face or error row."""
+    """Rows as an audit writes them, cut into images (:func:`starts_image`)."""
     images: list[list[ResultRow]] = []
     for row in rows:
-        last = images[-1][-1] if images else None
-        if (last is None or row.path != last.path or row.face is None or last.face is None
-                or row.face != last.face + 1):
+        if starts_image(row, images[-1][-1] if images else None):
             images.append([row])
         else:
             images[-1].append(row)
@@ -154,10 +157,12 @@ class RecordedRows:
     given takes its k-th recorded image)."""
 
     def __init__(self, rows: Iterable[ResultRow]) -> None:
+        """(The rows are marked ``resumed`` in place.)"""
         self._images: dict[str, deque[list[ResultRow]]] = {}
         for image in split_images(rows):
-            self._images.setdefault(image[0].path, deque()).append(
-                [dataclasses.replace(row, resumed=True) for row in image])
+            for row in image:
+                row.resumed = True
+            self._images.setdefault(image[0].path, deque()).append(image)
 
     def take(self, path: str) -> list[ResultRow] | None:
         """The next recorded image of ``path`` (its rows, marked ``resumed``), or None."""

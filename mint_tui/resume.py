@@ -2,11 +2,11 @@
 
 An audit that was stopped (Ctrl-C, SIGTERM: ``FILE`` ends with ``"interrupted": true``) or killed
 (power, ``kill -9``: ``FILE.partial`` is left) is continued where it stopped. The file is read back
-(:func:`read_resumable`): its header line and every row of each image it finished. Without an end
-record the process died while writing, so a torn last line is dropped and so are the rows of the
-last image (it may have more faces than were written); they are computed again. ``FILE.partial`` is
-then rewritten atomically as that header line and those rows, byte for byte, and the resumed audit
-(:class:`ResumedJsonlStream`) appends to it: every image whose rows are on record for its path and
+(:func:`read_resumable`, line by line): its header line and every row of each image it finished.
+Without an end record the process died while writing, so a torn last line is dropped and so are the
+rows of the last image (it may have more faces than were written); they are computed again.
+``FILE.partial`` is then rewritten atomically as the bytes of that header line and those rows, and
+the resumed audit (:class:`ResumedJsonlStream`) appends to it: every image whose rows are on record for its path and
 whose file still hashes to the recorded sha256 is not scored again (:class:`mint_tui.audit.RecordedRows`),
 every other one is. When the inputs, the pair and the options are those of the first run, the
 finished file is byte for byte the one an uninterrupted run writes (the header keeps the first
@@ -23,62 +23,67 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mint_tui.audit import ResultRow, split_images
-from mint_tui.fileio import atomic_write_text
+from mint_tui.audit import ResultRow, starts_image
+from mint_tui.fileio import atomic_write
 from mint_tui.results import FORMAT, FORMAT_VERSION, JsonlStream, partial_path, row_from_dict
 
 
 @dataclass
 class ResumeSource:
     """What an interrupted audit's JSON Lines file holds that a resumed audit keeps: the file read
-    back, its header line (None when not even that was written), the header, and the lines and rows
-    of the images it finished."""
+    back, its header line (None when not even that was written), the header, the rows of the images
+    it finished, and how many bytes of the file hold them (header line included)."""
 
     path: Path
     header_line: str | None = None
     header: dict[str, Any] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
     rows: list[ResultRow] = field(default_factory=list)
+    size: int = 0
 
 
 def read_resumable(dest: str | os.PathLike[str]) -> ResumeSource | None:
     """The JSON Lines file an audit to ``dest`` left: ``FILE.partial`` if there is one (killed), else
     ``FILE`` (stopped, or finished); None when neither exists. Raises ValueError for a file that is
-    not a JSON Lines audit result."""
+    not a JSON Lines audit result. Read line by line; a line without its newline was torn by a crash."""
     path = next((p for p in (partial_path(dest), Path(dest)) if p.exists()), None)
     if path is None:
         return None
-    data = path.read_bytes()
-    pieces = data.split(b"\n")
-    complete = pieces[:-1]  # (the last piece is empty, or a line torn by a crash mid-write)
     source = ResumeSource(path)
-    if not complete:
-        return source  # not even the header line was finished: nothing to keep
-    try:
-        header = json.loads(complete[0].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        header = None
-    if not (isinstance(header, dict) and header.get("format") == FORMAT and header.get("layout") == "jsonl"):
-        raise ValueError(f"{path} is not a JSON Lines audit result file: --resume cannot continue it")
-    if header.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: result format version {header.get('version')!r} cannot be continued")
-    lines, rows, ended = [], [], False
-    for n, raw in enumerate(complete[1:], start=2):
+    with open(path, "rb") as fh:
+        first = fh.readline()
+        if not first.endswith(b"\n"):
+            return source  # not even the header line was finished: nothing to keep
         try:
-            rec = json.loads(raw.decode("utf-8"))
-            if isinstance(rec, dict) and rec.get("end"):
-                ended = True
-                break
-            rows.append(row_from_dict(rec))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
-            raise ValueError(f"{path}: line {n} is not a result row ({exc}): --resume cannot continue it") from None
-        lines.append(raw.decode("utf-8") + "\n")
+            header = json.loads(first.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            header = None
+        if not (isinstance(header, dict) and header.get("format") == FORMAT and header.get("layout") == "jsonl"):
+            raise ValueError(f"{path} is not a JSON Lines audit result file: --resume cannot continue it")
+        if header.get("version") != FORMAT_VERSION:
+            raise ValueError(f"{path}: result format version {header.get('version')!r} cannot be continued")
+        rows: list[ResultRow] = []
+        size = image_size = image_rows = len(first)  # bytes so far; where the last image starts (bytes, rows)
+        ended = False
+        for n, raw in enumerate(fh, start=2):
+            if not raw.endswith(b"\n"):
+                break  # torn
+            try:
+                rec = json.loads(raw.decode("utf-8"))
+                if isinstance(rec, dict) and rec.get("end"):
+                    ended = True
+                    break
+                row = row_from_dict(rec)
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+                raise ValueError(f"{path}: line {n} is not a result row ({exc}): --resume cannot continue it") from None
+            if starts_image(row, rows[-1] if rows else None):
+                image_size, image_rows = size, len(rows)
+            rows.append(row)
+            size += len(raw)
     if not ended and rows:  # killed: the last image may be missing faces
-        kept = len(rows) - len(split_images(rows)[-1])
-        lines, rows = lines[:kept], rows[:kept]
-    source.header_line = complete[0].decode("utf-8") + "\n"
+        size, rows = image_size, rows[:image_rows]
+    source.header_line = first.decode("utf-8")
     source.header = {k: v for k, v in header.items() if k != "layout"}
-    source.lines, source.rows = lines, rows
+    source.rows, source.size = rows, size
     return source
 
 
@@ -113,8 +118,18 @@ class ResumedJsonlStream(JsonlStream):
 
     def _create(self) -> IO[str]:
         assert self.partial is not None
-        head = self.source.header_line or json.dumps({**self.header, "layout": "jsonl"}, ensure_ascii=False) + "\n"
-        atomic_write_text(self.partial, head + "".join(self.source.lines))
+        with atomic_write(self.partial, binary=True) as out:
+            if self.source.header_line is None:
+                out.write((json.dumps({**self.header, "layout": "jsonl"}, ensure_ascii=False) + "\n").encode())
+            else:  # the kept lines, byte for byte
+                with open(self.source.path, "rb") as src:
+                    left = self.source.size
+                    while left:
+                        chunk = src.read(min(left, 1 << 20))
+                        if not chunk:
+                            raise OSError(f"{self.source.path} changed while it was being resumed")
+                        out.write(chunk)
+                        left -= len(chunk)
         return open(self.partial, "a", encoding="utf-8", newline="")
 
     def _begin(self) -> None:

@@ -16,8 +16,9 @@ Checks, each printed as PASS/FAIL with its time:
                (`python -m mint_tui`, this .venv) gives on the same images
   align5       the same pair re-declared with the five-point template (arcface112_5pt: the face-mesh
                model run by LiteRT's interpreter) audits the same photos with the Python package's scores
-  onnx         an ONNX pair is refused with a message (built with MINT_EXE_ONNX=1: it audits with onnxruntime
-               inside the executable, scores identical to the package)
+  onnx         an ONNX pair (a small MobileFaceNet exported as torch2onnx.py does) passes `pairs verify` and
+               audits a sample photo and LFW photos with onnxruntime inside the executable, scores identical to
+               the Python package
   train        a two-epoch `train` on a handful of photos writes a bundle that `pairs verify` accepts
   plot         `eval --plot` (matplotlib is not in the executable) fails with a message, not a traceback
   tui          the TUI opens under tmux, draws its screen, loads the core (pairs) and quits on `q`
@@ -245,25 +246,21 @@ def check_align5(e: Env, per_person: int) -> str:
 
 @check("onnx")
 def check_onnx_audit(e: Env) -> str:
-    """An ONNX pair (a small MobileFaceNet exported as torch2onnx.py does, random MINT weights) audits in the
-    executable (onnxruntime inside it) with the Python package's scores."""
+    """An ONNX pair (a small MobileFaceNet exported as arcface_torch's torch2onnx.py does, random MINT weights;
+    tests/random_pair.make_onnx_pair) verifies and audits in the executable (onnx and onnxruntime inside it)
+    with exactly the Python package's scores."""
     pair = e.data / "exe-smoke-onnx.mintpair"
     sh(str(VENV_PY), "-c", "import sys; sys.path.insert(0, 'tests'); from random_pair import make_onnx_pair; "
        "make_onnx_pair(sys.argv[1], name='exe-smoke-onnx')", str(pair), cwd=ROOT, check=True)
-    images = sorted((LFW / PEOPLE[0]).glob("*.jpg"))[:3]
-    args = ["audit", *map(str, images), "--pair", str(pair), "--device", "cpu", "--json", "-"]
-    frozen = e.run(*args)
-    if os.environ.get("MINT_EXE_ONNX") != "1":  # built without onnxruntime (build_exe.spec): a clear refusal
-        assert frozen.returncode == 1 and "ONNX audited models need the onnx package" in frozen.stderr, \
-            f"exe audit of an ONNX pair: exit {frozen.returncode}: {frozen.stderr[-800:]}"
-        return "ONNX pair refused with a message (this build leaves onnxruntime out: MINT_EXE_ONNX=1 adds it)"
-    ref = e.run(*args, python=True)
-    assert frozen.returncode == 0, f"exe audit: exit {frozen.returncode}: {frozen.stderr[-800:]}"
-    assert ref.returncode == 0, f"python audit: exit {ref.returncode}: {ref.stderr[-800:]}"
-    a = [r["score"] for r in json.loads(frozen.stdout)["results"]]
-    b = [r["score"] for r in json.loads(ref.stdout)["results"]]
-    assert a == b and any(v is not None for v in a), f"scores: exe {a}, python {b}"
-    return f"ONNX pair: {len(a)} images scored by onnxruntime inside the executable, identical to the package"
+    for args in (("pairs", "install", str(pair)), ("pairs", "verify", "exe-smoke-onnx")):
+        p = e.run(*args)
+        assert p.returncode == 0, f"{' '.join(args[:2])} (ONNX pair): exit {p.returncode}: {p.stderr[-800:]}"
+    samples = sorted((ROOT / "mint_tui" / "assets" / "samples").glob("*/*.jpg"))[:1]
+    images = samples + sorted((LFW / PEOPLE[0]).glob("*.jpg"))[:3]
+    rows, scored, t_exe, t_py = audit_both(e, images, "exe-smoke-onnx")
+    return (f"ONNX pair verifies; {scored} faces in {len(images)} images (sample photo {samples[0].name if samples else '-'} "
+            f"and LFW) scored by onnxruntime inside the executable, identical to the Python package "
+            f"(exe {t_exe:.1f}s, python {t_py:.1f}s)")
 
 
 @check("train")
@@ -361,6 +358,9 @@ def check_no_writes(e: Env, before: dict, exe_dir: Path) -> str:
     leftovers = sorted(p.name for p in (e.tmp / "tmpdir").iterdir() if not p.name.startswith("torchinductor_"))
     assert not leftovers, f"left in TMPDIR after exit: {leftovers}"
     user = sorted(str(p.relative_to(e.home)) for p in e.home.rglob("*") if p.is_file())
+    # onnxruntime's telemetry (device id, event database) must stay off (mint_tui sets ORT_DISABLE_TELEMETRY).
+    telemetry = [f for f in user if f.startswith(".cache/Microsoft")]
+    assert not telemetry, f"onnxruntime telemetry files written: {telemetry}"
     top = sorted({"/".join(f.split("/")[:3]) for f in user})
     return f"user directories used: {', '.join(top) or 'none'}"
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Tests that run onnxruntime directly (to compare with mint-tui's view of a graph) keep its telemetry off
+# too, as mint_tui.models.audited.onnx_model does before it imports onnxruntime.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 #: Test files left out of ``make test-fast`` (``-m "not slow"``): real audits and training, the TUI
 #: driven by Pilot, SVG snapshots, property tests over hostile bundles. The inner loop runs the rest;

@@ -341,6 +341,32 @@ def test_onnx_files_that_must_not_load_are_refused():
         check_onnx(b"\x08\x07garbage" * 10)
 
 
+def test_onnxruntime_telemetry_is_off(tmp_path):
+    """onnxruntime run through mint-tui (fresh process, HOME and TMPDIR) leaves no telemetry device id,
+    event database or session file: its telemetry (which uploads over HTTPS) is turned off."""
+    import os
+    import subprocess
+    import sys
+
+    model = tmp_path / "tiny.onnx"
+    model.write_bytes(_tiny_graph())
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    tmp.mkdir()
+    code = ("import sys, numpy as np\n"
+            "from mint_tui.models.audited.onnx_model import _session, check_onnx\n"
+            "s = _session(check_onnx(open(sys.argv[1], 'rb').read()), ['y'])\n"
+            "print(s.run(['y'], {'x': np.ones((1, 3, 32, 32), np.float32)})[0].shape)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORT_", "XDG_"))}
+    env.update(HOME=str(home), TMPDIR=str(tmp))
+    p = subprocess.run([sys.executable, "-c", code, str(model)], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "(1, 4)"
+    written = sorted(str(f.relative_to(tmp_path)) for f in tmp_path.rglob("*")
+                     if f.is_file() and f != model and "torchinductor" not in str(f))
+    assert written == [], f"onnxruntime wrote {written}"
+
+
 def _onnx_pair(tmp_path, data: bytes, name="onnx-pair", mutate=None):
     return make_onnx_pair(tmp_path / f"{name}.mintpair", data, name, mutate=mutate)
 

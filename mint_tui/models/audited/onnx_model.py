@@ -58,15 +58,22 @@ def _tensors(graph) -> Iterator:
 
 
 def _require(module: str):
-    """Import onnx / onnxruntime, or say clearly that this installation lacks them."""
-    import importlib
+    """Import onnx / onnxruntime, or say clearly that this installation lacks them.
 
+    onnxruntime (1.29 and later, on Linux and macOS) otherwise starts Microsoft's telemetry when it first
+    runs: it writes a device id and an event database under ``~/.cache/Microsoft``, a ``.ses`` file in the
+    temporary folder, and uploads events over HTTPS. ``ORT_DISABLE_TELEMETRY=1``, set before it
+    initialises, turns all of that off; mint-tui never reaches the network."""
+    import importlib
+    import os
+
+    if module == "onnxruntime":
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     try:
         return importlib.import_module(module)
     except ImportError:
         raise OnnxError(f"ONNX audited models need the {module} package, which this installation does not "
-                        "include (the standalone executable leaves it out; use the Python package, where "
-                        "`make setup` installs it)") from None
+                        "include (`make setup` installs it)") from None
 
 
 def check_onnx(data: bytes, where: str = "ONNX model"):
