@@ -74,6 +74,9 @@ class AuditRequest:
     people: list[tuple[str, str]] = field(default_factory=list)
     alpha: float = DEFAULT_ALPHA
     cancel: threading.Event = field(default_factory=threading.Event)
+    #: run the rows on Ray (:mod:`mint_tui.ray_audit`): a cluster's address, or ``"local"`` for a
+    #: Ray started here; None: in this process
+    ray: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -143,11 +146,15 @@ class Audit:
     """One pair's audit of a request: the loaded pair, the device, the options as run (workers
     resolved) and the result header; :meth:`rows` runs it, :meth:`people` tests the people."""
 
-    def __init__(self, request: AuditRequest, pair: LoadedPair, device: str, options: AuditOptions) -> None:
+    def __init__(self, request: AuditRequest, pair: LoadedPair, device: str, options: AuditOptions,
+                 pair_path: Path | None = None) -> None:
         from mint_tui.results import audit_header
 
         self.request, self.pair, self.device, self.options = request, pair, device, options
+        self.pair_path = pair_path  # the bundle's file (a Ray audit ships its bytes to the workers)
         self.header = audit_header(pair, device, options)
+        if request.ray is not None:
+            self.header["ray"] = request.ray
         self.identity: IdentityTest | None = None
         #: why the people of the request cannot be tested with this pair ("" when they can, or
         #: when there are none)
@@ -164,6 +171,14 @@ class Audit:
              recorded: RecordedRows | None = None) -> Iterator[ResultRow]:
         """The audit's rows in input order as they are computed (a generator: close it to stop);
         ``recorded``: the rows of the audit this one resumes, replayed (marked ``resumed``)."""
+        if self.request.ray is not None:
+            from mint_tui.ray_audit import ray_rows
+
+            if recorded is not None:
+                raise RequestError("a Ray audit cannot resume another audit")
+            assert self.pair_path is not None
+            return ray_rows(self.request.paths, self.pair_path, self.pair.bundle_sha256, self.options, self.device,
+                            self.request.ray, progress=progress, cancel=self.request.cancel)
         from mint_tui.audit import run_audit
 
         return run_audit(self.request.paths, self.pair, self.options, progress=progress, cancel=self.request.cancel,
@@ -192,8 +207,9 @@ def open_audit(request: AuditRequest, exports: Exports | None = None,
     :func:`mint_tui.pairs.loaded.load_pair`) and make the header.
 
     Raises :class:`RequestError` for a device that cannot be used, :class:`PairUnavailable` for a
-    pair that cannot be found, :class:`OutputError` for a destination that cannot be used, and what
-    loading raises (a refused bundle: ``BundleError``).
+    pair that cannot be found, :class:`OutputError` for a destination that cannot be used,
+    ``RayError`` for a Ray audit whose Ray cannot be started or reached (or is not installed), and
+    what loading raises (a refused bundle: ``BundleError``).
     """
     import dataclasses
 
@@ -207,13 +223,18 @@ def open_audit(request: AuditRequest, exports: Exports | None = None,
     path = resolve_pair(request.pair, store)
     if exports is not None:
         exports.check([*request.paths, path])
+    if request.ray is not None:  # connect before any output is opened (raises RayError)
+        from mint_tui.ray_audit import connect
+
+        connect(request.ray)
+        options = dataclasses.replace(options, workers=1, threads=options.threads or 1)  # as each Ray worker runs
     if load is None:
         from mint_tui.pairs.loaded import load_pair
 
         def load(p: Path, d: str) -> LoadedPair:
             return load_pair(p, device=d)
 
-    return Audit(request, load(path, str(device)), str(device), options)
+    return Audit(request, load(path, str(device)), str(device), options, path)
 
 
 # ---------------------------------------------------------------- people
