@@ -26,8 +26,14 @@ run: setup
 	@echo "== demo-lfw-cnn-bank: holds 1,024 member face embeddings, which makes members and non-members clear"
 	$(PY) -m mint_tui audit --device cpu --group-by folder --pair demo-lfw-cnn-bank $(RUN_IMAGES)
 
-test: setup
+# The tests also install the optional Ray extra (pip install 'mint-tui[ray]', for tests/test_ray_audit.py):
+# about 20 s and 500 MB more. `make setup`, `make run` and the executable leave it out.
+test: setup $(VENV)/.ray-installed
 	$(PY) -m pytest -q
+
+$(VENV)/.ray-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -c constraints.txt -e '.[ray]'
+	touch $@
 
 # The inner loop: everything but the tests marked slow (real audits, Pilot-driven TUI, snapshots).
 test-fast: setup

@@ -211,8 +211,12 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
     caller's thread for the latter, so it must be thread-safe. Nothing calls it once the
     generator is finished or closed.
 
-    Faces are scored in full batches of ``options.batch_size`` whatever the number of faces per
-    image; a partial batch is scored when ``window`` images are waiting on it, and at the end.
+    Faces are scored in batches of ``options.batch_size``, and no batch spans two chunks of
+    ``options.batch_size`` images (images 0..B-1, B..2B-1, ...): a chunk's last partial batch is
+    scored when the next chunk starts, and at the end. torch's CPU kernels give results that
+    differ in the last bits with the batch a face is scored in (and the thread count), so this
+    makes a chunk's scores independent of the images before it: an audit split into chunks
+    across workers (:mod:`mint_tui.ray_audit`) gives exactly the scores of one process.
 
     ``recorded`` (a resumed audit, one pair only): an image whose rows are on record for its path,
     and whose file still hashes to the recorded sha256 (or is still unreadable, as recorded), is not
@@ -325,6 +329,9 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
                 report()
 
         for i, item in enumerate(prepared):
+            if i and i % options.batch_size == 0:  # a new chunk of images: its faces start a new batch
+                score_batch(len(unscored))
+                yield from ready_rows()
             scores: list[tuple[float, ...]] = []
             replay = replays[i] if replays is not None else None
             if replay is not None and (item.known or (item.error is not None and not replay[0].sha256)):
@@ -336,8 +343,6 @@ def run_audit(paths: Iterable[str | os.PathLike[str]], pairs: "LoadedPair | Sequ
                 unscored.extend((scores, face) for face in item.faces)
             while len(unscored) >= options.batch_size:
                 score_batch(options.batch_size)
-            if len(pending) >= window:
-                score_batch(len(unscored))
             yield from ready_rows()
             if cancelled():
                 return

@@ -78,6 +78,25 @@ def add_audit_parser(sub) -> None:
                             "not scored again, the rest are appended; with the same pair, options and images the "
                             "finished file is byte for byte an uninterrupted run's. Needs --jsonl FILE (no other "
                             "output); without such a file it starts one")
+    audit.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                       help="run the audit on Ray Data (pip install 'mint-tui[ray]'): on a Ray started here "
+                            "with this machine's CPUs, or on the cluster at ADDRESS (auto or HOST:PORT; every "
+                            "node must see the images at the same paths). Each worker loads the pair once and "
+                            "uses --threads CPUs (default 1); scores equal those of an audit without --ray with "
+                            "the same --batch-size and --threads")
+
+
+def ray_without_address(argv: list[str]) -> list[str]:
+    """``audit --ray PATH ...``: PATH is an image path, not the optional Ray address (argparse
+    would take it as the address): spelt ``--ray=local PATH``."""
+    if not argv or argv[0] != "audit" or "--ray" not in argv:
+        return argv
+    from mint_tui.ray_audit import LOCAL, is_address
+
+    i = argv.index("--ray")
+    if i + 1 < len(argv) and not argv[i + 1].startswith("-") and not is_address(argv[i + 1]):
+        return [*argv[:i], f"--ray={LOCAL}", *argv[i + 1:]]
+    return argv
 
 
 class ProgressBar:
@@ -124,6 +143,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     if args.identity is not None and not args.identity.strip():
         raise UsageError("--identity needs a name (the person the photos show)")
+    if args.resume and args.ray is not None:
+        raise UsageError("--resume continues an audit of this process: leave out --ray")
     try:
         exports = Exports({"json": args.json, "jsonl": args.jsonl, "csv": args.csv}, resume=args.resume)
         extra = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
@@ -131,7 +152,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                                detector=args.detector, **extra)
         people = (everyone_is(args.identity, args.paths) if args.identity
                   else one_person_per_folder(args.paths) if args.group_by else [])
-        request = AuditRequest(list(args.paths), args.pair, options, people, args.alpha)
+        request = AuditRequest(list(args.paths), args.pair, options, people, args.alpha, ray=args.ray)
     except (RequestError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     try:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from mint_tui import __version__
-from mint_tui.audit_cli import add_audit_parser, cmd_audit
+from mint_tui.audit_cli import add_audit_parser, cmd_audit, ray_without_address
 from mint_tui.cli_args import (EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, add_pair_option,
                                json_arg, quiet_stdout)
 from mint_tui.figures import evaluation_lines, member_bank_notice, member_data_lines
@@ -452,7 +452,8 @@ _USER_ERRNOS = {errno.ENOENT, errno.EEXIST, errno.EACCES, errno.EPERM, errno.EIS
 #: Known user errors in modules that load torch: looked up when loaded, never imported here.
 _HEAVY_USER_ERRORS = (("mint_tui.models.audited.checkpoint", "CheckpointError"),
                       ("mint_tui.models.audited.zoo", "UnknownArchitectureError"),
-                      ("mint_tui.train.data", "TrainingDataError"))
+                      ("mint_tui.train.data", "TrainingDataError"),
+                      ("mint_tui.ray_audit", "RayError"))
 
 
 def _is_user_error(exc: BaseException) -> bool:
@@ -490,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
         print(unknown_command(parser, argv[0]), file=sys.stderr)
         return EXIT_USAGE
-    args = parser.parse_args(argv)
+    args = parser.parse_args(ray_without_address(argv))
     command = COMMANDS.get(args.command or "tui")
     if command is not cmd_pairs:  # commands that run MediaPipe/OpenCV: their log lines stay off the terminal
         from mint_tui import native_log

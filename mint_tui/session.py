@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mint_tui.display import display_path
 from mint_tui.options import DEFAULT_ALPHA, VERDICTS, AuditOptions
 
 if TYPE_CHECKING:
@@ -79,6 +80,9 @@ class AuditRequest:
     people: list[tuple[str, str]] = field(default_factory=list)
     alpha: float = DEFAULT_ALPHA
     cancel: threading.Event = field(default_factory=threading.Event)
+    #: run the rows on Ray (:mod:`mint_tui.ray_audit`): a cluster's address, or ``"local"`` for a
+    #: Ray started here; None: in this process
+    ray: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -179,19 +183,20 @@ class Audit:
     header; :meth:`rows` runs it, :meth:`people` tests the people with every pair."""
 
     def __init__(self, request: AuditRequest, pairs: LoadedPair | Sequence[LoadedPair], device: str,
-                 options: AuditOptions, failed: Sequence[tuple[str, str]] = ()) -> None:
+                 options: AuditOptions, failed: Sequence[tuple[str, str]] = (),
+                 pair_paths: Sequence[Path] = ()) -> None:
         from mint_tui.results import audit_header
 
         self.request, self.device, self.options = request, device, options
         self.pairs: list[LoadedPair] = list(pairs) if isinstance(pairs, (list, tuple)) else [pairs]
-        self.failed = list(failed)
+        self.failed, self.pair_paths = list(failed), list(pair_paths)  # (a Ray audit ships the bundle's bytes)
         self.header = audit_header(self.pairs, device, options)
+        if request.ray is not None:
+            self.header["ray"] = request.ray
         if self.failed:
             self.header["pairs_failed"] = [{"pair": spec, "error": why} for spec, why in self.failed]
-        #: the identity test of each pair that can run it, by pair name
-        self.tests: dict[str, IdentityTest] = {}
-        #: why a pair cannot test the people of the request, by pair name
-        self.identity_problems: dict[str, str] = {}
+        self.tests: dict[str, IdentityTest] = {}  # the identity test of each pair that can run it, by name
+        self.identity_problems: dict[str, str] = {}  # why a pair cannot test the people, by pair name
         if request.people:
             from mint_tui import identity
 
@@ -217,6 +222,13 @@ class Audit:
         """The audit's rows as they are computed (a generator: close it to stop; see
         :func:`mint_tui.audit.run_audit` for their order); ``recorded``: the rows of the audit this
         one resumes (one pair only), replayed (marked ``resumed``)."""
+        if self.request.ray is not None:
+            from mint_tui.ray_audit import ray_rows
+
+            if recorded is not None:
+                raise RequestError("a Ray audit cannot resume another audit")
+            return ray_rows(self.request.paths, self.pair_paths[0], self.pair.bundle_sha256, self.options, self.device,
+                            self.request.ray, progress=progress, cancel=self.request.cancel)
         from mint_tui.audit import run_audit
 
         return run_audit(self.request.paths, self.pairs, self.options, progress=progress, cancel=self.request.cancel,
@@ -269,44 +281,33 @@ def open_audit(request: AuditRequest, exports: Exports | None = None,
         raise PairUnavailable(failed[0][1])
     if exports is not None:
         exports.check([*request.paths, *paths])
+    if request.ray is not None:  # connect before any output is opened (raises RayError)
+        from mint_tui.ray_audit import connect
+
+        if len(paths) > 1:
+            raise RequestError("a Ray audit takes one pair")
+        connect(request.ray)
+        options = dataclasses.replace(options, workers=1, threads=options.threads or 1)  # as each Ray worker runs
     if load is None:
         from mint_tui.pairs.loaded import load_pair
 
         def load(p: Path, d: str) -> LoadedPair:
             return load_pair(p, device=d)
 
-    loaded: list[LoadedPair] = []
+    loaded: dict[Path, LoadedPair] = {}
     for path in paths:
         try:
-            loaded.append(load(path, str(device)))
+            loaded[path] = load(path, str(device))
         except (BundleError, OSError) as exc:
             if len(paths) == 1 and not failed:
                 raise
             failed.append((str(path), str(exc)))
     if not loaded:
         raise PairUnavailable("no pair could be used: " + "; ".join(why for _, why in failed))
-    return Audit(request, loaded, str(device), options, failed)
+    return Audit(request, list(loaded.values()), str(device), options, failed, list(loaded))
 
 
 # ---------------------------------------------------------------- people
-def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
-    """A path as a person reads it: relative below the working folder, ``~`` below home."""
-    p = Path(path)
-    if not p.is_absolute():
-        return str(p)
-    cwd = cwd or Path.cwd()
-    if cwd != Path(cwd.anchor):
-        try:
-            rel = p.relative_to(cwd)
-            return str(rel) if str(rel) != "." else "."
-        except ValueError:
-            pass
-    try:
-        return "~/" + str(p.relative_to(Path.home())) if p != Path.home() else "~"
-    except (ValueError, RuntimeError):
-        return str(p)
-
-
 def group_people(marks: Iterable[tuple[str, str]], rows: Iterable[Any]) -> dict[str, list[Any]]:
     """The rows of each person: ``marks`` are (marked path, person's name or :data:`PER_FOLDER`)
     as given to the audit, ``rows`` the audit's rows (anything with a ``path``).

@@ -325,8 +325,7 @@ def stage_mirror(lfw: Path, work: Path, names=("demo-lfw-cnn", "demo-lfw-mlp")) 
         log(f"{name}: mirror average, calibration threshold {threshold:.4f}, AUC {cal_metrics['roc_auc']:.4f}")
         for split, members, external in (("test", "mint_test_members", "mint_test_external"),
                                          ("heldout", "mint_test_members", "fr_heldout")):
-            reference = (["--reference-members", str(splits / "mint_train_members.txt")]
-                         if name == "demo-lfw-cnn" and split == "test" else [])
+            reference = ["--reference-members", str(splits / "mint_train_members.txt")] if name == "demo-lfw-cnn" else []
             run_cli(["eval", "--pair", str(bundle), "--members", str(splits / f"{members}.txt"),
                      "--external", str(splits / f"{external}.txt"), "--root", str(images), *reference,
                      "--json", str(work / f"eval-{name}-{split}.json"),

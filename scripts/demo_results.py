@@ -30,14 +30,18 @@ BANKED_LAYERS_9FC607B = [
 
 
 READING = [
-    "- Target: the bank-free CNN pair (`demo-lfw-cnn`, the default) reaches ROC AUC 0.841 (95 % CI 0.828-0.853) on "
-    "the test splits and falls short of the 0.85 aimed at; the bank-free MLP pair (`demo-lfw-mlp`) reaches 0.857 "
-    "(0.845-0.870). Both are above the training-free `embedding_norm` baseline (0.813, 0.800-0.827), the CNN by a "
-    "margin its interval barely clears. On the harder same-people case (`fr_heldout`) both bank-free pairs are "
-    "at or below that baseline (0.553 and 0.544 against 0.567): there they detect little beyond it.",
-    "- One choice came after a test figure was seen: once the default CNN's 0.841 was known, the CNN with dropout "
-    "0.7 (trained in parallel, on calibration 0.858 against 0.855 for the defaults, well inside each other's "
-    "intervals) was not adopted for lack of build time; its test figure was not measured.",
+    "- Target: the bank-free CNN pair (`demo-lfw-cnn`, the default) reaches ROC AUC 0.850 (95 % CI 0.838-0.863) on "
+    "the test splits, just at the 0.85 aimed at (its interval reaches below it); the bank-free MLP pair "
+    "(`demo-lfw-mlp`) reaches 0.867 (0.855-0.879). Both are above the training-free `embedding_norm` baseline "
+    "(0.813, 0.800-0.827). What took the CNN from 0.841 to 0.850 (and the MLP from 0.857 to 0.867) is the mirror "
+    "average (its section below), chosen on the calibration split; the MINT weights are the same. On the harder "
+    "same-people case (`fr_heldout`) both bank-free pairs are below that baseline (0.552 and 0.546 against 0.567): "
+    "there they detect little beyond it.",
+    "- One choice came after a test figure was seen: once the default CNN's 0.841 (crop alone) was known, the CNN "
+    "with dropout 0.7 (trained in parallel, on calibration 0.858 against 0.855 for the defaults, well inside each "
+    "other's intervals) was not adopted for lack of build time; its test figure was not measured. The mirror "
+    "average was then measured on the calibration split (where it gave +0.013 and +0.012) and adopted on that; its "
+    "test figure was first seen in an exploratory run on the test splits, so the 0.850 is not a blind figure.",
     "- The bank-free pairs read only the face they are shown. What carries them is how strongly the audited "
     "model responds: the log of the L2 norm of each tap (`norms`, on by default for both kinds) beside the pooled "
     "(MLP) or mapped (CNN) activations. The embedding norm alone is the `embedding_norm` baseline; the MINT models "

@@ -19,7 +19,7 @@ SLOW_FILES = frozenset({
     "test_hostile_bundles.py", "test_report.py", "test_train.py", "test_flows.py", "test_people.py",
     "test_snapshots.py", "test_same_as_cli.py", "test_auditor.py", "test_hostile_text.py",
     "test_bad_runs.py", "test_distributed.py", "test_first_start.py", "test_formats.py", "test_landmarks.py",
-    "test_resume.py",
+    "test_resume.py", "test_ray_audit.py",
 })
 
 

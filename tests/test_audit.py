@@ -110,3 +110,18 @@ def test_options_are_validated():
         AuditOptions(faces="biggest")
     with pytest.raises(ValueError, match="batch"):
         AuditOptions(batch_size=0)
+
+
+
+def test_a_chunks_scores_do_not_depend_on_the_images_before_it(folder):
+    """No batch spans two chunks of batch_size images, so auditing a chunk alone (as a Ray worker
+    does) gives bit-identical rows: torch's results differ in the last bits with the batch."""
+    from mint_tui.paths import assets_dir
+
+    demo = load_pair(assets_dir() / "pairs" / "demo-lfw-mlp.mintpair")  # its MLP is batch-sensitive
+    files = collect_images([folder, assets_dir() / "samples"])[0]  # 16 images, face-less and broken ones first
+    options = AuditOptions(batch_size=5, workers=1, threads=1)
+    whole = list(run_audit(files, demo, options))
+    parts = [row for k in range(0, len(files), 5) for row in run_audit(files[k:k + 5], demo, options)]
+    assert [(r.path, r.face, r.score, r.verdict) for r in parts] == [(r.path, r.face, r.score, r.verdict) for r in whole]
+    assert sum(r.score is not None for r in whole) == 14

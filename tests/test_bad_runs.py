@@ -429,9 +429,9 @@ def test_padding_a_photo_does_not_change_its_crop_or_verdict(lfw):
 
     The keypoints move by up to a few percent of the eye distance. The banked pair (an identity-level
     lookup) keeps its score within 0.1 and its verdict. The bank-free default reads activation maps
-    tied to pixel positions and is not held to this: its score moves 0.886 -> 0.659 at 400 px and its
-    verdict turns inconclusive at 1600 px (random keypoint jitter of 5 % of the eye distance moves it
-    by 0.21 on average; docs/RESULTS.md, "Alignment sensitivity")."""
+    tied to pixel positions and is not held to this (before the mirror average its score moved
+    0.886 -> 0.659 at 400 px and its verdict turned inconclusive at 1600 px; docs/RESULTS.md,
+    "Alignment sensitivity", has how far keypoint jitter moves each pair)."""
     from mint_tui.faces import FaceDetector
     from mint_tui.options import DEFAULT_DETECTOR
     from mint_tui.faces.align import align_face, blazeface_to_4pt
