@@ -54,8 +54,9 @@ def main() -> None:
     from mint_tui.metrics import roc_auc
     from mint_tui.pairs.loaded import load_pair
     from mint_tui.paths import assets_dir
-    from mint_tui.train.data import identity_of, load_faces, read_image_list
-    from mint_tui.train.fit import MintFitConfig, split_three
+    from mint_tui.train.build import split_parts
+    from mint_tui.train.data import load_faces, read_image_list
+    from mint_tui.train.fit import MintFitConfig
 
     splits, images = args.lfw / "splits", args.lfw / "images"
     fit = MintFitConfig()
@@ -69,9 +70,8 @@ def main() -> None:
         if args.split == "calibration":
             mem = load_faces(read_image_list(splits / "mint_train_members.txt", images), settings, 2)
             ext = load_faces(read_image_list(splits / "mint_train_external.txt", images), settings, 2)
-            m_idx = np.sort(split_three(len(mem), None, fit.val_fraction, fit.cal_fraction, fit.seed)[2])
-            e_idx = np.sort(split_three(len(ext), [identity_of(p) for p in ext.paths], fit.val_fraction,
-                                        fit.cal_fraction, fit.seed)[2])
+            (_, _, m_idx), (_, _, e_idx) = split_parts(len(mem), ext.paths, fit)
+            m_idx, e_idx = np.sort(m_idx), np.sort(e_idx)
         else:
             mem = load_faces(read_image_list(splits / "mint_test_members.txt", images), settings, 2)
             ext = load_faces(read_image_list(splits / "mint_test_external.txt", images), settings, 2)

@@ -287,9 +287,9 @@ def stage_mirror(lfw: Path, work: Path, names=("demo-lfw-cnn", "demo-lfw-mlp")) 
     from mint_tui.pairs.bundle import write_bundle
     from mint_tui.pairs.loaded import load_pair
     from mint_tui.train.build import (calibrate_scores, calibration_score_sets, manifest_metrics,
-                                      recorded_calibration)
-    from mint_tui.train.data import identity_of, load_faces, read_image_list
-    from mint_tui.train.fit import MintFitConfig, split_three
+                                      recorded_calibration, split_parts)
+    from mint_tui.train.data import load_faces, read_image_list
+    from mint_tui.train.fit import MintFitConfig
 
     splits, images = lfw / "splits", lfw / "images"
     fit = MintFitConfig()  # the fractions and seed stage mint trained with (train's defaults, --seed 0)
@@ -304,9 +304,8 @@ def stage_mirror(lfw: Path, work: Path, names=("demo-lfw-cnn", "demo-lfw-mlp")) 
         settings = PrepareSettings("largest", "short", tuple(pre.size), pre.template)
         mem = load_faces(read_image_list(splits / "mint_train_members.txt", images), settings, 2)
         ext = load_faces(read_image_list(splits / "mint_train_external.txt", images), settings, 2)
-        m_cal = np.sort(split_three(len(mem), None, fit.val_fraction, fit.cal_fraction, fit.seed)[2])
-        e_cal = np.sort(split_three(len(ext), [identity_of(p) for p in ext.paths], fit.val_fraction,
-                                    fit.cal_fraction, fit.seed)[2])
+        (_, _, m_cal), (_, _, e_cal) = split_parts(len(mem), ext.paths, fit)
+        m_cal, e_cal = np.sort(m_cal), np.sort(e_cal)
         crops = list(mem.crops[m_cal]) + list(ext.crops[e_cal])
         labels = np.r_[np.ones(len(m_cal)), np.zeros(len(e_cal))]
         x = to_tensor_batch(crops, pre.color, tuple(pre.mean), tuple(pre.std))

@@ -75,6 +75,14 @@ def manifest_metrics(values: dict, data: str, n: int) -> list[Metric]:
     return out
 
 
+def split_parts(n_members: int, external_paths: list[Path], cfg: MintFitConfig):
+    """((train, validation, calibration) of the members, the same of the external faces): the split
+    `train` makes, external faces kept together by identity (the folder holding each photo)."""
+    return (split_three(n_members, None, cfg.val_fraction, cfg.cal_fraction, cfg.seed),
+            split_three(len(external_paths), [identity_of(p) for p in external_paths], cfg.val_fraction,
+                        cfg.cal_fraction, cfg.seed))
+
+
 def _calibrate(model, views, cal_labels) -> tuple[np.ndarray, float, tuple[float, float], dict]:
     """Calibration scores (the mean over ``views``: (activations, rows) pairs that each give the
     calibration faces in one order), the threshold, the inconclusive band and the metrics at that threshold."""
@@ -178,9 +186,7 @@ def build_pair(req: PairRequest, log: Callable[[str], None] = print) -> tuple[Pa
     log(f"faces found: members {len(mem)} (no face {len(mem.no_face)}, errors {len(mem.errors)}), "
         f"external {len(ext)} (no face {len(ext.no_face)}, errors {len(ext.errors)})")
     check_training_faces(mem.shas, ext.shas)
-    m_tr, m_va, m_ca = split_three(len(mem), None, cfg.val_fraction, cfg.cal_fraction, cfg.seed)
-    e_tr, e_va, e_ca = split_three(len(ext), [identity_of(p) for p in ext.paths], cfg.val_fraction,
-                                   cfg.cal_fraction, cfg.seed)
+    (m_tr, m_va, m_ca), (e_tr, e_va, e_ca) = split_parts(len(mem), ext.paths, cfg)
     check_split({"training": (m_tr, e_tr), "validation": (m_va, e_va), "calibration": (m_ca, e_ca)},
                 len({identity_of(p) for p in ext.paths}))
     off = len(mem)
